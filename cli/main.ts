@@ -1,0 +1,58 @@
+// Entry point of the `cloudjail` command: picks the sub-command and loads only its module, so that start-up stays fast.
+import { CloudjailError } from "../shared/errors.js";
+import { UsageError } from "./usage-error.js";
+
+type CommandModule = { run(argv: string[]): Promise<number> };
+
+const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  regex: {
+    summary: "test a filter against a log file (like fail2ban-regex)",
+    load: () => import("./commands/regex.js"),
+  },
+};
+
+function usage(): string {
+  const lines = ["usage: cloudjail <command> [options]", "", "commands:"];
+  for (const [name, { summary }] of Object.entries(commands)) lines.push(`  ${name.padEnd(8)} ${summary}`);
+  lines.push("", "Run `cloudjail <command> --help` for the options of a command.");
+  return lines.join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${usage()}\n`);
+    return name ? 0 : 2;
+  }
+  if (name === "--version" || name === "-V") {
+    process.stdout.write("cloudjail 0.1.0\n");
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`cloudjail: unknown command '${name}'\n\n${usage()}\n`);
+    return 2;
+  }
+  const module = await command.load();
+  return module.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`cloudjail: ${error.message}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof CloudjailError) {
+      process.stderr.write(`cloudjail: ${error.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(
+        `cloudjail: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      process.exitCode = 70;
+    }
+  },
+);
