@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { networkContains, normalizeIp, parseIp, parseNetwork } from "../../shared/net/ip.js";
+
+describe("normalizeIp", () => {
+  it.each([
+    ["192.0.2.1", "192.0.2.1"],
+    [" 10.0.0.255 ", "10.0.0.255"],
+    ["2001:DB8:0:0:0:0:0:1", "2001:db8::1"],
+    ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
+    ["[2001:db8::a]", "2001:db8::a"],
+    ["::ffff:192.0.2.7", "192.0.2.7"],
+    ["::", "::"],
+    ["::1", "::1"],
+    ["fe80:0:0:0:0:0:0:0", "fe80::"],
+    ["1:0:1:0:1:0:1:0", "1:0:1:0:1:0:1:0"],
+  ])("%s -> %s", (input, expected) => {
+    expect(normalizeIp(input)).toBe(expected);
+  });
+
+  it.each([
+    "256.1.1.1",
+    "01.2.3.4",
+    "1.2.3",
+    "1.2.3.4.5",
+    "host.example.com",
+    "1::2::3",
+    "1:2:3:4:5:6:7:8:9",
+    "fe80::1%eth0",
+    "12345::",
+    "",
+  ])("rejects %j", (input) => {
+    expect(parseIp(input)).toBeUndefined();
+  });
+});
+
+describe("parseNetwork", () => {
+  it.each([
+    ["192.0.2.77/24", "192.0.2.0/24"],
+    ["192.0.2.77/255.255.255.0", "192.0.2.0/24"],
+    ["10.1.2.3", "10.1.2.3/32"],
+    ["2001:db8::1/32", "2001:db8::/32"],
+    ["0.0.0.0/0", "0.0.0.0/0"],
+  ])("%s -> %s", (input, expected) => {
+    expect(parseNetwork(input)?.text).toBe(expected);
+  });
+
+  it.each(["192.0.2.0/33", "192.0.2.0/255.0.255.0", "2001:db8::/129", "a/24", "1.2.3.4/24/1"])(
+    "rejects %j",
+    (input) => {
+      expect(parseNetwork(input)).toBeUndefined();
+    },
+  );
+
+  it("checks membership within one family only", () => {
+    const net = parseNetwork("192.0.2.0/24")!;
+    expect(networkContains(net, parseIp("192.0.2.200")!)).toBe(true);
+    expect(networkContains(net, parseIp("192.0.3.1")!)).toBe(false);
+    expect(networkContains(parseNetwork("::/0")!, parseIp("192.0.2.1")!)).toBe(false);
+    expect(networkContains(parseNetwork("2001:db8::/32")!, parseIp("2001:db8:ffff::1")!)).toBe(true);
+  });
+});
