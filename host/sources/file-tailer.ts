@@ -1,0 +1,318 @@
+// Follows log files the way a daemon must: each file is opened and read once, whatever the number of jails that
+// watch it, and every complete line is handed to each of them. Survives rotation by rename (the new file is read
+// from its start, after the rest of the old one), copy-truncate (reading restarts at 0), and files or globs that
+// appear after start. inotify (fs.watch on the parent directories) wakes it at once; polling is the fallback.
+import { closeSync, type FSWatcher, fstatSync, openSync, readSync, statSync, watch } from "node:fs";
+import { dirname, isAbsolute, resolve, sep } from "node:path";
+import { expandGlob, globMatches, hasGlob } from "./glob.js";
+import type { LineHandler, LogSource } from "./log-source.js";
+import { type LineTime, offsetSince } from "./seek-since.js";
+
+/** Where reading starts in a file that already exists when the tailer starts. */
+export type StartAt = "end" | "beginning" | { readonly since: number; readonly lineTime: LineTime };
+
+/** How a subscription reads its files. */
+export interface SubscribeOptions {
+  /** For files present at start; default `end`. Files that appear later are always read from their beginning. */
+  readonly startAt?: StartAt;
+}
+
+/** Tuning of the tailer; the defaults suit a daemon. */
+export interface FileTailerOptions {
+  /** Fallback polling period, also the longest delay when inotify misses an event. Default 1000 ms. */
+  readonly pollIntervalMs?: number;
+  /** Use fs.watch (inotify) on the parent directories. Default true. */
+  readonly watch?: boolean;
+  /** Reports read errors (permission denied, ...) without stopping the other files. */
+  readonly onError?: (error: Error, path: string) => void;
+}
+
+/** Counters for tests and benchmarks. */
+export interface FileStats {
+  readonly opens: number;
+  readonly bytesRead: number;
+  readonly lines: number;
+}
+
+interface Subscription {
+  readonly pattern: string;
+  readonly handler: LineHandler;
+  readonly startAt: StartAt;
+}
+
+interface TailedFile {
+  readonly path: string;
+  fd: number | undefined;
+  dev: number;
+  ino: number;
+  position: number;
+  partial: Buffer;
+  /** Subscriptions that must skip lines before a given offset (their own start point in the first file). */
+  skipBefore: Map<Subscription, number>;
+  /** The subscriptions whose pattern matches this path, computed once. */
+  subscribers: Set<Subscription>;
+  stats: { opens: number; bytesRead: number; lines: number };
+}
+
+const chunkSize = 256 * 1024;
+/** Upper bound of bytes read from one file in one pass, so that a huge backlog does not starve the event loop. */
+const passBudget = 16 * 1024 * 1024;
+
+/** Tails files matched by the patterns subscribed to it, reading each file once and fanning lines out. */
+export class FileTailer implements LogSource {
+  readonly description = "files";
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly files = new Map<string, TailedFile>();
+  private readonly watchers = new Map<string, FSWatcher>();
+  private readonly options: Required<Omit<FileTailerOptions, "onError">> & Pick<FileTailerOptions, "onError">;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private scheduled = false;
+  private pass: Promise<void> = Promise.resolve();
+
+  constructor(options: FileTailerOptions = {}) {
+    this.options = {
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      watch: options.watch ?? true,
+      onError: options.onError,
+    };
+  }
+
+  /** Adds a pattern (path or glob) whose lines go to `handler`; returns the function that removes it again. */
+  subscribe(pattern: string, handler: LineHandler, options: SubscribeOptions = {}): () => void {
+    const subscription: Subscription = {
+      pattern: isAbsolute(pattern) ? pattern : resolve(pattern),
+      handler,
+      startAt: options.startAt ?? "end",
+    };
+    this.subscriptions.add(subscription);
+    if (this.running) this.attach(subscription, false);
+    return () => {
+      this.subscriptions.delete(subscription);
+      for (const file of this.files.values()) {
+        file.skipBefore.delete(subscription);
+        file.subscribers.delete(subscription);
+      }
+    };
+  }
+
+  /** Opens every matching file at its start point and begins following. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    for (const subscription of this.subscriptions) this.attach(subscription, true);
+    this.timer = setInterval(() => this.schedule(), this.options.pollIntervalMs);
+    this.timer.unref?.();
+  }
+
+  /** Stops watching and closes every file; lines already read have been delivered. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const watcher of this.watchers.values()) watcher.close();
+    this.watchers.clear();
+    await this.pass;
+    for (const file of this.files.values()) if (file.fd !== undefined) closeSync(file.fd);
+    this.files.clear();
+  }
+
+  /** Reads whatever is new in every file now; resolves when the lines have been delivered. */
+  poll(): Promise<void> {
+    this.pass = this.pass.then(() => this.readAll());
+    return this.pass;
+  }
+
+  /** Per-file counters: how often each was opened, bytes read and lines delivered. */
+  stats(): Map<string, FileStats> {
+    return new Map([...this.files].map(([path, file]) => [path, { ...file.stats }]));
+  }
+
+  private schedule(): void {
+    if (this.scheduled || !this.running) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.poll();
+    });
+  }
+
+  private attach(subscription: Subscription, atStart: boolean): void {
+    this.watchDirectory(subscription.pattern);
+    for (const path of expandGlob(subscription.pattern)) {
+      const known = this.files.get(path);
+      if (known) {
+        if (atStart) this.placeStart(known, subscription);
+        else known.skipBefore.set(subscription, known.position);
+        known.subscribers.add(subscription);
+        continue;
+      }
+      const file = this.track(path);
+      if (file && atStart) {
+        file.subscribers.clear();
+        file.subscribers.add(subscription);
+        file.position = this.startOffset(file, subscription.startAt);
+      }
+    }
+  }
+
+  /** Two jails on one file with different start points: the file is read from the earlier one, once. */
+  private placeStart(file: TailedFile, subscription: Subscription): void {
+    const wanted = this.startOffset(file, subscription.startAt);
+    if (wanted < file.position) {
+      for (const other of file.subscribers) if (!file.skipBefore.has(other)) file.skipBefore.set(other, file.position);
+      file.position = wanted;
+    } else if (wanted > file.position) file.skipBefore.set(subscription, wanted);
+  }
+
+  private startOffset(file: TailedFile, startAt: StartAt): number {
+    if (file.fd === undefined) return 0;
+    const size = fstatSync(file.fd).size;
+    if (startAt === "beginning") return 0;
+    if (startAt === "end") return size;
+    return offsetSince(file.fd, size, startAt.since, startAt.lineTime);
+  }
+
+  private track(path: string): TailedFile | undefined {
+    const file: TailedFile = {
+      path,
+      fd: undefined,
+      dev: 0,
+      ino: 0,
+      position: 0,
+      partial: Buffer.alloc(0),
+      skipBefore: new Map(),
+      subscribers: new Set([...this.subscriptions].filter((subscription) => globMatches(subscription.pattern, path))),
+      stats: { opens: 0, bytesRead: 0, lines: 0 },
+    };
+    if (!this.open(file)) return undefined;
+    this.files.set(path, file);
+    return file;
+  }
+
+  private open(file: TailedFile): boolean {
+    try {
+      const fd = openSync(file.path, "r");
+      const stat = fstatSync(fd);
+      file.fd = fd;
+      file.dev = stat.dev;
+      file.ino = stat.ino;
+      file.position = 0;
+      file.partial = Buffer.alloc(0);
+      file.skipBefore.clear();
+      file.stats.opens++;
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.options.onError?.(error as Error, file.path);
+      return false;
+    }
+  }
+
+  private watchDirectory(pattern: string): void {
+    if (!this.options.watch) return;
+    // The deepest directory without glob characters: created files and renames show up as events on it.
+    const parts = dirname(pattern).split(sep);
+    const firstGlob = parts.findIndex((part) => hasGlob(part));
+    const dir = (firstGlob < 0 ? parts : parts.slice(0, firstGlob)).join(sep) || sep;
+    if (this.watchers.has(dir)) return;
+    try {
+      const watcher = watch(dir, { persistent: false }, () => this.schedule());
+      watcher.on("error", () => {
+        watcher.close();
+        this.watchers.delete(dir);
+      });
+      this.watchers.set(dir, watcher);
+    } catch {
+      // The directory does not exist yet: polling finds the files once it does, then the watch is retried.
+    }
+  }
+
+  private async readAll(): Promise<void> {
+    if (!this.running) return;
+    for (const subscription of this.subscriptions) {
+      this.watchDirectory(subscription.pattern);
+      for (const path of expandGlob(subscription.pattern)) {
+        if (this.files.has(path)) continue;
+        // A file that appeared after start: read all of it.
+        this.track(path);
+      }
+    }
+    for (const file of this.files.values()) {
+      try {
+        this.follow(file);
+      } catch (error) {
+        this.options.onError?.(error as Error, file.path);
+      }
+    }
+  }
+
+  private follow(file: TailedFile): void {
+    let current: ReturnType<typeof statSync> | undefined;
+    try {
+      current = statSync(file.path);
+    } catch {
+      current = undefined;
+    }
+    const replaced = !current || current.ino !== file.ino || current.dev !== file.dev;
+    if (file.fd !== undefined && replaced) {
+      // Rotated by rename (or removed): finish the old file, whose last lines may have been written just before.
+      this.drain(file, true);
+      closeSync(file.fd);
+      file.fd = undefined;
+    }
+    if (file.fd === undefined) {
+      if (!current || !this.open(file)) return;
+    }
+    const size = fstatSync(file.fd!).size;
+    if (size < file.position) {
+      // Truncated in place (copytruncate): the content starts again from 0.
+      file.position = 0;
+      file.partial = Buffer.alloc(0);
+      file.skipBefore.clear();
+    }
+    this.drain(file, false);
+  }
+
+  private drain(file: TailedFile, final: boolean): void {
+    const buffer = Buffer.allocUnsafe(chunkSize);
+    let budget = passBudget;
+    while (budget > 0) {
+      const n = readSync(file.fd!, buffer, 0, chunkSize, file.position);
+      if (n <= 0) break;
+      const chunkStart = file.position - file.partial.length;
+      file.position += n;
+      file.stats.bytesRead += n;
+      budget -= n;
+      this.deliver(file, Buffer.concat([file.partial, buffer.subarray(0, n)]), chunkStart);
+    }
+    if (budget <= 0) this.schedule();
+    if (final && file.partial.length > 0) {
+      // The old file will not grow any more: its unterminated last line is complete.
+      this.emit(file, file.partial, file.position - file.partial.length);
+      file.partial = Buffer.alloc(0);
+    }
+  }
+
+  private deliver(file: TailedFile, data: Buffer, dataStart: number): void {
+    let start = 0;
+    for (;;) {
+      const newline = data.indexOf(0x0a, start);
+      if (newline < 0) break;
+      this.emit(file, data.subarray(start, newline), dataStart + start);
+      start = newline + 1;
+    }
+    file.partial = Buffer.from(data.subarray(start));
+  }
+
+  private emit(file: TailedFile, bytes: Buffer, offset: number): void {
+    let end = bytes.length;
+    if (end > 0 && bytes[end - 1] === 0x0d) end--;
+    const text = bytes.toString("utf8", 0, end);
+    file.stats.lines++;
+    for (const subscription of file.subscribers) {
+      const skip = file.skipBefore.get(subscription);
+      if (skip !== undefined && offset < skip) continue;
+      subscription.handler({ text, source: file.path });
+    }
+  }
+}

@@ -1,0 +1,42 @@
+// Turns one `journalctl -o json` record into the text a fail2ban filter expects, the way fail2ban's systemd backend
+// does: "HOSTNAME IDENTIFIER[PID]: MESSAGE", with the time taken from the journal, not from the text.
+import type { LogLine } from "./log-source.js";
+
+type JournalValue = string | number[] | null | undefined;
+
+function text(value: JournalValue | JournalValue[]): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === "string") return value;
+  // journalctl writes a field that is not valid UTF-8 as an array of bytes, and a repeated field as an array.
+  if (value.every((item) => typeof item === "number")) return Buffer.from(value as number[]).toString("utf8");
+  return (value as JournalValue[]).map((item) => text(item) ?? "").join("\n");
+}
+
+/** Converts a parsed journal record to a log line; undefined when it has no message. */
+export function journalEntryToLine(entry: Record<string, JournalValue>): LogLine | undefined {
+  const message = text(entry.MESSAGE);
+  if (message === undefined) return undefined;
+  const parts: string[] = [];
+  const host = text(entry._HOSTNAME);
+  if (host) parts.push(host);
+  const ident = text(entry.SYSLOG_IDENTIFIER) ?? text(entry._COMM);
+  if (ident) {
+    const pid = text(entry.SYSLOG_PID) ?? text(entry._PID);
+    parts.push(pid ? `${ident}[${pid}]:` : `${ident}:`);
+  }
+  parts.push(message);
+  const micros = Number(text(entry._SOURCE_REALTIME_TIMESTAMP) ?? text(entry.__REALTIME_TIMESTAMP));
+  const line: LogLine = { text: parts.join(" "), source: "journal" };
+  return Number.isFinite(micros) ? { ...line, time: micros / 1e6 } : line;
+}
+
+/**
+ * Splits a fail2ban `journalmatch` value into journalctl arguments: whitespace separates matches, `+` stays a word
+ * of its own (journalctl's OR), double or single quotes keep spaces inside one match.
+ */
+export function journalMatchArgs(journalmatch: string): string[] {
+  const args: string[] = [];
+  const word = /(?:"[^"]*"|'[^']*'|[^\s"']+)+/g;
+  for (const match of journalmatch.matchAll(word)) args.push(match[0].replace(/"([^"]*)"|'([^']*)'/g, "$1$2"));
+  return args;
+}

@@ -1,0 +1,179 @@
+import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FileTailer } from "../../../host/sources/file-tailer.js";
+import type { LogLine } from "../../../host/sources/log-source.js";
+
+let dir: string;
+let tailer: FileTailer | undefined;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "cloudjail-tail-"));
+});
+afterEach(async () => {
+  await tailer?.stop();
+  tailer = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function collect(): { lines: LogLine[]; texts: () => string[] } {
+  const lines: LogLine[] = [];
+  return { lines, texts: () => lines.map((line) => line.text) };
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("FileTailer", () => {
+  it("starts at the end of an existing file and delivers only new complete lines", async () => {
+    const log = join(dir, "auth.log");
+    writeFileSync(log, "old 1\nold 2\n");
+    const got = collect();
+    tailer = new FileTailer({ watch: false });
+    tailer.subscribe(log, (line) => got.lines.push(line));
+    await tailer.start();
+    appendFileSync(log, "new 1\nnew 2 is par");
+    await tailer.poll();
+    expect(got.texts()).toEqual(["new 1"]);
+    appendFileSync(log, "tial\r\n");
+    await tailer.poll();
+    expect(got.texts()).toEqual(["new 1", "new 2 is partial"]);
+    expect(got.lines[0]!.source).toBe(log);
+  });
+
+  it("reads from the beginning when asked to", async () => {
+    const log = join(dir, "a.log");
+    writeFileSync(log, "one\ntwo\n");
+    const got = collect();
+    tailer = new FileTailer({ watch: false });
+    tailer.subscribe(log, (line) => got.lines.push(line), { startAt: "beginning" });
+    await tailer.start();
+    await tailer.poll();
+    expect(got.texts()).toEqual(["one", "two"]);
+  });
+
+  it("starts findtime back by the dates of the lines", async () => {
+    const log = join(dir, "dated.log");
+    const lines = Array.from({ length: 5000 }, (_, i) => `${1000 + i} line ${i}`);
+    writeFileSync(log, `${lines.join("\n")}\n`);
+    const got = collect();
+    tailer = new FileTailer({ watch: false });
+    const lineTime = (text: string) => Number(text.split(" ")[0]);
+    tailer.subscribe(log, (line) => got.lines.push(line), { startAt: { since: 5990, lineTime } });
+    await tailer.start();
+    await tailer.poll();
+    expect(got.texts()).toEqual(lines.slice(4990));
+  });
+
+  it("follows rotation by rename: the rest of the old file, then the new one from its start", async () => {
+    const log = join(dir, "auth.log");
+    writeFileSync(log, "before start\n");
+    const got = collect();
+    tailer = new FileTailer({ watch: false });
+    tailer.subscribe(log, (line) => got.lines.push(line));
+    await tailer.start();
+    appendFileSync(log, "a\n");
+    await tailer.poll();
+    renameSync(log, `${log}.1`);
+    // The writer still holds the old file until it reopens: this line lands in auth.log.1.
+    appendFileSync(`${log}.1`, "b written after rename\nc unterminated");
+    writeFileSync(log, "d in the new file\n");
+    await tailer.poll();
+    appendFileSync(log, "e\n");
+    await tailer.poll();
+    expect(got.texts()).toEqual(["a", "b written after rename", "c unterminated", "d in the new file", "e"]);
+  });
+
+  it("follows rotation by copy-truncate", async () => {
+    const log = join(dir, "auth.log");
+    writeFileSync(log, "");
+    const got = collect();
+    tailer = new FileTailer({ watch: false });
+    tailer.subscribe(log, (line) => got.lines.push(line));
+    await tailer.start();
+    appendFileSync(log, "first line that is fairly long\nsecond line that is fairly long\n");
+    await tailer.poll();
+    writeFileSync(`${log}.1`, "copy");
+    truncateSync(log, 0);
+    appendFileSync(log, "after truncate\n");
+    await tailer.poll();
+    appendFileSync(log, "and more\n");
+    await tailer.poll();
+    expect(got.texts()).toEqual([
+      "first line that is fairly long",
+      "second line that is fairly long",
+      "after truncate",
+      "and more",
+    ]);
+  });
+
+  it("picks up a file that appears after start, by exact path and by glob, from its beginning", async () => {
+    const exact = join(dir, "later.log");
+    const got = collect();
+    const globbed = collect();
+    tailer = new FileTailer({ watch: false });
+    tailer.subscribe(exact, (line) => got.lines.push(line));
+    tailer.subscribe(join(dir, "sites", "*", "access.log"), (line) => globbed.lines.push(line));
+    await tailer.start();
+    await tailer.poll();
+    writeFileSync(exact, "hello\n");
+    await import("node:fs").then((fs) => fs.mkdirSync(join(dir, "sites", "one"), { recursive: true }));
+    writeFileSync(join(dir, "sites", "one", "access.log"), "site one\n");
+    writeFileSync(join(dir, "sites", "one", "error.log"), "not matched\n");
+    await tailer.poll();
+    expect(got.texts()).toEqual(["hello"]);
+    expect(globbed.texts()).toEqual(["site one"]);
+    expect(globbed.lines[0]!.source).toBe(join(dir, "sites", "one", "access.log"));
+  });
+
+  it("reads a log shared by several jails once and gives every line to each", async () => {
+    const log = join(dir, "shared.log");
+    writeFileSync(log, "");
+    const jails = [collect(), collect(), collect()];
+    tailer = new FileTailer({ watch: false });
+    for (const jail of jails) tailer.subscribe(log, (line) => jail.lines.push(line));
+    tailer.subscribe(join(dir, "*.log"), (line) => jails[2]!.lines.push({ ...line, text: `glob:${line.text}` }));
+    await tailer.start();
+    const payload = Array.from({ length: 1000 }, (_, i) => `line ${i}`);
+    appendFileSync(log, `${payload.join("\n")}\n`);
+    await tailer.poll();
+    expect(jails[0]!.texts()).toEqual(payload);
+    expect(jails[1]!.texts()).toEqual(payload);
+    expect(jails[2]!.lines.length).toBe(2000);
+    const stats = tailer.stats().get(log)!;
+    expect(stats.opens).toBe(1);
+    expect(stats.bytesRead).toBe(Buffer.byteLength(`${payload.join("\n")}\n`));
+    expect(stats.lines).toBe(1000);
+  });
+
+  it("wakes up on inotify without waiting for the polling period", async () => {
+    const log = join(dir, "fast.log");
+    writeFileSync(log, "");
+    const got = collect();
+    tailer = new FileTailer({ pollIntervalMs: 60_000 });
+    tailer.subscribe(log, (line) => got.lines.push(line));
+    await tailer.start();
+    const written = Date.now();
+    appendFileSync(log, "now\n");
+    await waitFor(() => got.lines.length === 1, 2000);
+    expect(Date.now() - written).toBeLessThan(1000);
+  });
+
+  it("falls back to polling when inotify is off", async () => {
+    const log = join(dir, "polled.log");
+    writeFileSync(log, "");
+    const got = collect();
+    tailer = new FileTailer({ watch: false, pollIntervalMs: 50 });
+    tailer.subscribe(log, (line) => got.lines.push(line));
+    await tailer.start();
+    appendFileSync(log, "polled\n");
+    await waitFor(() => got.lines.length === 1, 2000);
+    expect(got.texts()).toEqual(["polled"]);
+  });
+});
