@@ -1,0 +1,69 @@
+"""Runs fail2ban's own configuration readers and prints what they resolve, as JSON, for the conformance tests.
+
+Input (stdin, JSON): {"configDir": DIR, "filters": [{"name": N, "options": {...}, "backend": B}],
+                      "jails": [{"name": J, "options": [OPT, ...]}]}
+Output (stdout, JSON): {"filters": [...], "jails": [...]} in the same order; each entry holds the resolved values or
+{"error": MESSAGE}. fail2ban is imported from PYTHONPATH (the unpacked reference package).
+"""
+import json
+import sys
+
+from fail2ban.client.filterreader import FilterReader
+from fail2ban.client.jailreader import JailReader
+
+
+def read_filter(config_dir, case):
+    reader = FilterReader(case["name"], "cloudjail-conformance", dict(case.get("options") or {}),
+                          share_config={}, basedir=config_dir)
+    if not reader.read():
+        return {"error": "filter not found"}
+    reader.applyAutoOptions(case.get("backend") or "auto")
+    has_definition = reader.has_section("Definition")
+    reader.getOptions(None)
+    combined = reader.getCombined()
+    result = {"failregex": [], "ignoreregex": [], "options": {k: v for k, v in combined.items() if v is not None}}
+    # The command stream is what fail2ban's server receives: read the regexes and settings from there.
+    for command in reader.convert():
+        kind, _jail, what = command[0], command[1], command[2]
+        values = command[3] if kind == "multi-set" else command[3:]
+        if what in ("addfailregex", "addignoreregex"):
+            result[what[3:]] += values
+        elif what in ("prefregex", "datepattern", "maxlines", "usedns"):
+            result[what] = values[0]
+    journalmatch = combined.get("journalmatch")
+    if journalmatch is not None:
+        result["journalmatch"] = [line for line in journalmatch.split("\n") if line != ""]
+    if not has_definition:
+        result["noDefinition"] = True
+    if combined.get("logtype") is not None:
+        result["logtype"] = combined["logtype"]
+    return result
+
+
+def read_jail(config_dir, case):
+    reader = JailReader(case["name"], force_enable=True, share_config={}, basedir=config_dir)
+    reader.read()
+    if not reader.getOptions():
+        return {"error": reader.options.get("config-error", "jail options failed")}
+    return {"options": {name: reader.options.get(name) for name in case["options"]}}
+
+
+def guarded(fn, config_dir, case):
+    try:
+        return fn(config_dir, case)
+    except Exception as error:  # the test compares failures too
+        return {"error": "%s: %s" % (type(error).__name__, error)}
+
+
+def main():
+    request = json.load(sys.stdin)
+    config_dir = request["configDir"]
+    out = {
+        "filters": [guarded(read_filter, config_dir, case) for case in request.get("filters", [])],
+        "jails": [guarded(read_jail, config_dir, case) for case in request.get("jails", [])],
+    }
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

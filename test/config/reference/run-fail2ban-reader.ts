@@ -1,0 +1,54 @@
+// Runs fail2ban's own readers (fail2ban-reader.py) on the unpacked reference package and returns what they resolve.
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fail2banPython } from "../../support/reference.js";
+
+/** A filter to resolve: its name, arguments, and the jail backend (decides the automatic `logtype`). */
+export interface FilterCase {
+  readonly name: string;
+  readonly options: Record<string, string>;
+  readonly backend?: string;
+}
+
+/** What fail2ban's FilterReader resolved (or the error it raised). */
+export interface ReferenceFilter {
+  readonly error?: string;
+  /** The file has no [Definition] section (an include fragment such as common.conf): fail2ban resolves nothing. */
+  readonly noDefinition?: boolean;
+  readonly failregex?: string[];
+  readonly ignoreregex?: string[];
+  readonly prefregex?: string;
+  readonly datepattern?: string;
+  readonly maxlines?: number;
+  readonly journalmatch?: string[];
+  readonly usedns?: string;
+  readonly logtype?: string;
+  readonly options?: Record<string, string | number | boolean>;
+}
+
+/** What fail2ban's JailReader resolved for the asked options of a jail (null when unset). */
+export interface ReferenceJail {
+  readonly error?: string;
+  readonly options?: Record<string, string | null>;
+}
+
+const script = join(dirname(fileURLToPath(import.meta.url)), "fail2ban-reader.py");
+
+/** Runs the reference readers on `configDir`; throws with python's stderr when the script itself fails. */
+export function runFail2banReader(request: {
+  configDir: string;
+  filters?: readonly FilterCase[];
+  jails?: readonly { name: string; options: readonly string[] }[];
+}): { filters: ReferenceFilter[]; jails: ReferenceJail[] } {
+  const result = spawnSync("python3", [script], {
+    input: JSON.stringify(request),
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, PYTHONPATH: dirname(fail2banPython), PYTHONDONTWRITEBYTECODE: "1" },
+  });
+  if (result.status !== 0) {
+    throw new Error(`fail2ban reference reader failed (${result.status ?? result.signal}): ${result.stderr}`);
+  }
+  return JSON.parse(result.stdout) as { filters: ReferenceFilter[]; jails: ReferenceJail[] };
+}
