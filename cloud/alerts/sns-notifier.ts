@@ -1,0 +1,23 @@
+// Publishes alert messages to the stack's SNS topic (email subscriptions come from the configuration).
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { AlertMessage } from "./ban-alert.js";
+
+/** Sends alert messages somewhere. */
+export interface Notifier {
+  publish(message: AlertMessage): Promise<void>;
+}
+
+/** A Notifier backed by one SNS topic. */
+export class SnsNotifier implements Notifier {
+  constructor(
+    private readonly client: SNSClient,
+    private readonly topicArn: string,
+  ) {}
+
+  /** Publishes one message (Subject is already SNS-safe). */
+  async publish(message: AlertMessage): Promise<void> {
+    await this.client.send(
+      new PublishCommand({ TopicArn: this.topicArn, Subject: message.subject, Message: message.body }),
+    );
+  }
+}

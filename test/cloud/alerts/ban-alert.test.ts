@@ -1,0 +1,96 @@
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { mockClient } from "aws-sdk-client-mock";
+import { describe, expect, it } from "vitest";
+import { type BanAlert, formatBanMessage, sanitizeLine, snsSubject } from "../../../cloud/alerts/ban-alert.js";
+import { formatDigest, planAlertMessages, SNS_BODY_BUDGET } from "../../../cloud/alerts/ban-digest.js";
+import { SnsNotifier } from "../../../cloud/alerts/sns-notifier.js";
+
+const alert = (overrides: Partial<BanAlert> = {}): BanAlert => ({
+  jail: "sshd",
+  ip: "192.0.2.7",
+  failures: 5,
+  firstFailure: 1_700_000_000,
+  lastFailure: 1_700_000_040,
+  bannedAt: 1_700_000_040,
+  until: 1_700_000_640,
+  matches: ["Nov 14 22:13:20 host sshd[1]: Failed password for root from 192.0.2.7 port 22 ssh2"],
+  ...overrides,
+});
+
+describe("ban message", () => {
+  it("carries what mail-whois-lines carries: jail, address, failures, first/last failure, lines, ban end", () => {
+    const message = formatBanMessage(alert({ enforcedIn: ["waf"], pendingIn: ["nacl"] }), "prod");
+    expect(message.subject).toBe("[cloudjail] sshd: banned 192.0.2.7 (prod)");
+    expect(message.body).toContain("banned by cloudjail (prod) after 5 attempts against sshd");
+    expect(message.body).toContain("First failure: 2023-11-14T22:13:20Z");
+    expect(message.body).toContain("Last failure:  2023-11-14T22:14:00Z");
+    expect(message.body).toContain("Ban ends:      2023-11-14T22:24:00Z");
+    expect(message.body).toContain("Enforced in:   waf");
+    expect(message.body).toContain("Pending in:    nacl");
+    expect(message.body).toContain(
+      "  Nov 14 22:13:20 host sshd[1]: Failed password for root from 192.0.2.7 port 22 ssh2",
+    );
+    expect(message.body).toContain("cloudjail cloud unban 192.0.2.7 --jail sshd");
+  });
+
+  it("says a permanent ban never ends", () => {
+    expect(formatBanMessage(alert({ until: null }), "prod").body).toContain("Ban ends:      never (permanent ban)");
+  });
+
+  it("bounds the attacker-controlled lines: count, length and control characters", () => {
+    const matches = Array.from({ length: 30 }, (_, i) => `line ${i}\r\nSubject: forged\u001b[2J${"x".repeat(900)}`);
+    const body = formatBanMessage(alert({ matches }), "prod", { maxLines: 3, maxLineLength: 100 }).body;
+    expect(body).toContain("(last 3, 27 more not shown)");
+    expect(body).not.toContain("line 26");
+    expect(body).toContain("line 29\\u000d\\nSubject: forged\\u001b[2J");
+    expect(body).not.toMatch(/\r|\u001b/);
+    expect(body.split("\n").filter((l) => l.startsWith("  line"))).toHaveLength(3);
+    expect(body).toContain("more characters)");
+  });
+
+  it("keeps subjects valid for SNS", () => {
+    const subject = snsSubject(`[cloudjail] ${"jail-ü\n".repeat(30)}`);
+    expect(subject.length).toBeLessThanOrEqual(100);
+    expect(subject).toMatch(/^[\x20-\x7e]+$/);
+    expect(sanitizeLine("a\tb")).toBe("a\\tb");
+  });
+});
+
+describe("digest", () => {
+  it("turns a burst within one minute into one digest, single bans into plain alerts", () => {
+    const burst = Array.from({ length: 50 }, (_, i) =>
+      alert({ ip: `192.0.2.${i}`, bannedAt: 1_700_000_040 + (i % 10) }),
+    );
+    const later = alert({ ip: "198.51.100.1", bannedAt: 1_700_000_200 });
+    const messages = planAlertMessages([...burst, later], "prod");
+    expect(messages).toHaveLength(2);
+    expect(messages[0]!.subject).toBe("[cloudjail] 50 bans in sshd (prod)");
+    expect(messages[0]!.body).toContain("banned 50 addresses between 2023-11-14T22:14:00Z and 2023-11-14T22:14:09Z");
+    expect(messages[0]!.body.match(/^---$/gm)).toHaveLength(50);
+    expect(messages[1]!.subject).toBe("[cloudjail] sshd: banned 198.51.100.1 (prod)");
+  });
+
+  it("stays within the SNS size limit, listing every address even when details do not fit", () => {
+    const big = Array.from({ length: 400 }, (_, i) =>
+      alert({ ip: `10.0.${i >> 8}.${i & 255}`, matches: Array.from({ length: 10 }, () => "y".repeat(500)) }),
+    );
+    const digest = formatDigest(big, "prod");
+    expect(Buffer.byteLength(digest.body)).toBeLessThanOrEqual(SNS_BODY_BUDGET + 200);
+    expect(digest.body).toMatch(/\d+ more bans not detailed: message size limit/);
+    expect(digest.body).toContain("10.0.1.143");
+  });
+});
+
+describe("SnsNotifier", () => {
+  it("publishes subject and body to the topic", async () => {
+    const client = new SNSClient({ region: "us-east-1" });
+    const mock = mockClient(client);
+    mock.on(PublishCommand).resolves({ MessageId: "m-1" });
+    await new SnsNotifier(client, "arn:aws:sns:us-east-1:123456789012:alerts").publish({ subject: "s", body: "b" });
+    expect(mock.commandCalls(PublishCommand)[0]!.args[0].input).toEqual({
+      TopicArn: "arn:aws:sns:us-east-1:123456789012:alerts",
+      Subject: "s",
+      Message: "b",
+    });
+  });
+});
