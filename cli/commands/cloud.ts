@@ -1,0 +1,159 @@
+// `cloudjail cloud <command> [--function NAME] [--region R] [--stack S] [--outputs FILE] [--json]`: runs an admin
+// command in a deployed stack through Lambda Invoke. The function is `--function`, else $CLOUDJAIL_ADMIN_FUNCTION,
+// else the stack output written by `cdk deploy --outputs-file cdk-outputs.json`.
+import { existsSync, readFileSync } from "node:fs";
+import type { LambdaClient } from "@aws-sdk/client-lambda";
+import { type AdminCommand, AdminCommandError, parseAdminArgs } from "../../cloud/admin/admin-command.js";
+import { ADMIN_FUNCTION_OUTPUT, type AdminResponse, isAdminResponse } from "../../cloud/admin/admin-response.js";
+import { CloudjailError } from "../../shared/errors.js";
+import { UsageError } from "../usage-error.js";
+
+export const CLOUD_USAGE = `usage: cloudjail cloud <command> [--function NAME] [--region R] [--stack S] [--outputs FILE] [--json]
+
+commands:
+  status [JAIL]                          jails, failures and bans (of one jail)
+  banned                                 every active ban
+  ban IP --jail J [--bantime T]          ban by hand (T: seconds or 10m, 1h, 2d; -1 permanent)
+  unban IP (--jail J | --all)            lift a ban in one jail or in all
+
+The admin function is --function, else $CLOUDJAIL_ADMIN_FUNCTION, else the ${ADMIN_FUNCTION_OUTPUT} output in
+cdk-outputs.json (written by \`npx cdk deploy --outputs-file cdk-outputs.json\`).`;
+
+/** What to run: the admin command and where. */
+export interface CloudInvocation {
+  readonly command: AdminCommand;
+  readonly functionName?: string;
+  readonly region?: string;
+  readonly stack?: string;
+  readonly outputsFile: string;
+  readonly json: boolean;
+}
+
+/** Splits the connection options from the admin command words and validates both. Throws UsageError. */
+export function parseCloudArgv(argv: readonly string[]): CloudInvocation {
+  const words: string[] = [];
+  const options: Record<string, string> = {};
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    const [key, inline] = word.startsWith("--") ? word.slice(2).split(/=(.*)/s, 2) : [undefined, undefined];
+    if (key === "json") {
+      json = true;
+    } else if (key === "function" || key === "region" || key === "stack" || key === "outputs") {
+      const value = inline ?? argv[++i];
+      if (!value) throw new UsageError(`--${key} needs a value`);
+      options[key] = value;
+    } else words.push(word);
+  }
+  if (options.function !== undefined && !/^[A-Za-z0-9_:.-]{1,170}$/.test(options.function)) {
+    throw new UsageError(`--function must be a Lambda function name or ARN, got ${JSON.stringify(options.function)}`);
+  }
+  if (options.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(options.region)) {
+    throw new UsageError(`--region must be an AWS Region such as eu-west-1, got ${JSON.stringify(options.region)}`);
+  }
+  let command: AdminCommand;
+  try {
+    command = parseAdminArgs(words);
+  } catch (error) {
+    if (error instanceof AdminCommandError) throw new UsageError(`${error.message}\n\n${CLOUD_USAGE}`);
+    throw error;
+  }
+  return {
+    command,
+    json,
+    outputsFile: options.outputs ?? "cdk-outputs.json",
+    ...(options.function ? { functionName: options.function } : {}),
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.stack ? { stack: options.stack } : {}),
+  };
+}
+
+/** Finds the admin function name: flag, environment, then the CDK outputs file. Throws UsageError when none. */
+export function resolveFunctionName(invocation: CloudInvocation, env: NodeJS.ProcessEnv = process.env): string {
+  if (invocation.functionName) return invocation.functionName;
+  if (env.CLOUDJAIL_ADMIN_FUNCTION) return env.CLOUDJAIL_ADMIN_FUNCTION;
+  const file = invocation.outputsFile;
+  if (existsSync(file)) {
+    let outputs: Record<string, Record<string, unknown>>;
+    try {
+      outputs = JSON.parse(readFileSync(file, "utf8"));
+    } catch (error) {
+      throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`);
+    }
+    const stacks = Object.entries(outputs ?? {}).filter(
+      ([name, values]) =>
+        typeof values?.[ADMIN_FUNCTION_OUTPUT] === "string" && (!invocation.stack || name === invocation.stack),
+    );
+    if (stacks.length === 1) return stacks[0]![1][ADMIN_FUNCTION_OUTPUT] as string;
+    if (stacks.length > 1) {
+      throw new UsageError(
+        `${file} lists several cloudjail stacks (${stacks.map(([n]) => n).join(", ")}): pick one with --stack`,
+      );
+    }
+  }
+  throw new UsageError(
+    `no admin function: pass --function NAME, set CLOUDJAIL_ADMIN_FUNCTION, or deploy with \`npx cdk deploy --outputs-file ${file}\``,
+  );
+}
+
+/** Calls the admin function synchronously and decodes its answer. Throws CloudjailError when the call fails. */
+export async function invokeAdmin(
+  client: LambdaClient,
+  functionName: string,
+  command: AdminCommand,
+): Promise<AdminResponse> {
+  const { InvokeCommand } = await import("@aws-sdk/client-lambda");
+  const result = await client.send(
+    new InvokeCommand({
+      FunctionName: functionName,
+      InvocationType: "RequestResponse",
+      Payload: Buffer.from(JSON.stringify(command)),
+    }),
+  );
+  const text = result.Payload ? Buffer.from(result.Payload).toString("utf8") : "";
+  if (result.FunctionError) {
+    throw new CloudjailError(
+      `the admin function ${functionName} failed (${result.FunctionError}): ${text.slice(0, 2000)}`,
+    );
+  }
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(text);
+  } catch {
+    throw new CloudjailError(
+      `the admin function ${functionName} answered something that is not JSON: ${text.slice(0, 200)}`,
+    );
+  }
+  if (!isAdminResponse(decoded))
+    throw new CloudjailError(`the admin function ${functionName} answered an unknown shape`);
+  return decoded;
+}
+
+/** Entry point used by cli/main.ts. */
+export function run(argv: string[]): Promise<number> {
+  return runCloud(argv);
+}
+
+/** Runs `cloudjail cloud`; `client` is injectable for tests. Exit code 0 on success, 1 when the stack refused. */
+export async function runCloud(argv: readonly string[], client?: LambdaClient): Promise<number> {
+  if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${CLOUD_USAGE}\n`);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const invocation = parseCloudArgv(argv);
+  const functionName = resolveFunctionName(invocation);
+  let lambda = client;
+  if (!lambda) {
+    const { LambdaClient } = await import("@aws-sdk/client-lambda");
+    lambda = new LambdaClient(invocation.region ? { region: invocation.region } : {});
+  }
+  const response = await invokeAdmin(lambda, functionName, invocation.command);
+  if (!response.ok) {
+    process.stderr.write(`cloudjail cloud: ${response.error}\n`);
+    return 1;
+  }
+  process.stdout.write(
+    invocation.json ? `${JSON.stringify(response.data, null, 2)}\n` : `${response.output.trimEnd()}\n`,
+  );
+  return 0;
+}
