@@ -1,0 +1,221 @@
+import { CloudjailError } from "../errors.js";
+import type { JailEntry, Store, StoredEntry } from "../store/store.js";
+import { banInForce } from "../store/store.js";
+import type { BanDecision, Decision, Failure, FailureOutcome, UnbanDecision } from "./decision.js";
+import { normalizeAddress } from "./ip-address.js";
+import {
+  applyFailure,
+  applyManualBan,
+  applyUnban,
+  DEFAULT_PURGE_AGE,
+  type DecisionContext,
+  type EntryChange,
+  overallBanCount,
+  screenFailure,
+} from "./jail-decision.js";
+import type { JailPolicy } from "./jail-policy.js";
+
+/** Another writer kept changing the same entry: the compare-and-set gave up after `attempts` tries. */
+export class StoreContentionError extends CloudjailError {
+  override name = "StoreContentionError";
+}
+
+/** How a {@link JailRunner} works. */
+export interface JailRunnerOptions {
+  readonly store: Store;
+  readonly jails: readonly JailPolicy[];
+  /** dbpurgeage, seconds (default one day). */
+  readonly purgeAge?: number;
+  /** Random source for bantime.rndtime (default Math.random; inject a fixed one for reproducible replays). */
+  readonly random?: () => number;
+  /** Compare-and-set tries before giving up (default 50). */
+  readonly maxAttempts?: number;
+  /** Waits before try `attempt` + 1 after a lost compare-and-set (default: short jittered backoff). */
+  readonly backoff?: (attempt: number) => Promise<void>;
+}
+
+/** A ban in force, as enforcement and `status` see it. */
+export interface ActiveBan {
+  readonly jail: string;
+  readonly ip: string;
+  readonly fid: string;
+  readonly time: number;
+  readonly banUntil: number | null;
+  readonly banCount: number;
+}
+
+/**
+ * Runs jails over a {@link Store}: the entry point of the ingest Lambda, the host daemon and `cloudjail replay`.
+ * It holds no state of its own (several runners, in several processes, may share one store); every decision is
+ * one read, a pure computation (jail-decision.ts) and at most one compare-and-set write, retried on conflict.
+ * Time is always passed in: the clock in operation, the log time in a replay.
+ */
+export class JailRunner {
+  private readonly store: Store;
+  private readonly policies: ReadonlyMap<string, JailPolicy>;
+  private readonly purgeAge: number;
+  private readonly random: () => number;
+  private readonly maxAttempts: number;
+  private readonly backoff: (attempt: number) => Promise<void>;
+
+  /** A runner for `options.jails` on `options.store`. */
+  constructor(options: JailRunnerOptions) {
+    this.store = options.store;
+    this.policies = new Map(options.jails.map((policy) => [policy.name, policy]));
+    this.purgeAge = options.purgeAge ?? DEFAULT_PURGE_AGE;
+    this.random = options.random ?? Math.random;
+    this.maxAttempts = options.maxAttempts ?? 50;
+    this.backoff = options.backoff ?? jitteredBackoff;
+  }
+
+  /** The policy of `jail`; throws a CloudjailError for a jail this runner does not run. */
+  policy(jail: string): JailPolicy {
+    const policy = this.policies.get(jail);
+    if (!policy) throw new CloudjailError(`unknown jail "${jail}" (running: ${[...this.policies.keys()].join(", ")})`);
+    return policy;
+  }
+
+  /**
+   * Counts one failure at time `now` (default: the failure's own time, as in a replay) and says what came of it.
+   * Safe to call concurrently, from many processes, and twice with the same event id.
+   */
+  async recordFailure(failure: Failure, now: number = failure.time): Promise<FailureOutcome> {
+    const policy = this.policy(failure.jail);
+    const ip = normalizeAddress(failure.ip);
+    const normalised = {
+      jail: failure.jail,
+      ip,
+      fid: failure.fid === undefined ? ip : normalizeAddress(failure.fid),
+      time: failure.time,
+      ...(failure.eventId === undefined ? {} : { eventId: failure.eventId }),
+      ...(failure.line === undefined ? {} : { line: failure.line }),
+    };
+    const rejected = screenFailure(normalised, policy, now);
+    if (rejected) return rejected;
+    return this.compareAndSet(failure.jail, normalised.fid, async (stored) => {
+      const context = this.context(now);
+      const change = applyFailure(stored?.entry, normalised, policy, context);
+      if (change.outcome.kind !== "ban" || !policy.increment.enabled || !policy.increment.overallJails) return change;
+      // Only a ban needs the other jails' history: read it then, not for every failure.
+      const overallPreviousBans = await this.overallPreviousBans(normalised.fid, now);
+      return applyFailure(stored?.entry, normalised, policy, { ...context, overallPreviousBans });
+    });
+  }
+
+  /** Bans `ip` by hand in `jail` at `now`; undefined when it is ignored or already banned there. */
+  async ban(jail: string, ip: string, now: number): Promise<BanDecision | undefined> {
+    const policy = this.policy(jail);
+    const address = normalizeAddress(ip);
+    const target = { jail, ip: address, fid: address };
+    return this.compareAndSet(jail, address, async (stored) => {
+      const context = this.context(now);
+      if (!policy.increment.enabled || !policy.increment.overallJails) {
+        return applyManualBan(stored?.entry, target, policy, context);
+      }
+      const overallPreviousBans = await this.overallPreviousBans(address, now);
+      return applyManualBan(stored?.entry, target, policy, { ...context, overallPreviousBans });
+    });
+  }
+
+  /** Lifts the ban of `fid` (normally the address) in `jail` at `now`; undefined when none is in force. */
+  async unban(jail: string, fid: string, now: number): Promise<UnbanDecision | undefined> {
+    const policy = this.policy(jail);
+    return this.compareAndSet(jail, normalizeAddress(fid), async (stored) => {
+      if (!stored || !banInForce(stored.entry, now)) return { outcome: undefined };
+      return applyUnban(stored.entry, "manual", policy, this.context(now));
+    });
+  }
+
+  /**
+   * Ends every ban whose time is over at `now` and returns the unbans, oldest first. Idempotent and safe to run
+   * concurrently: each ban ends once. Bans of jails this runner does not run are left alone.
+   */
+  async expireBans(now: number): Promise<UnbanDecision[]> {
+    const due = await this.store.dueBans(now);
+    const unbans: UnbanDecision[] = [];
+    for (const { entry } of due) {
+      const policy = this.policies.get(entry.jail);
+      if (!policy) continue;
+      const unban = await this.compareAndSet(entry.jail, entry.fid, async (stored) =>
+        applyUnban(stored?.entry, "expired", policy, this.context(now)),
+      );
+      if (unban) unbans.push(unban);
+    }
+    return unbans.sort((a, b) => a.time - b.time);
+  }
+
+  /** Bans in force at `now` (optionally in one jail), from the store, filtered on time whatever TTL left behind. */
+  async activeBans(now: number, jail?: string): Promise<ActiveBan[]> {
+    const stored = await this.store.activeBans(now, jail);
+    return stored
+      .filter(({ entry }) => banInForce(entry, now))
+      .map(({ entry }) => ({
+        jail: entry.jail,
+        ip: entry.ip,
+        fid: entry.fid,
+        time: entry.ban!.time,
+        banUntil: entry.ban!.until,
+        banCount: entry.ban!.count,
+      }));
+  }
+
+  private context(now: number): DecisionContext {
+    return { now, purgeAge: this.purgeAge, random: this.random };
+  }
+
+  private async overallPreviousBans(fid: string, now: number): Promise<number> {
+    const entries = await this.store.listByFid(fid);
+    return overallBanCount(
+      entries.map((stored) => stored.entry),
+      (jail) => this.policies.get(jail),
+      now,
+      this.purgeAge,
+    );
+  }
+
+  // Read, decide, write if the version is unchanged; on conflict decide again from the fresh entry.
+  private async compareAndSet<Outcome>(
+    jail: string,
+    fid: string,
+    decide: (stored: StoredEntry | undefined) => Promise<EntryChange<Outcome>>,
+  ): Promise<Outcome> {
+    for (let attempt = 1; ; attempt++) {
+      const stored = await this.store.get(jail, fid);
+      const change = await decide(stored);
+      if (!change.entry) return change.outcome;
+      const written = await this.store.put(change.entry as JailEntry, stored?.version ?? null);
+      if (written !== undefined) return change.outcome;
+      if (attempt >= this.maxAttempts) {
+        throw new StoreContentionError(
+          `gave up updating jail "${jail}" entry "${fid}" after ${attempt} conflicting writes in the ${this.store.kind} store`,
+        );
+      }
+      await this.backoff(attempt);
+    }
+  }
+}
+
+/**
+ * Runs failures through `runner` in log time, as `cloudjail replay` does: before each failure, bans whose time ran
+ * out are lifted; returns every ban and unban in order. Failures must come sorted by time. With `endTime`, bans
+ * ending up to then are lifted at the end too (a replay usually passes the last log time, or none).
+ */
+export async function replayFailures(
+  runner: JailRunner,
+  failures: Iterable<Failure> | AsyncIterable<Failure>,
+  endTime?: number,
+): Promise<Decision[]> {
+  const decisions: Decision[] = [];
+  for await (const failure of failures) {
+    decisions.push(...(await runner.expireBans(failure.time)));
+    const outcome = await runner.recordFailure(failure, failure.time);
+    if (outcome.kind === "ban") decisions.push(outcome.ban);
+  }
+  if (endTime !== undefined) decisions.push(...(await runner.expireBans(endTime)));
+  return decisions;
+}
+
+function jitteredBackoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(100, 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}

@@ -1,0 +1,90 @@
+// The real stores the contract suite runs against: a SQLite file in a temporary folder, and a table in a DynamoDB
+// Local started for the suite. Each `create()` gives an empty backing (new file, new table); `open()` gives another
+// independent store on it (another connection / another SDK client), as concurrent processes or Lambdas would have.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDbStore } from "../../shared/store/dynamodb-store.js";
+import { dynamoDbTableDefinition } from "../../shared/store/dynamodb-table.js";
+import { SqliteStore } from "../../shared/store/sqlite-store.js";
+import type { Store } from "../../shared/store/store.js";
+import { type DynamoDbLocal, startDynamoDbLocal } from "../support/dynamodb-local.js";
+
+/** One empty backing store and the means to open stores on it. */
+export interface StoreBacking {
+  open(): Store;
+  /** Closes everything `open` opened. */
+  cleanup(): Promise<void>;
+}
+
+/** How the suite gets stores of one kind. */
+export interface StoreHarness {
+  readonly name: string;
+  start(): Promise<void>;
+  create(): Promise<StoreBacking>;
+  stop(): Promise<void>;
+}
+
+/** SQLite on a temporary file (WAL needs a real file to share between connections). */
+export function sqliteHarness(): StoreHarness {
+  let folder = "";
+  let count = 0;
+  return {
+    name: "sqlite",
+    async start() {
+      folder = mkdtempSync(join(tmpdir(), "cloudjail-store-"));
+    },
+    async create() {
+      const path = join(folder, `store-${++count}.db`);
+      const opened: Store[] = [];
+      return {
+        open() {
+          const store = new SqliteStore(path);
+          opened.push(store);
+          return store;
+        },
+        async cleanup() {
+          await Promise.all(opened.map((store) => store.close()));
+        },
+      };
+    },
+    async stop() {
+      if (folder) rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+/** DynamoDB Local, one table per backing, one SDK client per opened store. */
+export function dynamoDbHarness(): StoreHarness {
+  let local: DynamoDbLocal | undefined;
+  let count = 0;
+  return {
+    name: "dynamodb",
+    async start() {
+      local = await startDynamoDbLocal();
+    },
+    async create() {
+      if (!local) throw new Error("DynamoDB Local not started");
+      const server = local;
+      const tableName = `jails-${process.pid}-${++count}`;
+      const admin = server.client();
+      await admin.send(new CreateTableCommand(dynamoDbTableDefinition(tableName)));
+      admin.destroy();
+      const clients: DynamoDBClient[] = [];
+      return {
+        open() {
+          const client = server.client();
+          clients.push(client);
+          return new DynamoDbStore(client, tableName);
+        },
+        async cleanup() {
+          for (const client of clients) client.destroy();
+        },
+      };
+    },
+    async stop() {
+      await local?.stop();
+    },
+  };
+}
