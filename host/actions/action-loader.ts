@@ -1,0 +1,54 @@
+// Reads an action.d file the way fail2ban does (layered .conf/.local, [INCLUDES], %(...)s interpolation) and
+// resolves it for one jail: the jail's `action = name[key=value, ...]` arguments override the file's [Init].
+import { loadConfig } from "../../shared/config/config-loader.js";
+import type { LayeredConfig } from "../../shared/config/layered-config.js";
+import type { ActionDefinition, Family } from "./action.js";
+
+const FAMILY_SUFFIX = /^(.+)\?family=(inet4|inet6)$/;
+
+/**
+ * Loads `action.d/<name>` from `baseDir` and merges `args` (the jail's arguments: name, port, protocol, chain ...,
+ * already as strings) over its [Init]. Throws ConfigError when the file is missing or malformed.
+ *
+ * @example
+ * loadActionDefinition("config", "nftables", { name: "sshd", port: "ssh", protocol: "tcp" })
+ */
+export function loadActionDefinition(
+  baseDir: string,
+  name: string,
+  args: Readonly<Record<string, string>>,
+): ActionDefinition {
+  const config = loadConfig(baseDir, `action.d/${name}`);
+  return actionDefinitionFromConfig(name, config, args);
+}
+
+/** Builds the definition of an already loaded action configuration (see {@link loadActionDefinition}). */
+export function actionDefinitionFromConfig(
+  name: string,
+  config: LayeredConfig,
+  args: Readonly<Record<string, string>>,
+): ActionDefinition {
+  const definition: Record<string, string> = {};
+  if (config.hasSection("Definition")) {
+    for (const option of config.options("Definition")) definition[option] = config.get("Definition", option) ?? "";
+  }
+  const init: Record<string, string> = {};
+  const initByFamily: Partial<Record<Family, Record<string, string>>> = {};
+  if (config.hasSection("Init")) {
+    for (const option of config.options("Init")) {
+      const value = config.get("Init", option) ?? "";
+      const conditional = FAMILY_SUFFIX.exec(option);
+      if (conditional) {
+        const family = conditional[2] as Family;
+        initByFamily[family] = { ...initByFamily[family], [conditional[1]!]: value };
+      } else init[option] = value;
+    }
+  }
+  // The jail's own arguments win over the file, also over its per-family values.
+  for (const [key, value] of Object.entries(args)) {
+    const option = key.toLowerCase();
+    init[option] = value;
+    for (const family of Object.values(initByFamily)) delete family[option];
+  }
+  return { name, file: config.files[0], definition, init, initByFamily };
+}

@@ -1,0 +1,277 @@
+// One configured action of one jail (fail2ban's CommandAction): its scripts compiled once per address family,
+// run with ticket values in the environment, retried with backoff, batched where the action file says how.
+import { CloudjailError } from "../../shared/errors.js";
+import { parseIp } from "../../shared/net/ip.js";
+import { bindTicketTags, substituteConfigTags, ticketTagVariable } from "./action-template.js";
+import type { CommandResult, CommandRunner } from "./command-runner.js";
+
+/** fail2ban's family names, used in `[Init?family=inet6]` sections. */
+export type Family = "inet4" | "inet6";
+
+/** The operations an action.d file defines. `actionbanbatch` / `actionunbanbatch` are cloudjail's set-based extras. */
+export const OPERATIONS = [
+  "actionstart",
+  "actionstop",
+  "actioncheck",
+  "actionban",
+  "actionunban",
+  "actionflush",
+  "actionbanbatch",
+  "actionunbanbatch",
+] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/** An action.d file resolved for one jail: [Definition] commands, [Init] merged with the jail's arguments. */
+export interface ActionDefinition {
+  /** Action name as the jail refers to it, e.g. `nftables`. */
+  readonly name: string;
+  readonly file?: string;
+  /** [Definition] options, the commands among them. */
+  readonly definition: Readonly<Record<string, string>>;
+  /** [Init] options overridden by the jail's `action = name[key=value, ...]` arguments and jail options. */
+  readonly init: Readonly<Record<string, string>>;
+  /** `[Init?family=inet6]` (and inet4) overrides. */
+  readonly initByFamily?: Readonly<Partial<Record<Family, Readonly<Record<string, string>>>>>;
+}
+
+/** What a ban action is told about one ban. Everything here may come from attacker-written log text. */
+export interface BanTicket {
+  readonly ip: string;
+  readonly fid?: string;
+  readonly failures?: number;
+  /** Epoch seconds of the ban. */
+  readonly time?: number;
+  /** Ban length in seconds (after increments), negative for permanent. */
+  readonly bantime?: number;
+  readonly banCount?: number;
+  readonly matches?: readonly string[];
+  readonly restored?: boolean;
+  /** Values the filter captured (`F-USER` ...), offered as `<F-USER>` tags. */
+  readonly fields?: Readonly<Record<string, string>>;
+}
+
+/** Tuning and collaborators of an action. */
+export interface ActionOptions {
+  readonly runner: CommandRunner;
+  /** Kill a script after this long; fail2ban's `timeout` option (seconds) overrides. Default 60 s. */
+  readonly timeoutMs?: number;
+  /** Attempts per operation before it is reported failed. Default 3. */
+  readonly attempts?: number;
+  /** First retry delay, doubled each time. Default 200 ms. */
+  readonly backoffMs?: number;
+  /** Most addresses per batch script (argument and environment strings are limited to 128 KiB each). */
+  readonly batchSize?: number;
+  /** Receives warnings: failed attempts and repairs. */
+  readonly warn?: (message: string) => void;
+}
+
+/** An action script that kept failing after its retries; the ban or unban it carried is not done. */
+export class ActionFailedError extends CloudjailError {
+  override name = "ActionFailedError";
+  constructor(
+    readonly action: string,
+    readonly operation: Operation,
+    readonly result: CommandResult,
+  ) {
+    const why = result.timedOut
+      ? "timed out"
+      : result.code === null
+        ? `could not run: ${result.stderr.trim()}`
+        : `exit ${result.code}${result.stderr.trim() ? `: ${result.stderr.trim().slice(0, 500)}` : ""}`;
+    super(`action ${action}: ${operation} failed (${why})`);
+  }
+}
+
+interface CompiledScript {
+  readonly script: string;
+  readonly tags: readonly string[];
+}
+
+/** Outcome of a ban or unban of many addresses: the ones done and the ones that failed, with why. */
+export interface BatchOutcome {
+  readonly done: string[];
+  readonly failed: { ip: string; error: ActionFailedError }[];
+}
+
+/** A runnable action.d action for one jail. */
+export class Action {
+  readonly name: string;
+  private readonly scripts = new Map<Family, Map<Operation, CompiledScript>>();
+  private readonly started = new Set<Family>();
+  private readonly timeoutMs: number;
+
+  /** Compiles every command for both families; throws ConfigError on an unknown tag or a cycle. */
+  constructor(
+    readonly definition: ActionDefinition,
+    private readonly options: ActionOptions,
+  ) {
+    this.name = definition.name;
+    const timeout = Number(definition.init.timeout ?? definition.definition.timeout);
+    this.timeoutMs = Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : (options.timeoutMs ?? 60_000);
+    for (const family of ["inet4", "inet6"] as const) {
+      const values: Record<string, string> = {
+        ...definition.definition,
+        ...definition.init,
+        ...definition.initByFamily?.[family],
+      };
+      const compiled = new Map<Operation, CompiledScript>();
+      for (const operation of OPERATIONS) {
+        const template = definition.definition[operation];
+        if (template === undefined || template.trim() === "") continue;
+        const text = substituteConfigTags(template, values, { file: definition.file, option: operation });
+        compiled.set(operation, bindTicketTags(text));
+      }
+      this.scripts.set(family, compiled);
+    }
+  }
+
+  /** True when the action file defines `operation`. */
+  has(operation: Operation): boolean {
+    return this.scripts.get("inet4")!.has(operation);
+  }
+
+  /** Runs actionstart for IPv4 (IPv6 starts on its first ban, as in fail2ban). */
+  async start(): Promise<void> {
+    await this.ensureStarted("inet4");
+  }
+
+  /** Runs actionstop for every family started. */
+  async stop(): Promise<void> {
+    for (const family of [...this.started]) {
+      await this.runWithRetry(family, "actionstop", {});
+      this.started.delete(family);
+    }
+  }
+
+  /** Runs actionflush (every ban removed at once) for every family started; false when the file defines none. */
+  async flush(): Promise<boolean> {
+    if (!this.has("actionflush")) return false;
+    for (const family of this.started) await this.runWithRetry(family, "actionflush", {});
+    return true;
+  }
+
+  /** Bans many addresses, one batch script per chunk where the action defines one, else one script each. */
+  async ban(tickets: readonly BanTicket[]): Promise<BatchOutcome> {
+    return this.apply("ban", tickets);
+  }
+
+  /** Unbans many addresses (same batching as {@link ban}). */
+  async unban(tickets: readonly BanTicket[]): Promise<BatchOutcome> {
+    return this.apply("unban", tickets);
+  }
+
+  private async apply(kind: "ban" | "unban", tickets: readonly BanTicket[]): Promise<BatchOutcome> {
+    const outcome: BatchOutcome = { done: [], failed: [] };
+    const byFamily = new Map<Family, BanTicket[]>();
+    for (const ticket of tickets) {
+      const family: Family = parseIp(ticket.ip)?.family === 6 ? "inet6" : "inet4";
+      byFamily.set(family, [...(byFamily.get(family) ?? []), ticket]);
+    }
+    for (const [family, group] of byFamily) {
+      try {
+        await this.ensureStarted(family);
+      } catch (error) {
+        for (const ticket of group) outcome.failed.push({ ip: ticket.ip, error: error as ActionFailedError });
+        continue;
+      }
+      const batch: Operation = kind === "ban" ? "actionbanbatch" : "actionunbanbatch";
+      const single: Operation = kind === "ban" ? "actionban" : "actionunban";
+      if (this.has(batch) && group.length > 1) {
+        const size = this.options.batchSize ?? 2000;
+        for (let i = 0; i < group.length; i += size) {
+          const chunk = group.slice(i, i + size);
+          const ips = chunk.map((ticket) => ticket.ip);
+          try {
+            await this.runWithRetry(family, batch, { ips: ips.join(", "), ipcount: String(ips.length), family });
+            outcome.done.push(...ips);
+          } catch (error) {
+            for (const ip of ips) outcome.failed.push({ ip, error: error as ActionFailedError });
+          }
+        }
+      } else if (this.has(single)) {
+        for (const ticket of group) {
+          try {
+            await this.runWithRetry(family, single, ticketValues(ticket, family));
+            outcome.done.push(ticket.ip);
+          } catch (error) {
+            outcome.failed.push({ ip: ticket.ip, error: error as ActionFailedError });
+          }
+        }
+      } else outcome.done.push(...group.map((ticket) => ticket.ip));
+    }
+    return outcome;
+  }
+
+  private async ensureStarted(family: Family): Promise<void> {
+    if (this.started.has(family)) return;
+    await this.runWithRetry(family, "actionstart", { family });
+    this.started.add(family);
+  }
+
+  /**
+   * Runs one operation; on failure runs actioncheck and, when the check fails too (the firewall lost our chain or
+   * set), actionstart again before the next attempt, as fail2ban repairs. Throws ActionFailedError at the end.
+   */
+  private async runWithRetry(family: Family, operation: Operation, values: Record<string, string>): Promise<void> {
+    const attempts = this.options.attempts ?? 3;
+    let delay = this.options.backoffMs ?? 200;
+    let last: CommandResult | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      last = await this.runOnce(family, operation, values);
+      if (last.code === 0) return;
+      const failure = new ActionFailedError(this.name, operation, last);
+      this.options.warn?.(`${failure.message} (attempt ${attempt} of ${attempts})`);
+      if (attempt === attempts) break;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay *= 2;
+      const repairable = operation !== "actionstart" && operation !== "actioncheck" && operation !== "actionstop";
+      if (repairable && this.has("actioncheck")) {
+        const check = await this.runOnce(family, "actioncheck", { family });
+        if (check.code !== 0) {
+          this.options.warn?.(`action ${this.name}: actioncheck failed, running actionstart again`);
+          await this.runOnce(family, "actionstart", { family });
+        }
+      }
+    }
+    throw new ActionFailedError(this.name, operation, last!);
+  }
+
+  private runOnce(family: Family, operation: Operation, values: Record<string, string>): Promise<CommandResult> {
+    const compiled = this.scripts.get(family)!.get(operation);
+    if (!compiled) return Promise.resolve({ code: 0, signal: null, stdout: "", stderr: "", timedOut: false });
+    const env: Record<string, string> = {};
+    for (const tag of compiled.tags) env[ticketTagVariable(tag)] = values[tag] ?? "";
+    return this.options.runner.run(compiled.script, env, this.timeoutMs);
+  }
+}
+
+/** The ticket tags of one ban, as strings. */
+export function ticketValues(ticket: BanTicket, family: Family): Record<string, string> {
+  const values: Record<string, string> = {
+    ip: ticket.ip,
+    fid: ticket.fid ?? ticket.ip,
+    family,
+    failures: String(ticket.failures ?? 0),
+    time: String(Math.floor(ticket.time ?? Date.now() / 1000)),
+    bantime: String(ticket.bantime ?? 0),
+    bancount: String(ticket.banCount ?? 1),
+    matches: (ticket.matches ?? []).join("\n"),
+    ipmatches: (ticket.matches ?? []).join("\n"),
+    ipjailmatches: (ticket.matches ?? []).join("\n"),
+    ipfailures: String(ticket.failures ?? 0),
+    ipjailfailures: String(ticket.failures ?? 0),
+    restored: ticket.restored ? "1" : "0",
+    "ip-rev": reverseName(ticket.ip),
+    "ip-host": ticket.ip,
+  };
+  for (const [key, value] of Object.entries(ticket.fields ?? {})) values[key] = value;
+  return values;
+}
+
+function reverseName(ip: string): string {
+  const parsed = parseIp(ip);
+  if (!parsed) return "";
+  if (parsed.family === 4) return `${parsed.text.split(".").reverse().join(".")}.`;
+  const hex = parsed.value.toString(16).padStart(32, "0");
+  return `${[...hex].reverse().join(".")}.`;
+}
