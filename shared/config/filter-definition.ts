@@ -31,7 +31,11 @@ export interface FilterDefinition {
   readonly journalmatch?: readonly string[];
   readonly usedns?: string;
   readonly logtype?: string;
-  /** Every resolved value: the known options, arguments, [Init] values (and `known/...`), and [Definition] options. */
+  /**
+   * Every resolved value: the known options, arguments, [Init] values (and `known/...`), and the other [Definition]
+   * options (left out when one of them cannot be resolved; a jail reader that needs fail2ban's exact behaviour calls
+   * `resolveDefinitionOptions` with `allDefinitionOptions`).
+   */
   readonly options: Readonly<Record<string, string>>;
 }
 
@@ -101,14 +105,7 @@ export function loadFilterDefinition(
       origin.set(option, { value: override, file: "<jail>" });
     }
   }
-  const withDefinitionOptions = resolveDefinitionOptions({
-    config,
-    knownOptions: FILTER_OPTIONS,
-    args: callerArgs,
-    callerOptions: overrides,
-    allDefinitionOptions: true,
-  }).values;
-  const allOptions: Record<string, string> = Object.fromEntries(withDefinitionOptions);
+  const allOptions = Object.fromEntries(withDefinitionOptions(config, callerArgs, overrides) ?? resolved);
   for (const [key, value] of resolved) allOptions[key] = value;
 
   const single = (option: string): string | undefined => resolved.get(option);
@@ -131,6 +128,30 @@ export function loadFilterDefinition(
     ...(single("logtype") !== undefined && { logtype: single("logtype") }),
     options: allOptions,
   };
+}
+
+/**
+ * Every option with the rest of [Definition] resolved too, as fail2ban does when it exposes a filter's options to
+ * its jail; undefined when one of those extra options cannot be resolved (fail2ban-regex never reads them, so
+ * neither does the filter itself).
+ */
+function withDefinitionOptions(
+  config: LayeredConfig,
+  args: Record<string, string>,
+  overrides: Readonly<Record<string, string>>,
+): Map<string, string> | undefined {
+  try {
+    return resolveDefinitionOptions({
+      config,
+      knownOptions: FILTER_OPTIONS,
+      args,
+      callerOptions: overrides,
+      allDefinitionOptions: true,
+    }).values;
+  } catch (error) {
+    if (error instanceof ConfigError) return undefined;
+    throw error;
+  }
 }
 
 /** Finds and loads the configuration of a filter name or path; throws listing where it looked. */

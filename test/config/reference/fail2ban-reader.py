@@ -1,18 +1,22 @@
 """Runs fail2ban's own configuration readers and prints what they resolve, as JSON, for the conformance tests.
 
-Input (stdin, JSON): {"configDir": DIR, "filters": [{"name": N, "options": {...}, "backend": B}],
-                      "jails": [{"name": J, "options": [OPT, ...]}]}
-Output (stdout, JSON): {"filters": [...], "jails": [...]} in the same order; each entry holds the resolved values or
+Input (stdin, JSON): {"configDir": DIR, "filters": [{"name": N, "options": {...}, "backend": B} or {"spec": "N[k=v]"}],
+                      "jails": [{"name": J, "options": [OPT, ...]}], "configs": [{"name": N, "gets": [[S, O]]}]}
+Output (stdout, JSON): {"filters": [...], "jails": [...], "configs": [...]} in the same order; each entry holds the resolved values or
 {"error": MESSAGE}. fail2ban is imported from PYTHONPATH (the unpacked reference package).
 """
 import json
 import sys
 
+from fail2ban.client.configreader import ConfigReader
 from fail2ban.client.filterreader import FilterReader
 from fail2ban.client.jailreader import JailReader
+from fail2ban.helpers import extractOptions
 
 
 def read_filter(config_dir, case):
+    if "spec" in case:  # a reference such as "name[k=v]", parsed by fail2ban itself
+        case = dict(case, **dict(zip(("name", "options"), extractOptions(case["spec"]))))
     reader = FilterReader(case["name"], "cloudjail-conformance", dict(case.get("options") or {}),
                           share_config={}, basedir=config_dir)
     if not reader.read():
@@ -48,6 +52,19 @@ def read_jail(config_dir, case):
     return {"options": {name: reader.options.get(name) for name in case["options"]}}
 
 
+def read_config(config_dir, case):
+    reader = ConfigReader(basedir=config_dir)
+    if not reader.read(case["name"]):
+        return {"error": "config not found"}
+    values = []
+    for section, option in case["gets"]:
+        try:
+            values.append(reader.get(section, option))
+        except Exception as error:
+            values.append({"error": "%s: %s" % (type(error).__name__, error)})
+    return {"sections": list(reader.sections()), "values": values}
+
+
 def guarded(fn, config_dir, case):
     try:
         return fn(config_dir, case)
@@ -61,6 +78,7 @@ def main():
     out = {
         "filters": [guarded(read_filter, config_dir, case) for case in request.get("filters", [])],
         "jails": [guarded(read_jail, config_dir, case) for case in request.get("jails", [])],
+        "configs": [guarded(read_config, config_dir, case) for case in request.get("configs", [])],
     }
     json.dump(out, sys.stdout)
 

@@ -6,8 +6,10 @@ import { fail2banPython } from "../../support/reference.js";
 
 /** A filter to resolve: its name, arguments, and the jail backend (decides the automatic `logtype`). */
 export interface FilterCase {
-  readonly name: string;
-  readonly options: Record<string, string>;
+  readonly name?: string;
+  readonly options?: Record<string, string>;
+  /** A reference such as `name[k=v]`, parsed by fail2ban itself (instead of name and options). */
+  readonly spec?: string;
   readonly backend?: string;
 }
 
@@ -33,6 +35,13 @@ export interface ReferenceJail {
   readonly options?: Record<string, string | null>;
 }
 
+/** What fail2ban's ConfigReader gave for a named configuration: its sections and the asked values. */
+export interface ReferenceConfig {
+  readonly error?: string;
+  readonly sections?: string[];
+  readonly values?: (string | { error: string })[];
+}
+
 const script = join(dirname(fileURLToPath(import.meta.url)), "fail2ban-reader.py");
 
 /** Runs the reference readers on `configDir`; throws with python's stderr when the script itself fails. */
@@ -40,7 +49,8 @@ export function runFail2banReader(request: {
   configDir: string;
   filters?: readonly FilterCase[];
   jails?: readonly { name: string; options: readonly string[] }[];
-}): { filters: ReferenceFilter[]; jails: ReferenceJail[] } {
+  configs?: readonly { name: string; gets: readonly (readonly [string, string])[] }[];
+}): { filters: ReferenceFilter[]; jails: ReferenceJail[]; configs: ReferenceConfig[] } {
   const result = spawnSync("python3", [script], {
     input: JSON.stringify(request),
     encoding: "utf8",
@@ -50,5 +60,9 @@ export function runFail2banReader(request: {
   if (result.status !== 0) {
     throw new Error(`fail2ban reference reader failed (${result.status ?? result.signal}): ${result.stderr}`);
   }
-  return JSON.parse(result.stdout) as { filters: ReferenceFilter[]; jails: ReferenceJail[] };
+  return JSON.parse(result.stdout) as {
+    filters: ReferenceFilter[];
+    jails: ReferenceJail[];
+    configs: ReferenceConfig[];
+  };
 }
