@@ -36,14 +36,20 @@ function sampleOptionSets(filter: string): Record<string, string>[] {
   return sets;
 }
 
-function buildCases(): FilterCase[] {
+/** A filter by name with its arguments, resolved by both readers. */
+interface NamedFilterCase extends FilterCase {
+  readonly name: string;
+  readonly options: Record<string, string>;
+}
+
+function buildCases(): NamedFilterCase[] {
   const names = readdirSync(join(fail2banConfig, "filter.d"))
     .filter((file) => file.endsWith(".conf"))
     .map((file) => file.slice(0, -".conf".length))
     .sort();
-  const cases: FilterCase[] = [];
+  const cases: NamedFilterCase[] = [];
   const seen = new Set<string>();
-  const add = (entry: FilterCase) => {
+  const add = (entry: NamedFilterCase) => {
     const key = JSON.stringify(entry);
     if (!seen.has(key)) cases.push(entry);
     seen.add(key);
