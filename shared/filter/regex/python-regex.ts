@@ -1,21 +1,21 @@
-// PLACEHOLDER: the interface of the Python-regex engine; the translation is being written. Do not rely on the naive body.
-/** A Python regular expression could not be translated; `index` is the position in `pattern`. */
-export class PythonRegexError extends SyntaxError {
-  override name = "PythonRegexError";
-  constructor(
-    message: string,
-    readonly pattern: string,
-    readonly index: number,
-  ) {
-    super(`${message} at position ${index} in ${JSON.stringify(pattern)}`);
-  }
-}
+// Python `re` patterns run by the JavaScript engine: parse (py-parser.ts), expand conditionals
+// (py-conditionals.ts), emit JavaScript source (js-emitter.ts), compile once and match.
+import { EmitError, emitJs } from "./js-emitter.js";
+import { expandConditionals, UnsupportedConditional } from "./py-conditionals.js";
+import { parsePython } from "./py-parser.js";
+import { PythonRegexError } from "./python-regex-error.js";
+
+export { PythonRegexError } from "./python-regex-error.js";
 
 /** Flags as Python's re module knows them. */
 export interface PyRegexOptions {
   readonly ignoreCase?: boolean;
   readonly multiline?: boolean;
   readonly dotAll?: boolean;
+  /** re.VERBOSE: whitespace and `#` comments in the pattern are ignored. */
+  readonly verbose?: boolean;
+  /** re.ASCII: `\w \d \s \b` match ASCII only. */
+  readonly ascii?: boolean;
 }
 
 /** One match: positions in the searched text and the named groups (Python names; unset groups are undefined). */
@@ -28,26 +28,104 @@ export interface PyMatch {
 
 /** A compiled Python regular expression, run by the JavaScript engine. */
 export class PyRegex {
-  private readonly re: RegExp;
+  private readonly searcher: RegExp;
+  private anchored?: RegExp;
+  private full?: RegExp;
+  /** Python group name and the JavaScript groups that may hold its value, in Python's group order. */
+  private readonly nameMap: ReadonlyArray<readonly [string, readonly string[]]>;
+  /** True when no Python group has copies, so JavaScript's groups object needs no merging. */
+  private readonly direct: boolean;
+
   private constructor(
+    /** The Python pattern as given. */
     readonly pattern: string,
+    /** The emitted JavaScript source. */
     readonly jsSource: string,
-    flags: string,
+    /** The JavaScript flags besides `g`/`y` (`u`, maybe `i`). */
+    readonly jsFlags: string,
+    /** Python's named groups, in group-number order. */
+    readonly groupNames: readonly string[],
+    nameMap: ReadonlyArray<readonly [string, readonly string[]]>,
   ) {
-    this.re = new RegExp(jsSource, flags);
+    this.nameMap = nameMap;
+    this.direct = nameMap.every(([py, js]) => js.length === 1 && js[0] === py);
+    this.searcher = new RegExp(jsSource, `g${jsFlags}`);
   }
 
   /** Compiles `pattern` (Python syntax); throws PythonRegexError with the position of what cannot be translated. */
   static compile(pattern: string, options: PyRegexOptions = {}): PyRegex {
-    const flags = `gd${options.ignoreCase ? "i" : ""}${options.multiline ? "m" : ""}${options.dotAll ? "s" : ""}`;
-    return new PyRegex(pattern, pattern.replace(/\(\?P</g, "(?<"), flags);
+    const parsed = parsePython(pattern, options);
+    let emitted: ReturnType<typeof emitJs>;
+    try {
+      emitted = emitJs(expandConditionals(parsed.root));
+    } catch (e) {
+      if (e instanceof UnsupportedConditional || e instanceof EmitError) {
+        throw new PythonRegexError(e.message, pattern, e.pos);
+      }
+      throw e;
+    }
+    const names = [...parsed.groupIndex.entries()].sort((a, b) => a[1] - b[1]);
+    const nameMap = names.map(([name, index]) => [name, emitted.aliases.get(index) ?? []] as const);
+    const flags = `u${emitted.ignoreCaseFlag ? "i" : ""}`;
+    try {
+      return new PyRegex(
+        pattern,
+        emitted.source,
+        flags,
+        names.map(([n]) => n),
+        nameMap,
+      );
+    } catch (e) {
+      // The emitter produced something JavaScript refuses: report it as untranslatable, never crash later.
+      throw new PythonRegexError(`cannot be translated to JavaScript (${(e as Error).message})`, pattern, 0);
+    }
   }
 
-  /** Python's `re.search`: the first match at or after `pos`. */
+  private toMatch(m: RegExpExecArray): PyMatch {
+    const js = m.groups;
+    let groups: Record<string, string | undefined>;
+    if (!js) groups = {};
+    else if (this.direct && this.nameMap.length === Object.keys(js).length) groups = js;
+    else {
+      groups = {};
+      for (const [py, aliases] of this.nameMap) {
+        let value: string | undefined;
+        for (const a of aliases) {
+          value = js[a];
+          if (value !== undefined) break;
+        }
+        groups[py] = value;
+      }
+    }
+    return { start: m.index, end: m.index + m[0].length, text: m[0], groups };
+  }
+
+  /** Python's `re.search`: the first match at or after `pos` (lookbehinds and `^` still see the text before). */
   search(text: string, pos = 0): PyMatch | null {
-    this.re.lastIndex = pos;
-    const m = this.re.exec(text);
-    if (!m) return null;
-    return { start: m.index, end: m.index + m[0].length, text: m[0], groups: { ...(m.groups ?? {}) } };
+    this.searcher.lastIndex = pos;
+    const m = this.searcher.exec(text);
+    return m ? this.toMatch(m) : null;
+  }
+
+  /** Python's `re.match`: a match that starts exactly at `pos`. */
+  match(text: string, pos = 0): PyMatch | null {
+    this.anchored ??= new RegExp(this.jsSource, `y${this.jsFlags}`);
+    this.anchored.lastIndex = pos;
+    const m = this.anchored.exec(text);
+    return m ? this.toMatch(m) : null;
+  }
+
+  /** Python's `re.fullmatch`: a match that starts at `pos` and ends at the end of `text`. */
+  fullmatch(text: string, pos = 0): PyMatch | null {
+    this.full ??= new RegExp(`(?:${this.jsSource})$`, `y${this.jsFlags}`);
+    this.full.lastIndex = pos;
+    const m = this.full.exec(text);
+    return m ? this.toMatch(m) : null;
+  }
+
+  /** True when the pattern matches somewhere in `text` (no group extraction). */
+  test(text: string): boolean {
+    this.searcher.lastIndex = 0;
+    return this.searcher.test(text);
   }
 }

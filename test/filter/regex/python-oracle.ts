@@ -1,0 +1,47 @@
+// Runs oracle.py (CPython's re, and the reference fail2ban package) once per request, JSON in and out.
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { fail2banRoot } from "../../support/reference.js";
+
+const script = fileURLToPath(new URL("./oracle.py", import.meta.url));
+const pythonPath = `${fail2banRoot}/usr/lib/python3/dist-packages`;
+
+/** Sends one request to oracle.py and returns its parsed answer. */
+export function askPython<T>(request: unknown): T {
+  const out = execFileSync("python3", [script], {
+    input: JSON.stringify(request),
+    env: { ...process.env, PYTHONPATH: pythonPath, PYTHONIOENCODING: "utf-8" },
+    maxBuffer: 256 * 1024 * 1024,
+    encoding: "utf8",
+  });
+  return JSON.parse(out) as T;
+}
+
+/** Python's flags as the oracle takes them. */
+export interface OracleFlags {
+  readonly ignoreCase?: boolean;
+  readonly multiline?: boolean;
+  readonly dotAll?: boolean;
+  readonly verbose?: boolean;
+  readonly ascii?: boolean;
+}
+
+/** One match as CPython reports it (UTF-16 positions). */
+export interface OracleMatch {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+  readonly groups: Record<string, string | null>;
+}
+
+/** CPython's answer for one pattern: an error, or one result per text. */
+export type OracleResult =
+  | { readonly error: { readonly message: string; readonly index: number } }
+  | { readonly results: ReadonlyArray<OracleMatch | null> };
+
+/** Runs `re.compile(pattern, flags).search(text)` (or `.match` when anchored) for every item in one process. */
+export function pythonSearch(
+  items: ReadonlyArray<{ pattern: string; flags?: OracleFlags; texts: readonly string[]; anchored?: boolean }>,
+): OracleResult[] {
+  return askPython<OracleResult[]>({ kind: "re", items });
+}
