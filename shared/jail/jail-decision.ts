@@ -32,7 +32,7 @@ export interface EntryChange<Outcome> {
 export function banHistoryAlive(ban: BanState | undefined, now: number, purgeAge: number): boolean {
   if (!ban) return false;
   if (ban.until === null) return ban.active || (ban.endedAt ?? ban.time) + purgeAge > now;
-  return ban.time + 3 * Math.max(ban.banTime, 0) + purgeAge >= now;
+  return ban.time + 3 * Math.max(ban.banTime, 0) + purgeAge > now;
 }
 
 /**
