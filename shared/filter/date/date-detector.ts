@@ -1,0 +1,268 @@
+import { DatePatternError } from "./date-errors.js";
+import { TemplateFlags, unboundPattern } from "./date-pattern.js";
+import type { DateTemplate, TemplateMatch } from "./date-template.js";
+import { baseTemplates, builtInTemplate, defaultTemplates } from "./default-templates.js";
+import { compiledTemplate } from "./template-cache.js";
+import { patternKey, specForPattern } from "./template-specs.js";
+import { fixedOffsetMinutes, ZoneClock } from "./zone-clock.js";
+
+/** A date found in a log line. */
+export interface DateMatch {
+  /** Epoch seconds (whole seconds for written dates, fractional for epochs). */
+  readonly time: number;
+  /**
+   * The date's span in the line: group 1 of the winning template (fail2ban's `m.start(1)`/`m.end(1)`), which is the
+   * text fail2ban cuts out of the line before applying failregexes. Boundary characters the template consumed
+   * around the date (the up to two punctuation characters of a line-begin template, "[" of "[1234567890") are not
+   * in it. An empty span (`start === end`) means the template matched but holds no date (`{NONE}`, `^WARNING:()**`):
+   * `time` is then `now`, and fail2ban reuses the previous line's date if it is less than a minute old.
+   */
+  readonly start: number;
+  readonly end: number;
+  /** Template name as fail2ban-regex shows it. */
+  readonly template: string;
+}
+
+/** Options of a DateDetector. */
+export interface DateDetectorOptions {
+  /** fail2ban `datepattern`: one pattern or several, one per line; default: fail2ban's default templates. */
+  readonly datepattern?: string;
+  /** fail2ban `logtimezone`: a fixed offset (UTC+0200, -04:00, CEST) or, beyond fail2ban, an IANA zone name. */
+  readonly logtimezone?: string;
+  /** Zone of dates without offset when no logtimezone is set (IANA name); default: the process's local zone. */
+  readonly timeZone?: string;
+}
+
+interface Entry {
+  readonly template: DateTemplate;
+  hits: number;
+  lastUsed: number;
+  /** Position of the last match of this template in its line. */
+  distance: number;
+}
+
+const NEVER = 0x7fffffff;
+const ANCHORED = TemplateFlags.LINE_BEGIN | TemplateFlags.LINE_END;
+/** Seconds after which a template that has not matched may be overtaken by a less used one. */
+const UNUSED_TIME = 300;
+const ALNUM = /^[\p{L}\p{N}]$/u;
+const DATE_MARK = /(?<!\\)\{DATE\}/gi;
+
+function entryWeight(entry: Entry): number {
+  return (entry.hits * entry.template.weight) / Math.max(1, entry.distance);
+}
+
+/**
+ * Finds and reads the date of log lines as fail2ban's DateDetector does: the same templates in the same order, the
+ * same preference for the template that matched last (tried first, in the same place of the line when the text
+ * around it looks alike) and the same reordering of the list by hits, so that the template chosen for a line, and
+ * the hit counts `cloudjail regex` prints, are fail2ban's. Not safe to share between concurrent log streams that
+ * need independent statistics: use one detector per filter.
+ *
+ * @example
+ * const detector = new DateDetector({ timeZone: "Europe/Paris" });
+ * detector.matchTime("Jan 23 21:59:59 host sshd[1]: ...", Date.UTC(2005, 1, 1) / 1000)
+ * // { time: 1106513999, start: 0, end: 15, template: "{^LN-BEG}(?:DAY )?MON Day %k:Minute:Second(?:\\.Microseconds)?(?: ExYear)?" }
+ */
+export class DateDetector {
+  private readonly entries: Entry[] = [];
+  private readonly names = new Set<string>();
+  private readonly localClock: ZoneClock;
+  private readonly defaultOffset: number | null;
+  private lastDistance = 1;
+  private lastBefore: string | undefined;
+  private lastAt: string | undefined;
+  private lastEnd = NEVER;
+  private lastEndChar: string | undefined;
+  private lastAfter: string | undefined;
+  private lastIndex = NEVER;
+  private firstUnused = 0;
+
+  /** Throws DatePatternError for a bad datepattern, DateTimeZoneError for an unknown zone. */
+  constructor(options: DateDetectorOptions = {}) {
+    const logZone = options.logtimezone?.trim();
+    const fixed = logZone ? fixedOffsetMinutes(logZone) : undefined;
+    this.defaultOffset = fixed ?? null;
+    if (logZone && fixed === undefined) {
+      this.localClock = new ZoneClock(logZone);
+    } else {
+      this.localClock = new ZoneClock(options.timeZone);
+    }
+    const patterns = (options.datepattern ?? "")
+      .split(/\n+/)
+      .map((line) => line.trim())
+      .filter(Boolean);
+    for (const pattern of patterns) this.appendPattern(pattern);
+  }
+
+  /**
+   * Hits per template in the detector's current order (the order fail2ban-regex prints), zero hits included; empty
+   * before the first line when the default templates are used (they are added on first use, as in fail2ban).
+   */
+  templateHits(): { template: string; hits: number }[] {
+    return this.entries.map((entry) => ({ template: entry.template.name, hits: entry.hits }));
+  }
+
+  /**
+   * Finds the date in `line` and returns its time and span, or null when no template matches or the matched text is
+   * no valid date (February 30, unknown zone ...). `now` (epoch seconds) completes dates without year or day.
+   */
+  matchTime(line: string, now: number): DateMatch | null {
+    const found = this.findTemplate(line);
+    if (!found) return null;
+    const [template, match] = found;
+    if (match.dateStart === match.dateEnd) {
+      return { time: now, start: match.dateStart, end: match.dateEnd, template: template.name };
+    }
+    const time = template.toTime(line, match, {
+      nowWall: this.localClock.toWall(now),
+      defaultOffset: this.defaultOffset,
+      wallToEpoch: (wall) => this.localClock.toEpoch(wall),
+    });
+    if (time === null) return null;
+    return { time, start: match.dateStart, end: match.dateEnd, template: template.name };
+  }
+
+  private append(template: DateTemplate, ignoreDuplicate: boolean, pattern: string): void {
+    if (this.names.has(template.name)) {
+      if (ignoreDuplicate) return;
+      throw new DatePatternError(`a date template named ${JSON.stringify(template.name)} is already set`, pattern, 0);
+    }
+    this.names.add(template.name);
+    this.entries.push({ template, hits: 0, lastUsed: 0, distance: NEVER });
+  }
+
+  private appendPattern(pattern: string): void {
+    const key = patternKey(pattern);
+    if (key === "{^LN-BEG}" || key === "{DEFAULT}") {
+      const lineBeginOnly = key === "{^LN-BEG}";
+      this.addDefaults((template) => !lineBeginOnly || (template.flags & TemplateFlags.LINE_BEGIN) !== 0);
+    } else if (key.includes("{DATE}")) {
+      const ignoreDuplicate = this.entries.length > 0;
+      for (const template of baseTemplates()) {
+        // fail2ban wraps the pattern of pattern templates, and the name of Epoch/TAI64N (which then match literally).
+        const inner = unboundPattern(template.spec.pattern ?? template.name);
+        const wrapped = pattern.replace(DATE_MARK, () => inner);
+        this.append(compiledTemplate(specForPattern(wrapped)), ignoreDuplicate, pattern);
+      }
+    } else if (key === "{NONE}") {
+      this.append(compiledTemplate(specForPattern("{UNB}^", "{UNB}^")), false, pattern);
+    } else {
+      const spec = specForPattern(pattern, key);
+      // A pattern equal to a built-in template is that template (fail2ban shares it through its pattern cache,
+      // including the weight of the line-begin copies).
+      this.append(builtInTemplate(spec) ?? compiledTemplate(spec), false, pattern);
+    }
+  }
+
+  private addDefaults(filter: (template: DateTemplate) => boolean = () => true): void {
+    const ignoreDuplicate = this.entries.length > 0;
+    for (const template of defaultTemplates()) {
+      if (filter(template)) this.append(template, ignoreDuplicate, "{DEFAULT}");
+    }
+  }
+
+  /** fail2ban's DateDetector.matchTime: the winning template and its match, updating hits and order. */
+  private findTemplate(line: string): [DateTemplate, TemplateMatch] | null {
+    if (!this.entries.length) this.addDefaults();
+    const entries = this.entries;
+    let match: TemplateMatch | null = null;
+    let best: { match: TemplateMatch; index: number } | null = null;
+    let skip = NEVER;
+    let index = this.lastIndex;
+    if (index < entries.length) {
+      const template = entries[index]!.template;
+      if (template.flags & ANCHORED) {
+        match = template.search(line);
+        skip = index;
+      } else if (this.sameSurroundings(line)) {
+        // The same date layout as last time: search only where the date was.
+        match = template.search(line, this.lastDistance, this.lastEnd);
+      } else {
+        match = template.search(line);
+        skip = index;
+      }
+      if (match) {
+        const samePlace = match.start === this.lastDistance && match.end === this.lastEnd;
+        if (!(entries.length === 1 || template.flags & ANCHORED || samePlace)) {
+          // The date moved: maybe another template finds one earlier in the line.
+          best = { match, index };
+          match = null;
+        }
+      }
+    }
+    if (!match) {
+      for (index = 0; index < entries.length; index++) {
+        if (index === skip) continue;
+        const entry = entries[index]!;
+        match = entry.template.search(line);
+        if (!match) continue;
+        if (index + 1 >= entries.length) break;
+        if (entry.template.flags & ANCHORED) break;
+        if (match.start === 0 && entry.hits && !entries[index + 1]!.hits) break;
+        if (match.start > entry.distance || match.start > this.lastDistance) {
+          // Possibly a date-like text in the message body: remember it and look for one nearer the start.
+          if (match.start < (best?.match.start ?? NEVER)) best = { match, index };
+          match = null;
+          continue;
+        }
+        break;
+      }
+      if (!match && best) {
+        match = best.match;
+        index = best.index;
+      }
+    }
+    if (!match) return null;
+    const entry = entries[index]!;
+    entry.hits++;
+    entry.lastUsed = Date.now() / 1000;
+    entry.distance = match.start;
+    if (this.firstUnused === index) this.firstUnused++;
+    this.lastDistance = match.start;
+    this.lastBefore = line.slice(match.start - 1, match.start);
+    this.lastAt = line[match.start];
+    this.lastEnd = match.end;
+    this.lastEndChar = line.at(match.end - 1);
+    this.lastAfter = line.slice(match.end, match.end + 1);
+    if (index && index !== this.lastIndex) index = this.reorder(index);
+    this.lastIndex = index;
+    return [entry.template, match];
+  }
+
+  /** Whether the characters around the last date's place are alike (equal outside, or equal non-alphanumeric inside). */
+  private sameSurroundings(line: string): boolean {
+    const start = this.lastDistance;
+    const end = this.lastEnd;
+    const left =
+      line.slice(start - 1, start) === this.lastBefore ||
+      (this.lastAt !== undefined && line.slice(start, start + 1) === this.lastAt && !ALNUM.test(this.lastAt));
+    if (!left) return false;
+    return (
+      line.slice(end, end + 1) === this.lastAfter ||
+      (this.lastEndChar !== undefined && line.slice(end - 1, end) === this.lastEndChar && !ALNUM.test(this.lastEndChar))
+    );
+  }
+
+  /** Moves a template that just won up the list (fail2ban's bubble-up); returns its new index. */
+  private reorder(index: number): number {
+    const entries = this.entries;
+    const entry = entries[index]!;
+    const unusedSince = entry.lastUsed - UNUSED_TIME;
+    const weight = entryWeight(entry);
+    let target = this.firstUnused < index ? this.firstUnused : index >> 1;
+    const movable = (): boolean => {
+      const other = entries[target]!;
+      return weight > entryWeight(other) || unusedSince > other.lastUsed;
+    };
+    if (!movable()) {
+      if (target === index - 1) return index;
+      target = index - 1;
+      if (!movable()) return index;
+    }
+    entries.splice(index, 1);
+    entries.splice(target, 0, entry);
+    while (this.firstUnused < entries.length && entries[this.firstUnused]!.hits) this.firstUnused++;
+    return target;
+  }
+}

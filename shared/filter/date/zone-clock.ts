@@ -1,0 +1,137 @@
+import { DateTimeZoneError } from "./date-errors.js";
+import { ZONE_ABBREVIATION_MINUTES } from "./zone-abbreviations.js";
+
+const FIXED_OFFSET_RE = /^([A-Z](?:[A-Z]{2,4})?)?([+-][01]\d(?::?\d{2})?)?$/;
+
+/**
+ * Reads a fixed-offset zone the way fail2ban does (`UTC+0200`, `-04:00`, `+02`, `CEST`, `Z`, or an empty string for
+ * UTC) and returns its offset in minutes east of UTC; undefined when the text is not such a zone.
+ */
+export function fixedOffsetMinutes(zone: string): number | undefined {
+  const m = FIXED_OFFSET_RE.exec(zone);
+  if (!m) return undefined;
+  const base = ZONE_ABBREVIATION_MINUTES.get(m[1] ?? "") ?? (m[1] === undefined ? 0 : undefined);
+  if (base === undefined) return undefined;
+  const offset = m[2];
+  if (offset === undefined) return base;
+  const sign = offset[0] === "-" ? -1 : 1;
+  const hours = Number(offset.slice(1, 3));
+  if (offset.length <= 3) return base + sign * hours * 60;
+  const minutes = Number(offset[3] === ":" ? offset.slice(4, 6) : offset.slice(3, 5));
+  return base + sign * (hours * 60 + minutes);
+}
+
+const HOUR = 3600;
+const CACHE_LIMIT = 8192;
+
+/**
+ * The rules of one time zone (an IANA name, or the process's local zone) as offsets per instant, and the reverse
+ * conversion of a wall-clock time. Offsets are cached per UTC hour because Intl is slow and the rules only change on
+ * transitions; an hour holding a transition is computed exactly every time.
+ */
+export class ZoneClock {
+  private readonly cache = new Map<number, number>();
+  private readonly format: Intl.DateTimeFormat | undefined;
+  /** Offset found by the previous wall-clock conversion: resolves ambiguous times like glibc's mktime. */
+  private lastOffset = 0;
+
+  /** `zone`: an IANA name; undefined for the process's local zone. Throws DateTimeZoneError for an unknown name. */
+  constructor(readonly zone?: string) {
+    if (zone === undefined) return;
+    try {
+      this.format = new Intl.DateTimeFormat("en-US", {
+        timeZone: zone,
+        hourCycle: "h23",
+        year: "numeric",
+        month: "numeric",
+        day: "numeric",
+        hour: "numeric",
+        minute: "numeric",
+        second: "numeric",
+        era: "short",
+      });
+    } catch (error) {
+      throw new DateTimeZoneError(zone, { cause: error });
+    }
+  }
+
+  /** Offset in seconds east of UTC in effect at `epoch` (seconds). */
+  offsetAt(epoch: number): number {
+    const hour = Math.floor(epoch / HOUR);
+    const cached = this.cache.get(hour);
+    if (cached !== undefined) return cached;
+    const first = this.computeOffset(hour * HOUR);
+    const last = this.computeOffset(hour * HOUR + HOUR - 1);
+    if (first !== last) return this.computeOffset(Math.floor(epoch));
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(hour, first);
+    return first;
+  }
+
+  /** The wall-clock time at `epoch`, as seconds since 1970-01-01 00:00 of that wall clock. */
+  toWall(epoch: number): number {
+    return epoch + this.offsetAt(epoch);
+  }
+
+  /**
+   * The instant at which this zone's clock shows `wall` (seconds since 1970-01-01 00:00 of the wall clock), as
+   * mktime with an unknown DST flag does: a time skipped by a spring-forward transition is read with the offset
+   * before the transition (02:30 becomes 03:30 summer time); a time that occurs twice is read with the offset of the
+   * previous conversion when it fits, which keeps consecutive log lines on the same side of the transition.
+   */
+  toEpoch(wall: number): number {
+    const guess = this.lastOffset;
+    const t = wall - guess;
+    const actual = this.offsetAt(t);
+    if (actual === guess) return t;
+    const next = wall - actual;
+    if (this.offsetAt(next) === actual) {
+      this.lastOffset = actual;
+      return next;
+    }
+    // A gap: each candidate points to the other side of the transition; use the offset in force before it.
+    const result = wall - this.offsetAt(Math.min(t, next));
+    this.lastOffset = this.offsetAt(result);
+    return result;
+  }
+
+  private computeOffset(epoch: number): number {
+    if (!this.format) return -new Date(epoch * 1000).getTimezoneOffset() * 60;
+    let year = 0;
+    let month = 0;
+    let day = 0;
+    let hour = 0;
+    let minute = 0;
+    let second = 0;
+    let bc = false;
+    for (const part of this.format.formatToParts(epoch * 1000)) {
+      switch (part.type) {
+        case "year":
+          year = Number(part.value);
+          break;
+        case "month":
+          month = Number(part.value);
+          break;
+        case "day":
+          day = Number(part.value);
+          break;
+        case "hour":
+          hour = Number(part.value);
+          break;
+        case "minute":
+          minute = Number(part.value);
+          break;
+        case "second":
+          second = Number(part.value);
+          break;
+        case "era":
+          bc = part.value.startsWith("B");
+          break;
+      }
+    }
+    const date = new Date(0);
+    date.setUTCFullYear(bc ? 1 - year : year, month - 1, day);
+    date.setUTCHours(hour, minute, second, 0);
+    return date.getTime() / 1000 - Math.floor(epoch);
+  }
+}
