@@ -28,3 +28,43 @@ export function loadRegexCases(): RegexCase[] {
 export function loadRegexErrors(): RegexErrorCase[] {
   return load<{ errors: RegexErrorCase[] }>("python-regex.json").errors;
 }
+
+/** What fail2ban reports for one buffer of lines searched by a failregex. */
+export interface FailMatchExpectation {
+  readonly groups: Record<string, string | null | Array<string | null>>;
+  readonly matchedLines: number[];
+  readonly unmatchedLines: number[];
+  readonly failId?: string | null;
+  readonly host?: string | null;
+}
+
+/** Options of a failregex case, as FailRegex.compile takes them. */
+export interface FailRegexCaseOptions {
+  readonly useDns?: "yes" | "warn" | "no" | "raw";
+  readonly multiline?: boolean;
+  readonly prefRegex?: boolean;
+}
+
+/** fixtures/fail-regex.json: matches, compile errors (fail2ban's message) and tag expansions. */
+export interface FailRegexFixtures {
+  readonly cases: ReadonlyArray<{
+    readonly regex: string;
+    readonly options: FailRegexCaseOptions;
+    readonly inputs: ReadonlyArray<{ readonly lines: string[]; readonly match: FailMatchExpectation | null }>;
+  }>;
+  readonly errors: ReadonlyArray<{
+    readonly regex: string;
+    readonly options: FailRegexCaseOptions;
+    readonly fail2ban: string;
+  }>;
+  readonly expansions: ReadonlyArray<{
+    readonly regex: string;
+    readonly useDns: "yes" | "no";
+    readonly expanded: string;
+  }>;
+}
+
+/** The fixtures of fail-regex.json. */
+export function loadFailRegexFixtures(): FailRegexFixtures {
+  return load<FailRegexFixtures>("fail-regex.json");
+}

@@ -84,14 +84,14 @@ def f2b_filters(conf, init_sets):
 
 
 def f2b_expand(items):
-    from fail2ban.server.failregex import Regex
+    # The text fail2ban hands to re.compile: tags resolved, then ((?i)x) turned into (?i:x).
+    from fail2ban.server import failregex
     out = []
     for item in items:
-        try:
-            r = Regex(item["regex"], useDns=item.get("useDns", "yes"))
-            out.append({"expanded": r.getRegex()})
-        except Exception as e:
-            out.append({"error": str(e)})
+        expanded = failregex.Regex._resolveHostTag(item["regex"], useDns=item.get("useDns", "yes"))
+        if failregex.R_GLOB2LOCFLAGS:
+            expanded = failregex.R_GLOB2LOCFLAGS[0].sub(failregex.R_GLOB2LOCFLAGS[1], expanded)
+        out.append({"expanded": expanded})
     return out
 
 
@@ -104,7 +104,8 @@ def f2b_match(items):
             if item.get("prefRegex"):
                 r = Regex(item["regex"], **kwargs)
             else:
-                r = FailRegex(item["regex"], **kwargs)
+                prefix = Regex(item["prefix"], useDns=kwargs["useDns"]) if item.get("prefix") else None
+                r = FailRegex(item["regex"], prefRegex=prefix, **kwargs)
         except Exception as e:
             out.append({"error": str(e)})
             continue
@@ -135,6 +136,18 @@ def f2b_match(items):
     return out
 
 
+def f2b_strip_dates(lines):
+    # Each line without its timestamp, as fail2ban's filter hands it to the regexes (default date templates).
+    from fail2ban.server.datedetector import DateDetector
+    detector = DateDetector()
+    detector.addDefaultTemplate()
+    out = []
+    for line in lines:
+        m = detector.matchTime(line)[0]
+        out.append(line[:m.start(1)] + line[m.end(1):] if m else line)
+    return out
+
+
 def main():
     request = json.load(sys.stdin)
     kind = request["kind"]
@@ -144,6 +157,8 @@ def main():
         answer = f2b_filters(request["config"], request["init"])
     elif kind == "f2b-expand":
         answer = f2b_expand(request["items"])
+    elif kind == "f2b-strip-dates":
+        answer = f2b_strip_dates(request["lines"])
     elif kind == "f2b-match":
         answer = f2b_match(request["items"])
     else:

@@ -45,3 +45,8 @@ export function pythonSearch(
 ): OracleResult[] {
   return askPython<OracleResult[]>({ kind: "re", items });
 }
+
+/** The lines without their timestamps, as fail2ban's date detection (default templates) cuts them out. */
+export function withoutDates(lines: readonly string[]): string[] {
+  return askPython<string[]>({ kind: "f2b-strip-dates", lines });
+}

@@ -2,13 +2,12 @@
 // matches, positions and named groups. Patterns come from the fixtures and from every failregex, prefregex and
 // ignoreregex of the reference fail2ban filter.d (expanded by fail2ban itself at test time), texts from
 // fail2ban's sample logs.
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PyRegex, PythonRegexError } from "../../../shared/filter/regex/python-regex.js";
-import { fail2banConfig, fail2banSampleLogs, requireFail2ban } from "../../support/reference.js";
+import { fail2banConfig, requireFail2ban } from "../../support/reference.js";
 import { loadRegexCases } from "./fixtures.js";
 import { askPython, type OracleMatch, type OracleResult, pythonSearch } from "./python-oracle.js";
+import { logLines, sampleLogs } from "./sample-logs.js";
 
 interface FilterRegex {
   readonly filter: string;
@@ -34,18 +33,6 @@ function jsResults(pattern: string, flags: object, texts: readonly string[], anc
       return { start: m.start, end: m.end, text: m.text, groups } satisfies OracleMatch;
     }),
   };
-}
-
-function logLines(name: string): string[] {
-  const path = join(fail2banSampleLogs, name);
-  try {
-    if (!statSync(path).isFile()) return [];
-  } catch {
-    return [];
-  }
-  return readFileSync(path, "utf8")
-    .split("\n")
-    .filter((l) => l !== "" && !l.startsWith("#"));
 }
 
 describe("PyRegex against CPython re", () => {
@@ -90,7 +77,7 @@ describe("PyRegex against CPython re", () => {
     });
 
     it("matches like CPython, line by line and on the prefregex content", () => {
-      const allLines = readdirSync(fail2banSampleLogs).flatMap((f) => logLines(f));
+      const allLines = [...sampleLogs().values()].flat();
       // Pass 1: the prefregexes, whose `content` group is what the failregexes of their filter see.
       const contentOf = new Map<string, string[]>();
       const prefItems = regexes
