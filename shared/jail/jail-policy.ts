@@ -1,5 +1,6 @@
 import { type BanTimeIncrement, banTimeIncrement } from "./ban-time.js";
-import { IgnoreList } from "./ignore-list.js";
+import { IgnoreList, type IgnoreSources } from "./ignore-list.js";
+import type { JailConfig } from "./jail-config.js";
 
 /**
  * What the jail logic needs of one jail, in seconds and numbers: the runtime view of a jail's configuration
@@ -38,5 +39,24 @@ export function makeJailPolicy(name: string, overrides: Partial<Omit<JailPolicy,
     maxMatches: overrides.maxMatches ?? maxRetry,
     increment: overrides.increment ?? banTimeIncrement(),
     ignore: overrides.ignore ?? new IgnoreList(),
+  };
+}
+
+/**
+ * The runtime policy of a configured jail. `sources` supplies what needs I/O: the addresses of ignoreip's DNS names
+ * (resolveIgnoreNames) and the host's own addresses, used only when the jail has `ignoreself` on.
+ */
+export function jailPolicy(jail: JailConfig, sources: IgnoreSources = {}): JailPolicy {
+  return {
+    name: jail.name,
+    maxRetry: jail.maxretry,
+    findTime: jail.findtime,
+    banTime: jail.bantime,
+    maxMatches: jail.maxmatches,
+    increment: jail.bantimeIncrement,
+    ignore: new IgnoreList(jail.ignoreip, {
+      ...(sources.resolvedNames ? { resolvedNames: sources.resolvedNames } : {}),
+      ...(jail.ignoreself && sources.selfAddresses ? { selfAddresses: sources.selfAddresses } : {}),
+    }),
   };
 }
