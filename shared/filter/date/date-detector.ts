@@ -117,7 +117,7 @@ export class DateDetector {
     const time = template.toTime(line, match, {
       nowWall: this.localClock.toWall(now),
       defaultOffset: this.defaultOffset,
-      wallToEpoch: (wall) => this.localClock.toEpoch(wall),
+      clock: this.localClock,
     });
     if (time === null) return null;
     return { time, start: match.dateStart, end: match.dateEnd, template: template.name };

@@ -1,40 +1,40 @@
 import { PyRegex, type PyRegexOptions } from "../regex/python-regex.js";
 import { DatePatternError } from "./date-errors.js";
-import { PREFIX_GROUP, planDateGroup } from "./date-group.js";
+import { type DateGroupPlan, PREFIX_GROUP, planDateGroup } from "./date-group.js";
 import type { DateTemplateSpec } from "./date-pattern.js";
+import type { NativeRegex } from "./native-regex.js";
 import { type StrptimeContext, strptimeToEpoch } from "./strptime.js";
 
-/** A template's match in a line: the whole match, the date (fail2ban's group 1) and the named groups. */
+/**
+ * A template's match in a line: the whole match, the date (fail2ban's group 1) and the group values, `values[i]`
+ * belonging to the group named `fieldNames[i]` of the template.
+ */
 export interface TemplateMatch {
   readonly start: number;
   readonly end: number;
   readonly dateStart: number;
   readonly dateEnd: number;
-  readonly groups: Readonly<Record<string, string | undefined>>;
+  readonly values: ArrayLike<string | undefined>;
 }
 
 /** Searches `line` from `pos`, seeing nothing at or after `endpos` (Python's `search(line, pos, endpos)`). */
 type Finder = (line: string, pos: number, endpos: number) => TemplateMatch | null;
 
-function nativeFinder(regex: RegExp): Finder {
+/**
+ * Built-in regexes have the shape `prefix (date) zero-width-suffix`, so group 1 ends where the match ends and its
+ * start follows from its length; this spares the `d` flag, whose index arrays cost more than the search itself.
+ */
+function nativeFinder({ regex }: NativeRegex): Finder {
   return (line, pos, endpos) => {
     regex.lastIndex = pos;
     const m = regex.exec(endpos < line.length ? line.slice(0, endpos) : line);
     if (!m) return null;
-    const date = m.indices?.[1];
     const end = m.index + m[0].length;
-    return {
-      start: m.index,
-      end,
-      dateStart: date ? date[0] : m.index,
-      dateEnd: date ? date[1] : m.index,
-      groups: m.groups ?? {},
-    };
+    return { start: m.index, end, dateStart: end - (m[1]?.length ?? 0), dateEnd: end, values: m };
   };
 }
 
-function pythonFinder(spec: DateTemplateSpec): Finder {
-  const plan = planDateGroup(spec.regex);
+function pythonFinder(spec: DateTemplateSpec, plan: DateGroupPlan, fieldNames: readonly string[]): Finder {
   const options: { ignoreCase?: boolean; multiline?: boolean; dotAll?: boolean } = {};
   let source = plan.source;
   if (/^[imsu]*$/.test(plan.globalFlags)) {
@@ -59,14 +59,14 @@ function pythonFinder(spec: DateTemplateSpec): Finder {
   return (line, pos, endpos) => {
     const m = regex.search(endpos < line.length ? line.slice(0, endpos) : line, pos);
     if (!m) return null;
+    const values = fieldNames.map((name) => m.groups[name]);
     const date = plan.dateGroup === undefined ? m.text : m.groups[plan.dateGroup];
-    if (date === undefined)
-      return { start: m.start, end: m.end, dateStart: m.start, dateEnd: m.start, groups: m.groups };
+    if (date === undefined) return { start: m.start, end: m.end, dateStart: m.start, dateEnd: m.start, values };
     let dateStart: number;
     if (plan.dateGroup === undefined) dateStart = m.start;
     else if (plan.prefixed) dateStart = m.start + (m.groups[PREFIX_GROUP] ?? "").length;
     else dateStart = m.start + Math.max(0, m.text.indexOf(date));
-    return { start: m.start, end: m.end, dateStart, dateEnd: dateStart + date.length, groups: m.groups };
+    return { start: m.start, end: m.end, dateStart, dateEnd: dateStart + date.length, values };
   };
 }
 
@@ -76,12 +76,21 @@ function pythonFinder(spec: DateTemplateSpec): Finder {
  */
 export class DateTemplate {
   private readonly find: Finder;
+  /** Name of the group each match value belongs to. */
+  readonly fieldNames: readonly string[];
 
   constructor(
     readonly spec: DateTemplateSpec,
-    options: { native?: RegExp; weight?: number; requires?: string } = {},
+    options: { native?: NativeRegex; weight?: number; requires?: string } = {},
   ) {
-    this.find = options.native ? nativeFinder(options.native) : pythonFinder(spec);
+    if (options.native) {
+      this.fieldNames = options.native.groupNames;
+      this.find = nativeFinder(options.native);
+    } else {
+      const plan = planDateGroup(spec.regex);
+      this.fieldNames = [...plan.source.matchAll(/\(\?P<(\w+)>/g)].map((m) => m[1]!);
+      this.find = pythonFinder(spec, plan, this.fieldNames);
+    }
     this.weight = options.weight ?? 1;
     this.requires = options.requires;
   }
@@ -109,7 +118,7 @@ export class DateTemplate {
   toTime(line: string, match: TemplateMatch, context: StrptimeContext): number | null {
     switch (this.spec.kind) {
       case "strptime":
-        return strptimeToEpoch(match.groups, context);
+        return strptimeToEpoch(this.fieldNames, match.values, context);
       case "tai64n": {
         const label = line.slice(match.dateStart + 2, match.dateStart + 17);
         return /^[0-9a-f]{15}$/.test(label) ? Number(BigInt(`0x${label}`)) : null;
@@ -117,7 +126,7 @@ export class DateTemplate {
       default: {
         const text =
           this.spec.valueGroup !== undefined
-            ? match.groups[this.spec.valueGroup]
+            ? match.values[this.fieldNames.indexOf(this.spec.valueGroup)]
             : line.slice(match.dateStart, match.dateEnd);
         if (text === undefined || !/^\d+(?:\.\d+)?$/.test(text)) return null;
         const value = Number(text);

@@ -9,10 +9,21 @@ const WORD_BOUNDARY = `(?:(?<=${WORD})(?!${WORD})|(?<!${WORD})(?=${WORD}))`;
 // `(?=^|\b|\W)` and `(?=\b|\W|$)` both fail only between two word characters.
 const NOT_INSIDE_WORD = `(?:(?<!${WORD})|(?!${WORD}))`;
 
-/** Converts the Python source of a built-in template to a JavaScript RegExp (flags d, g, u, plus i if asked). */
-export function compileNative(python: string): RegExp {
+/** A built-in template compiled for JavaScript: plain numbered groups, and the Python name of each group number. */
+export interface NativeRegex {
+  readonly regex: RegExp;
+  /** groupNames[n] is the name of group n ("" for unnamed groups and for 0). */
+  readonly groupNames: readonly string[];
+}
+
+/**
+ * Converts the Python source of a built-in template to a JavaScript RegExp (flags g, u, plus i if asked). Named groups
+ * become numbered ones (an exec array is cheaper than a groups object). The source must end with group 1 followed
+ * only by the zero-width word-end check: the date span is computed from that.
+ */
+export function compileNative(python: string): NativeRegex {
   let source = python;
-  let flags = "dgu";
+  let flags = "gu";
   const global = /^\(\?([a-z]+)\)/.exec(source);
   if (global) {
     for (const flag of global[1]!) {
@@ -21,7 +32,11 @@ export function compileNative(python: string): RegExp {
     }
     source = source.slice(global[0].length);
   }
+  if (!/\)(?:\(\?=\\b\|\\W\|\$\))?$/.test(source)) {
+    throw new Error(`built-in date template: the date group must end the regex in ${python}`);
+  }
   source = source.replaceAll("(?=^|\\b|\\W)", "\u0000B").replaceAll("(?=\\b|\\W|$)", "\u0000E");
+  const groupNames = [""];
   let out = "";
   for (let i = 0; i < source.length; i++) {
     const ch = source[i]!;
@@ -35,18 +50,27 @@ export function compileNative(python: string): RegExp {
       else if (next === "w") out += WORD;
       else out += ch + next;
       i++;
+    } else if (ch === "[") {
+      const close = source.indexOf("]", i + 2);
+      out += source.slice(i, close + 1);
+      i = close;
     } else if (source.startsWith("(?P<", i)) {
-      out += "(?<";
-      i += 3;
+      const close = source.indexOf(">", i);
+      groupNames.push(source.slice(i + 4, close));
+      out += "(";
+      i = close;
     } else if (source.startsWith("(?P=", i)) {
       const close = source.indexOf(")", i);
-      out += `\\k<${source.slice(i + 4, close)}>`;
+      const number = groupNames.indexOf(source.slice(i + 4, close));
+      if (number < 1) throw new Error(`built-in date template: unknown group at ${i} in ${python}`);
+      out += `\\${number}`;
       i = close;
     } else if (source.startsWith("(?(", i) || source.startsWith("(?#", i)) {
       throw new Error(`built-in date template: unsupported construct at ${i} in ${python}`);
     } else {
+      if (ch === "(" && source[i + 1] !== "?") groupNames.push("");
       out += ch;
     }
   }
-  return new RegExp(out, flags);
+  return { regex: new RegExp(out, flags), groupNames };
 }

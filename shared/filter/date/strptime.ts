@@ -3,6 +3,7 @@
 // is today, or yesterday if the time is still to come; fractions of seconds are dropped; an offset in the line wins
 // over the log's time zone, which wins over the local zone.
 
+import { civilFromDays, daysFromCivil, isValidDate, weekdayOfDays } from "./civil-date.js";
 import { fixedOffsetMinutes } from "./zone-clock.js";
 
 const MONTH_NAMES = [
@@ -31,44 +32,29 @@ export interface StrptimeContext {
   /** Offset in minutes of the log's fixed time zone (`logtimezone`), or null to read dates as local time. */
   readonly defaultOffset: number | null;
   /** Converts a local wall-clock time (seconds) to epoch seconds. */
-  readonly wallToEpoch: (wall: number) => number;
+  readonly clock: { toEpoch(wall: number): number };
 }
 
 /** Python's int() on a decimal string: surrounding blanks and a sign allowed; NaN when not a number. */
 function pyInt(text: string): number {
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i) - 48;
+    if (code < 0 || code > 9) return slowPyInt(text);
+    value = value * 10 + code;
+    digits++;
+  }
+  return digits ? value : Number.NaN;
+}
+
+function slowPyInt(text: string): number {
   return /^\s*[+-]?\d+(?:_\d+)*\s*$/.test(text) ? Number(text.replace(/_/g, "")) : Number.NaN;
-}
-
-/** Seconds since 1970 of a proleptic Gregorian date and time, for any year from 1 to 9999. */
-function civilSeconds(year: number, month: number, day: number, seconds = 0): number {
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  return date.getTime() / 1000 + seconds;
-}
-
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeap(year) ? 1 : 0);
-}
-
-function isLeap(year: number): boolean {
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-}
-
-function validDate(year: number, month: number, day: number): boolean {
-  return (
-    year >= 1 &&
-    year <= 9999 &&
-    month >= 1 &&
-    month <= 12 &&
-    Number.isInteger(day) &&
-    day >= 1 &&
-    day <= daysInMonth(year, month)
-  );
 }
 
 /** Day of the year of a week number and weekday (Monday = 0), as Python's strptime computes it for %U and %W. */
 function julianFromWeek(year: number, week: number, weekday: number, weekStartsMonday: boolean): number {
-  let firstWeekday = (new Date(civilSeconds(year, 1, 1) * 1000).getUTCDay() + 6) % 7;
+  let firstWeekday = weekdayOfDays(daysFromCivil(year, 1, 1));
   let dayOfWeek = weekday;
   if (!weekStartsMonday) {
     firstWeekday = (firstWeekday + 1) % 7;
@@ -86,12 +72,13 @@ function zoneOffset(text: string): number | undefined {
 
 /**
  * Converts the fields of a date match to epoch seconds (whole seconds, as fail2ban), or null when they do not form
- * a valid date (February 30, hour 24, an unknown zone abbreviation ...). `fields` maps strptime letters (`Y`, `b`,
- * `d`, `H` ...) to the matched text; other names are ignored, so are unset groups. Later fields win over earlier ones
- * for the same value, in the order of the groups in the pattern.
+ * a valid date (February 30, hour 24, an unknown zone abbreviation ...). `values[i]` is the text of the group named
+ * `names[i]`; strptime letters (`Y`, `b`, `d`, `H` ...) are read, other names and unset groups are ignored. Later
+ * fields win over earlier ones for the same value, in the order of the groups in the pattern.
  */
 export function strptimeToEpoch(
-  fields: Readonly<Record<string, string | undefined>>,
+  names: readonly string[],
+  values: ArrayLike<string | undefined>,
   context: StrptimeContext,
 ): number | null {
   let year: number | undefined;
@@ -105,9 +92,10 @@ export function strptimeToEpoch(
   let julian: number | undefined;
   let week: number | undefined;
   let weekStartsMonday = false;
-  for (const key in fields) {
-    const value = fields[key];
-    if (value === undefined) continue;
+  for (let i = 0; i < names.length; i++) {
+    const key = names[i]!;
+    const value = values[i];
+    if (value === undefined || key.length !== 1) continue;
     switch (key) {
       case "y":
         year = pyInt(value);
@@ -135,7 +123,7 @@ export function strptimeToEpoch(
         break;
       case "I": {
         hour = pyInt(value);
-        const ampm = (fields["p"] ?? "").toLowerCase();
+        const ampm = (values[names.indexOf("p")] ?? "").toLowerCase();
         if (ampm === "" || ampm === "am") {
           if (hour === 12) hour = 0;
         } else if (ampm === "pm" && hour !== 12) {
@@ -179,10 +167,10 @@ export function strptimeToEpoch(
     }
   }
 
-  const now = new Date(context.nowWall * 1000);
+  const today = civilFromDays(Math.floor(context.nowWall / DAY));
   let assumeYear = false;
   if (year === undefined) {
-    year = now.getUTCFullYear();
+    year = today[0];
     assumeYear = true;
   }
   if (month === undefined || day === undefined) {
@@ -191,31 +179,28 @@ export function strptimeToEpoch(
     }
     if (julian !== undefined) {
       if (Number.isNaN(julian)) return null;
-      const date = new Date((civilSeconds(year, 1, 1) + (julian - 1) * DAY) * 1000);
-      year = date.getUTCFullYear();
-      month = date.getUTCMonth() + 1;
-      day = date.getUTCDate();
+      [year, month, day] = civilFromDays(daysFromCivil(year, 1, 1) + julian - 1);
     }
   }
   let assumeToday = false;
   if (month === undefined && day === undefined) {
-    month = now.getUTCMonth() + 1;
-    day = now.getUTCDate();
+    month = today[1];
+    day = today[2];
     assumeToday = true;
   }
-  if (month === undefined || day === undefined || !validDate(year, month, day)) return null;
+  if (month === undefined || day === undefined || !isValidDate(year, month, day)) return null;
   if (!(hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59)) return null;
 
-  let wall = civilSeconds(year, month, day, hour * 3600 + minute * 60 + second);
+  let wall = daysFromCivil(year, month, day) * DAY + hour * 3600 + minute * 60 + second;
   if (offset === null) offset = context.defaultOffset;
   // With an offset, `wall` becomes UTC but is still compared with the local "now" below, as fail2ban does.
   if (offset !== null) wall -= offset * 60;
   if (assumeToday && wall > context.nowWall) wall -= DAY;
   if (assumeYear && wall > context.nowWall + DAY) {
     // Last year: fail2ban keeps the time of day of the shifted value but puts back the month and day read.
-    if (!validDate(year - 1, month, day)) return null;
+    if (!isValidDate(year - 1, month, day)) return null;
     const timeOfDay = ((wall % DAY) + DAY) % DAY;
-    wall = civilSeconds(year - 1, month, day, timeOfDay);
+    wall = daysFromCivil(year - 1, month, day) * DAY + timeOfDay;
   }
-  return offset !== null ? wall : context.wallToEpoch(wall);
+  return offset !== null ? wall : context.clock.toEpoch(wall);
 }

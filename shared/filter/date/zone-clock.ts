@@ -32,6 +32,9 @@ const CACHE_LIMIT = 8192;
 export class ZoneClock {
   private readonly cache = new Map<number, number>();
   private readonly format: Intl.DateTimeFormat | undefined;
+  /** The hour looked up last and its offset: consecutive log lines mostly fall into the same hour. */
+  private recentHour = Number.NaN;
+  private recentOffset = 0;
   /** Offset found by the previous wall-clock conversion: resolves ambiguous times like glibc's mktime. */
   private lastOffset = 0;
 
@@ -58,8 +61,13 @@ export class ZoneClock {
   /** Offset in seconds east of UTC in effect at `epoch` (seconds). */
   offsetAt(epoch: number): number {
     const hour = Math.floor(epoch / HOUR);
+    if (hour === this.recentHour) return this.recentOffset;
     const cached = this.cache.get(hour);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      this.recentHour = hour;
+      this.recentOffset = cached;
+      return cached;
+    }
     const first = this.computeOffset(hour * HOUR);
     const last = this.computeOffset(hour * HOUR + HOUR - 1);
     if (first !== last) return this.computeOffset(Math.floor(epoch));
