@@ -1,8 +1,14 @@
 // Entry point of the `cloudjail` command: picks the sub-command and loads only its module, so that start-up stays fast.
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { CloudjailError } from "../shared/errors.js";
+import type { CommandContext } from "./command-context.js";
 import { UsageError } from "./usage-error.js";
 
-type CommandModule = { run(argv: string[]): Promise<number> };
+type CommandModule = { run(argv: string[], context: CommandContext): Promise<number> };
+
+const distDir = dirname(fileURLToPath(import.meta.url));
+const context: CommandContext = { distDir, bundledConfigDir: join(distDir, "..", "config") };
 
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   regex: {
@@ -34,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const module = await command.load();
-  return module.run(rest);
+  return module.run(rest, context);
 }
 
 main(process.argv.slice(2)).then(

@@ -1,0 +1,31 @@
+// `npm run bench`: every benchmark of the project, one table. Figures are measured on this machine in this run;
+// comparisons with fail2ban run in the same run, since the machine is shared and noisy.
+import { join } from "node:path";
+import type { BenchRow } from "./bench-row.js";
+import { benchRegex } from "./regex-bench.js";
+
+const workDir = join(process.cwd(), ".bench");
+
+const sections: Array<[string, () => Promise<BenchRow[]>]> = [
+  ["filter engine", () => benchRegex(workDir, Number(process.env.BENCH_LINES ?? 200_000))],
+];
+
+const rows: BenchRow[] = [];
+for (const [title, run] of sections) {
+  process.stderr.write(`bench: ${title}...\n`);
+  try {
+    const section = await run();
+    rows.push(...section);
+    for (const row of section) process.stderr.write(`  ${row.name}: ${row.value} ${row.unit}\n`);
+  } catch (error) {
+    rows.push({ name: `${title}: FAILED`, value: "error", unit: "", note: (error as Error).message.slice(0, 300) });
+  }
+}
+const width = Math.max(...rows.map((r) => r.name.length));
+process.stdout.write("\ncloudjail benchmarks\n\n");
+for (const row of rows) {
+  process.stdout.write(
+    `${row.name.padEnd(width)}  ${String(row.value).padStart(12)} ${row.unit}${row.note ? `   (${row.note})` : ""}\n`,
+  );
+}
+if (rows.some((r) => r.value === "error")) process.exitCode = 1;

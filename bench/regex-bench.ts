@@ -1,0 +1,111 @@
+// `cloudjail regex` against fail2ban-regex on the same generated auth.log, whole-command times, same run.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { writeAuthLog } from "./auth-log.js";
+import type { BenchRow } from "./bench-row.js";
+
+const cacheRoot =
+  process.env.CLOUDJAIL_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "cloudjail");
+const reference = join(cacheRoot, "reference", "fail2ban", "root");
+const referencePython = join(reference, "usr", "lib", "python3", "dist-packages");
+
+interface Timed {
+  readonly seconds: number;
+  readonly stdout: string;
+}
+
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv): Timed {
+  const started = performance.now();
+  const result = spawnSync(command, args, { env, encoding: "utf8", maxBuffer: 1 << 30 });
+  const seconds = (performance.now() - started) / 1000;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${result.status}): ${result.stderr}`);
+  return { seconds, stdout: result.stdout };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Runs the filter-engine benchmark; `lines` defaults to 200,000. */
+export async function benchRegex(workDir: string, lines = 200_000): Promise<BenchRow[]> {
+  mkdirSync(workDir, { recursive: true });
+  const log = join(workDir, `auth-${lines}.log`);
+  const end = Math.floor(Date.now() / 1000) - 3600;
+  const { attackLines } = writeAuthLog(log, lines, end);
+  const env = { ...process.env, TZ: "UTC" };
+  const haveReference = existsSync(join(reference, "usr", "bin", "fail2ban-regex"));
+  // the same filter for both: fail2ban's own sshd filter when the reference is unpacked, else ours
+  const filterConfig = haveReference ? join(reference, "etc", "fail2ban") : "config";
+  const ours: Timed[] = [];
+  for (let i = 0; i < 3; i++) {
+    ours.push(
+      timed(
+        process.execPath,
+        ["bin/cloudjail.js", "regex", "--raw", "--out", "json", "--config", filterConfig, log, "sshd"],
+        env,
+      ),
+    );
+  }
+  const ourSeconds = median(ours.map((r) => r.seconds));
+  const ourFailures = ours[0]!.stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((row) => {
+      const parsed = JSON.parse(row) as { fid: string; time: number };
+      return `${parsed.fid} ${parsed.time}`;
+    });
+  const rows: BenchRow[] = [
+    { name: "regex: log lines", value: lines, unit: "lines", note: `${attackLines} attack lines` },
+    {
+      name: "regex: cloudjail regex (sshd)",
+      value: ourSeconds.toFixed(2),
+      unit: "s",
+      note: "median of 3, whole command",
+    },
+    { name: "regex: cloudjail throughput", value: Math.round(lines / ourSeconds), unit: "lines/s" },
+    { name: "regex: cloudjail failures", value: ourFailures.length, unit: "failures" },
+  ];
+  if (!haveReference) {
+    rows.push({ name: "regex: fail2ban-regex", value: "n/a", unit: "", note: "reference package not unpacked" });
+    return rows;
+  }
+  const f2b = timed(
+    "python3",
+    [
+      join(reference, "usr", "bin", "fail2ban-regex"),
+      "--raw",
+      "-o",
+      "<fid> <time>",
+      log,
+      join(reference, "etc", "fail2ban", "filter.d", "sshd.conf"),
+    ],
+    { ...env, PYTHONPATH: referencePython },
+  );
+  const theirFailures = f2b.stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((row) => {
+      const [fid, time] = row.split(" ");
+      return `${fid} ${Number(time)}`;
+    });
+  const identical =
+    theirFailures.length === ourFailures.length && theirFailures.every((value, i) => value === ourFailures[i]);
+  rows.push(
+    { name: "regex: fail2ban-regex (sshd)", value: f2b.seconds.toFixed(2), unit: "s", note: "one run, whole command" },
+    { name: "regex: fail2ban-regex throughput", value: Math.round(lines / f2b.seconds), unit: "lines/s" },
+    { name: "regex: fail2ban-regex failures", value: theirFailures.length, unit: "failures" },
+    {
+      name: "regex: speed-up (fail2ban-regex time / cloudjail time)",
+      value: (f2b.seconds / ourSeconds).toFixed(1),
+      unit: "x",
+      note: "goal >= 30",
+    },
+    { name: "regex: identical failures", value: identical ? "yes" : "NO", unit: "" },
+  );
+  return rows;
+}

@@ -1,0 +1,100 @@
+// Parses the arguments of `cloudjail regex` into a plan; no side effects, so it is table-tested.
+import { parseArgs } from "node:util";
+import { UsageError } from "../usage-error.js";
+
+/** What `cloudjail regex` was asked to do. */
+export interface RegexPlan {
+  readonly log: string;
+  readonly filter: string;
+  readonly ignoreRegex: string | undefined;
+  readonly configDir: string | undefined;
+  readonly raw: boolean;
+  readonly now: number | undefined;
+  readonly timeZone: string | undefined;
+  readonly datePattern: string | undefined;
+  readonly maxLines: number | undefined;
+  readonly out: "json" | undefined;
+  readonly help: boolean;
+}
+
+export const REGEX_USAGE = `usage: cloudjail regex [options] LOG FILTER [IGNOREREGEX]
+
+Tests a filter against a log, like fail2ban-regex.
+
+  LOG          a log file, or one literal log line
+  FILTER       a filter name in DIR/filter.d, name[key=value, ...], a .conf path, or a literal failregex
+  IGNOREREGEX  an ignoreregex (literal), or a filter from which the ignoreregex is taken
+
+options:
+  --config DIR        configuration tree with filter.d/ (default: the bundled config/, or /etc/fail2ban style trees)
+  --raw               never resolve host names (raw hosts)
+  --now ISO-8601      the current time, for year inference and replays (default: the real clock)
+  --timezone TZ       time zone of dates without offset (IANA name or UTC+HHMM; default: the local zone)
+  --datepattern P     date pattern overriding the filter's
+  --maxlines N        lines buffered for multi-line regexes
+  --out json          one JSON object per failure per line on stdout
+  -h, --help          this help`;
+
+/** Parses argv (without the command name). Throws UsageError with a clear message on bad arguments. */
+export function parseRegexArgs(argv: readonly string[]): RegexPlan {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: "string" },
+        raw: { type: "boolean", short: "r" },
+        now: { type: "string" },
+        timezone: { type: "string" },
+        datepattern: { type: "string", short: "d" },
+        maxlines: { type: "string", short: "L" },
+        out: { type: "string", short: "o" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`regex: ${(error as Error).message}`);
+  }
+  const { values, positionals } = parsed;
+  const help = values.help === true;
+  if (!help && (positionals.length < 2 || positionals.length > 3)) {
+    throw new UsageError(
+      `regex: expected LOG FILTER [IGNOREREGEX], got ${positionals.length} argument(s)\n\n${REGEX_USAGE}`,
+    );
+  }
+  let now: number | undefined;
+  if (typeof values.now === "string") {
+    const ms = Date.parse(values.now);
+    if (!/^\d{4}-\d\d-\d\d/.test(values.now) || Number.isNaN(ms)) {
+      throw new UsageError(
+        `regex: --now must be an ISO-8601 date and time, e.g. 2005-08-14T12:00:00+02:00; got '${values.now}'`,
+      );
+    }
+    now = ms / 1000;
+  }
+  let maxLines: number | undefined;
+  if (typeof values.maxlines === "string") {
+    if (!/^\d+$/.test(values.maxlines) || Number(values.maxlines) < 1 || Number(values.maxlines) > 1000) {
+      throw new UsageError(`regex: --maxlines must be a whole number from 1 to 1000; got '${values.maxlines}'`);
+    }
+    maxLines = Number(values.maxlines);
+  }
+  if (values.out !== undefined && values.out !== "json") {
+    throw new UsageError(`regex: --out supports only 'json'; got '${String(values.out)}'`);
+  }
+  return {
+    log: positionals[0] ?? "",
+    filter: positionals[1] ?? "",
+    ignoreRegex: positionals[2],
+    configDir: values.config as string | undefined,
+    raw: values.raw === true,
+    now,
+    timeZone: values.timezone as string | undefined,
+    datePattern: values.datepattern as string | undefined,
+    maxLines,
+    out: values.out === "json" ? "json" : undefined,
+    help,
+  };
+}

@@ -1,0 +1,415 @@
+// The filter engine's heart: one configured filter (failregex, ignoreregex, prefregex, dates, maxlines) fed log lines
+// in order, reporting failures with fail2ban's semantics, line for line. Pure and synchronous: no I/O, the clock is
+// passed in, DNS names are reported for the caller to resolve.
+import { parseIp, parseNetwork } from "../net/ip.js";
+import { DateDetector, type DateDetectorOptions } from "./date/date-detector.js";
+import type { Failure } from "./failure.js";
+import { compileFilterRegex, type FilterRegex, type FilterRegexHit } from "./filter-regex.js";
+import { SessionCache } from "./session-cache.js";
+import { bufferText, joinTupleLine, type TupleLine } from "./tuple-lines.js";
+
+/** What a filter needs to run: the resolved options of a filter.d file (see shared/config). */
+export interface FilterSpec {
+  readonly failregex: readonly string[];
+  readonly ignoreregex?: readonly string[];
+  readonly prefregex?: string;
+  readonly datepattern?: string;
+  readonly maxlines?: number;
+  /** A label used in error messages (the filter file or name). */
+  readonly source?: string;
+}
+
+/** How the filter runs. */
+export interface LogFilterOptions {
+  /** `raw` (fail2ban-regex --raw, and the test corpus) never resolves names; `no` ignores host names. Default `no`. */
+  readonly useDns?: "yes" | "warn" | "no" | "raw";
+  /** Report every failregex that matches a line, as fail2ban-regex does; daemons stop at the first. */
+  readonly checkAllRegex?: boolean;
+  /** Drop pending session matches (no address yet) instead of reporting them. Default true. */
+  readonly ignorePending?: boolean;
+  /** Time zone of dates without offset: IANA name; default the process's. */
+  readonly timeZone?: string;
+  /** fail2ban's `logtimezone`. */
+  readonly logTimeZone?: string;
+}
+
+/** Per-line context: the current time, and the line's time when the transport knows it (journald, CloudWatch). */
+export interface LineContext {
+  /** Epoch seconds of "now": year inference, session expiry, lines without a date. */
+  readonly now: number;
+  /** A time already known for this line: its date is not searched. */
+  readonly time?: number;
+  /** The date text shown in matches when `time` is given. */
+  readonly timeText?: string;
+}
+
+/** The outcome of one line: failures, and what the statistics of `cloudjail regex` need. */
+export interface LineResult {
+  readonly failures: Failure[];
+  /** An ignoreregex matched (index of the first that did), or undefined. */
+  readonly ignoredBy: number | undefined;
+  /** The date template that matched, if any. */
+  readonly dateTemplate: string | undefined;
+  /** Whether the prefregex matched (always true without a prefregex). */
+  readonly prefixMatched: boolean;
+  /** Buffered lines (maxlines > 1) that a failure reported in this call consumed. */
+  readonly consumedLines: readonly TupleLine[];
+}
+
+type FailData = Record<string, unknown> & {
+  users?: Set<string>;
+  matches?: TupleLine[];
+  "nofail-matches"?: TupleLine[];
+  mlfpending?: number;
+};
+
+const NOFAIL = 1;
+const FORGET = 2;
+const CACHED_NOFAIL = 4;
+const GAINED = 8;
+/** Lines a multi-line session keeps for its report. */
+const MAX_SESSION_MATCHES = 100;
+
+/** One filter instance: feed it the lines of one log in order. Keeps the multi-line buffer and session cache. */
+export class LogFilter {
+  readonly failRegexes: readonly FilterRegex[];
+  readonly ignoreRegexes: readonly FilterRegex[];
+  readonly prefRegex: FilterRegex | undefined;
+  readonly dates: DateDetector;
+  private readonly dateOptions: DateDetectorOptions;
+  readonly maxLines: number;
+  private readonly useDns: "yes" | "warn" | "no" | "raw";
+  private readonly checkAllRegex: boolean;
+  private readonly ignorePending: boolean;
+  private readonly sessions = new SessionCache<FailData>(100, 300);
+  private lineBuffer: TupleLine[] = [];
+  private lastDate: number | undefined;
+  private lastTimeText = "";
+
+  constructor(spec: FilterSpec, options: LogFilterOptions = {}) {
+    this.maxLines = Math.max(1, spec.maxlines ?? 1);
+    this.useDns = options.useDns ?? "no";
+    this.checkAllRegex = options.checkAllRegex ?? false;
+    this.ignorePending = options.ignorePending ?? true;
+    const multiline = this.maxLines > 1;
+    const useDns = this.useDns;
+    const label = spec.source ?? "filter";
+    this.prefRegex =
+      spec.prefregex !== undefined && spec.prefregex !== ""
+        ? compileFilterRegex(spec.prefregex, { kind: "prefregex", multiline, useDns, label })
+        : undefined;
+    this.failRegexes = spec.failregex.map((pattern, index) =>
+      compileFilterRegex(pattern, {
+        kind: "failregex",
+        multiline,
+        useDns,
+        label,
+        index,
+        prefRegex: this.prefRegex,
+      }),
+    );
+    this.ignoreRegexes = (spec.ignoreregex ?? []).map((pattern, index) =>
+      compileFilterRegex(pattern, { kind: "ignoreregex", multiline, useDns, label, index }),
+    );
+    this.dateOptions = {
+      ...(spec.datepattern !== undefined ? { datepattern: spec.datepattern } : {}),
+      ...(options.logTimeZone !== undefined ? { logtimezone: options.logTimeZone } : {}),
+      ...(options.timeZone !== undefined ? { timeZone: options.timeZone } : {}),
+    };
+    this.dates = new DateDetector(this.dateOptions);
+  }
+
+  /**
+   * Runs every regex once on probe lines so that V8 compiles them now rather than on the first real line. The
+   * filter's own state (buffer, sessions, date statistics) is untouched: dates are warmed on a throwaway detector,
+   * whose compiled templates are shared.
+   */
+  warmUp(now: number): void {
+    const probes = [
+      "Jan  1 00:00:00 host daemon[1]: warm-up probe from 192.0.2.1 port 22",
+      "2005-08-14 12:00:00 warm-up probe 2001:db8::1",
+      '192.0.2.1 - - [14/Aug/2005:12:00:00 +0200] "GET / HTTP/1.1" 401 0',
+    ];
+    for (const probe of probes) {
+      const text = `${probe}\n`;
+      const original: TupleLine[] = [["", "", probe]];
+      this.prefRegex?.search(text, original);
+      for (const regex of this.failRegexes) regex.search(text, original);
+      for (const regex of this.ignoreRegexes) regex.search(text, original);
+    }
+    const detector = new DateDetector(this.dateOptions);
+    for (const probe of probes) detector.matchTime(probe, now);
+  }
+
+  /** Processes one log line (without its line terminator) and returns the failures it completes. */
+  processLine(line: string, context: LineContext): LineResult {
+    let tuple: TupleLine;
+    let date: number | undefined;
+    let dateTemplate: string | undefined;
+    const now = context.now;
+    if (context.time !== undefined) {
+      tuple = ["", context.timeText ?? "", line];
+      date = context.time;
+      this.lastTimeText = tuple[1];
+      this.lastDate = date;
+    } else {
+      const found = this.dates.matchTime(line, now);
+      if (found) {
+        dateTemplate = found.template;
+        const text = line.slice(found.start, found.end);
+        tuple = [line.slice(0, found.start), text, line.slice(found.end)];
+        if (text) {
+          date = found.time;
+          this.lastTimeText = text;
+          this.lastDate = date;
+        } else if (this.lastDate !== undefined && this.lastDate > now - 60) {
+          tuple = ["", this.lastTimeText, line];
+          date = this.lastDate;
+        } else {
+          date = now;
+        }
+      } else {
+        tuple = ["", "", line];
+      }
+      if (date === undefined) {
+        if (this.lastDate !== undefined && this.lastDate > now - 60) {
+          tuple = ["", this.lastTimeText, line];
+          date = this.lastDate;
+        }
+      }
+    }
+    return this.findFailures(tuple, date, now, dateTemplate);
+  }
+
+  private matchIgnore(text: string, original: readonly TupleLine[], failHit?: FilterRegexHit): number | undefined {
+    let searchText = text;
+    let lines = original;
+    if (failHit && this.maxLines > 1) {
+      lines = failHit.split.matched;
+      searchText = bufferText(lines);
+    }
+    for (let index = 0; index < this.ignoreRegexes.length; index++) {
+      if (this.ignoreRegexes[index]!.search(searchText)) {
+        if ((!this.checkAllRegex || this.maxLines > 1) && failHit) this.lineBuffer = failHit.split.unmatched;
+        return index;
+      }
+    }
+    return undefined;
+  }
+
+  private findFailures(
+    tuple: TupleLine,
+    date: number | undefined,
+    now: number,
+    dateTemplate: string | undefined,
+  ): LineResult {
+    const failures: Failure[] = [];
+    let ignoredBy: number | undefined;
+    let consumed: TupleLine[] = [];
+    const result = (prefixMatched: boolean): LineResult => ({
+      failures,
+      ignoredBy,
+      dateTemplate,
+      prefixMatched,
+      consumedLines: consumed,
+    });
+    const rawHosts = this.useDns === "raw";
+
+    let original: TupleLine[];
+    if (this.maxLines > 1) {
+      this.lineBuffer.push(tuple);
+      if (this.lineBuffer.length > this.maxLines) this.lineBuffer = this.lineBuffer.slice(-this.maxLines);
+      original = this.lineBuffer;
+    } else {
+      original = this.lineBuffer = [tuple];
+    }
+    let text: string | undefined = bufferText(original);
+
+    // fail2ban checks ignoreregex first only when there are clearly fewer of them than failregexes
+    if (this.ignoreRegexes.length > 0 && this.ignoreRegexes.length < this.failRegexes.length - 2) {
+      ignoredBy = this.matchIgnore(text, original);
+      if (ignoredBy !== undefined) return result(true);
+    }
+
+    let preGroups: Record<string, string | undefined> | undefined;
+    if (this.prefRegex) {
+      const hit = this.prefRegex.search(text);
+      if (!hit) return result(false);
+      preGroups = { ...hit.groups };
+      const content = preGroups.content;
+      delete preGroups.content;
+      if (content) {
+        this.lineBuffer = [["", "", content]];
+        text = undefined;
+      }
+    }
+
+    for (let index = 0; index < this.failRegexes.length; index++) {
+      const regex = this.failRegexes[index]!;
+      if (text === undefined) text = bufferText(this.lineBuffer);
+      const hit = regex.search(text, original);
+      if (!hit) continue;
+      let fail: FailData = { ...hit.groups };
+      if (this.ignoreRegexes.length > 0) {
+        const ignored = this.matchIgnore(text, original, hit);
+        if (ignored !== undefined) {
+          ignoredBy ??= ignored;
+          text = undefined;
+          if (!this.checkAllRegex) break;
+          continue;
+        }
+      }
+      if (!this.checkAllRegex || this.maxLines > 1) {
+        this.lineBuffer = hit.split.unmatched;
+        text = undefined;
+      }
+      consumed = hit.split.matched;
+      if (preGroups) fail = Object.assign({ ...preGroups }, fail);
+      const mlfid = fail.mlfid as string | undefined;
+      if (mlfid !== undefined) {
+        fail = this.mergeSession(mlfid, fail, hit.split.matched, date ?? now);
+        if (fail.nofail && !this.checkAllRegex) return result(true);
+      } else {
+        fail.matches = [...(fail.matches ?? []), ...hit.split.matched];
+      }
+
+      let fid = fail.fid as string | undefined;
+      const captured = capturedHost(fail);
+      let host = captured?.host;
+      const cidr = captured?.cidr;
+      let raw = captured ? captured.raw || rawHosts : rawHosts;
+      if (!captured) {
+        if (fid === undefined && mlfid === undefined) fid = regex.failId(hit.groups);
+        host = fid;
+        raw = true;
+      }
+      if (host === undefined) {
+        // a session line with no address yet: remembered, reported when the address turns up
+        fail.mlfpending = 1;
+        if (!this.checkAllRegex && this.ignorePending) return result(true);
+        failures.push(this.toFailure(index, undefined, false, undefined, date, fail));
+      } else if (raw) {
+        const address = canonicalHost(host, cidr);
+        if (fid === undefined || fid === host) {
+          failures.push(this.toFailure(index, address, false, undefined, date, fail));
+        } else {
+          failures.push(this.toFailure(index, parseIp(fid)?.text ?? fid, false, address, date, fail));
+        }
+      } else {
+        const address = parseIp(host);
+        if (address) failures.push(this.toFailure(index, address.text, false, undefined, date, fail));
+        else if (this.useDns !== "no") failures.push(this.toFailure(index, host, true, undefined, date, fail));
+      }
+      if (!this.checkAllRegex) break;
+    }
+    return result(true);
+  }
+
+  private toFailure(
+    regexIndex: number,
+    id: string | undefined,
+    isHostName: boolean,
+    ip: string | undefined,
+    time: number | undefined,
+    data: FailData,
+  ): Failure {
+    const fields: Record<string, string | readonly string[] | undefined> = {};
+    for (const [key, value] of Object.entries(data)) {
+      if (key === "matches" || key === "nofail-matches" || key === "mlfpending") continue;
+      if (value instanceof Set) fields[key] = [...value] as string[];
+      else if (typeof value === "string") fields[key] = value;
+    }
+    return {
+      regexIndex,
+      id: id ?? "",
+      isHostName,
+      ...(ip !== undefined ? { ip } : {}),
+      time,
+      matches: (data.matches ?? []).map(joinTupleLine),
+      fields,
+      nofail: Boolean(data.nofail),
+    };
+  }
+
+  /**
+   * fail2ban's multi-line session merge (F-MLFID with NOFAIL, MLFFORGET, MLFGAINED), state kept per session id.
+   * Sessions expire 5 minutes after their last line in log time (fail2ban uses the wall clock, which never expires
+   * anything in a replay), and a session keeps at most MAX_SESSION_MATCHES lines, so that an attacker reusing one
+   * connection cannot grow memory or cost without bound.
+   */
+  private mergeSession(mlfid: string, current: FailData, matched: readonly TupleLine[], now: number): FailData {
+    let fail = current;
+    const cached = this.sessions.get(mlfid, now);
+    let users: Set<string> | undefined;
+    let flags = 0;
+    if (fail.mlfgained) {
+      flags |= GAINED | NOFAIL;
+      if (!fail.nofail) fail.nofail = fail.mlfgained;
+    } else if (fail.nofail) {
+      flags |= NOFAIL;
+    }
+    const forget = fail.mlfforget;
+    delete fail.mlfforget;
+    if (forget) flags |= FORGET;
+    if (cached) {
+      users = addUser(cached, fail.user as string | undefined);
+      if (cached.nofail) flags |= CACHED_NOFAIL;
+      delete cached.nofail;
+      if (cached.mlfgained) flags |= CACHED_NOFAIL;
+      delete cached.mlfgained;
+      if (flags & GAINED) delete cached.mlfpending;
+      if ((flags & CACHED_NOFAIL) === 0 && !cached.mlfpending) delete cached.matches;
+      for (const [key, value] of Object.entries(fail)) if (value !== undefined) cached[key] = value;
+      fail = cached;
+      if (flags & FORGET) this.sessions.delete(mlfid);
+    } else if (!(flags & FORGET)) {
+      users = addUser(fail, fail.user as string | undefined);
+      this.sessions.set(mlfid, fail, now);
+    }
+    const pending = fail.mlfpending;
+    delete fail.mlfpending;
+    if (pending || (users && users.size > 1)) {
+      delete fail.nofail;
+      delete fail.mlfgained;
+      flags &= ~(GAINED | NOFAIL);
+    }
+    if ((flags & NOFAIL) === 0) {
+      const merged = [...(fail["nofail-matches"] ?? []), ...(fail.matches ?? [])];
+      delete fail["nofail-matches"];
+      if ((flags & GAINED) === 0) merged.push(...matched);
+      fail.matches = merged.length > MAX_SESSION_MATCHES ? merged.slice(-MAX_SESSION_MATCHES) : merged;
+    } else if ((flags & (NOFAIL | FORGET)) === NOFAIL) {
+      const pending = [...(fail["nofail-matches"] ?? []), ...matched];
+      fail["nofail-matches"] = pending.length > MAX_SESSION_MATCHES ? pending.slice(-MAX_SESSION_MATCHES) : pending;
+    }
+    return fail;
+  }
+}
+
+/** The address a match captured, in fail2ban's priority: ip4, ip6 (both exact), then a host name. */
+function capturedHost(fail: FailData): { host: string; cidr: string | undefined; raw: boolean } | undefined {
+  const cidr = fail.cidr as string | undefined;
+  if (fail.ip4 !== undefined) return { host: fail.ip4 as string, cidr, raw: true };
+  if (fail.ip6 !== undefined) return { host: fail.ip6 as string, cidr, raw: true };
+  if (fail.dns !== undefined) return { host: fail.dns as string, cidr: undefined, raw: false };
+  return undefined;
+}
+
+function addUser(data: FailData, user: string | undefined): Set<string> | undefined {
+  if (!user) return data.users;
+  data.users ??= new Set();
+  data.users.add(user);
+  return data.users;
+}
+
+/** Canonical form of a captured host: an IP (or subnet with `<CIDR>`), else the raw text as captured. */
+function canonicalHost(host: string, cidr: string | undefined): string {
+  if (cidr !== undefined && cidr !== "") {
+    const network = parseNetwork(`${host}/${cidr}`);
+    if (network) {
+      const full = network.family === 4 ? 32 : 128;
+      return network.prefix === full ? network.text.slice(0, network.text.lastIndexOf("/")) : network.text;
+    }
+  }
+  return parseIp(host)?.text ?? host;
+}

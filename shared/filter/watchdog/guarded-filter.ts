@@ -1,0 +1,171 @@
+// A filter that cannot be stalled by a pathological line. Attackers write the logs we read, and a backtracking regex
+// engine can spend seconds (or years) on one crafted line. The filter therefore runs in a worker thread; the main
+// thread watches which line the worker is on, and when one line takes longer than the budget it terminates the worker
+// (V8 interrupts a running regex on terminate), reports that line as stalled, and goes on with a fresh worker.
+// "Longer than the budget" means both wall time and CPU time, so that a starved machine does not abandon lines.
+// Cost: a batch message per few thousand lines. Known limit: the fresh worker starts with an empty multi-line buffer
+// and session cache, as after a restart.
+import { Worker } from "node:worker_threads";
+import { CloudjailError } from "../../errors.js";
+import type { FilterSpec, LineContext, LineResult, LogFilterOptions } from "../log-filter.js";
+import type { BatchResponse, SetupFailure, WorkerSetup } from "./protocol.js";
+
+/** A line the filter gave up on: it ran past the time budget. */
+export interface StalledLine {
+  readonly stalled: true;
+  /** The budget the line exceeded, in milliseconds. */
+  readonly budgetMs: number;
+}
+
+/** The outcome of one line through the guard. */
+export type GuardedLineResult = LineResult | StalledLine;
+
+/** Whether a guarded result is a stalled line. */
+export function isStalled(result: GuardedLineResult): result is StalledLine {
+  return (result as StalledLine).stalled === true;
+}
+
+/** How the guard runs. */
+export interface GuardOptions {
+  /** The bundled worker script (dist/filter-worker.js). */
+  readonly workerPath: string | URL;
+  /** Time one line may take before it is abandoned. Default 40 ms. */
+  readonly lineBudgetMs?: number;
+}
+
+/** The filter's configuration failed inside the worker (same message as the filter would throw). */
+export class FilterSetupError extends CloudjailError {
+  override name = "FilterSetupError";
+}
+
+/**
+ * CPU time of the whole process, in milliseconds. A line is abandoned only when it has both taken the budget in wall
+ * time and burnt about as much CPU: on a starved machine (CI, a noisy neighbour) a slow line is not a stuck line.
+ */
+function cpuMilliseconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+type Outcome = { kind: "done"; response: BatchResponse } | { kind: "stalled"; index: number };
+
+/** Runs a LogFilter in a watched worker thread. Create with `GuardedLogFilter.start`, end with `close`. */
+export class GuardedLogFilter {
+  private worker!: Worker;
+  private progress!: Int32Array;
+  private nextId = 1;
+  /** Lines abandoned so far. */
+  stalledLines = 0;
+
+  private constructor(
+    private readonly spec: FilterSpec,
+    private readonly options: LogFilterOptions,
+    private readonly guard: Required<GuardOptions>,
+  ) {}
+
+  /** Starts the worker and builds the filter in it; rejects with FilterSetupError when the filter is invalid. */
+  static async start(spec: FilterSpec, options: LogFilterOptions, guard: GuardOptions): Promise<GuardedLogFilter> {
+    const filter = new GuardedLogFilter(spec, options, { lineBudgetMs: 40, ...guard });
+    await filter.spawn();
+    return filter;
+  }
+
+  private spawn(): Promise<void> {
+    const shared = new SharedArrayBuffer(4);
+    this.progress = new Int32Array(shared);
+    const setup: WorkerSetup = {
+      kind: "cloudjail-filter-worker",
+      spec: this.spec,
+      options: this.options,
+      progress: shared,
+    };
+    this.worker = new Worker(this.guard.workerPath, { workerData: setup });
+    this.worker.unref();
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: { ready?: boolean } & Partial<SetupFailure>) => {
+        this.worker.off("error", onError);
+        if (message.setupError) {
+          void this.worker.terminate();
+          reject(new FilterSetupError(message.setupError.message));
+        } else resolve();
+      };
+      const onError = (error: Error) => reject(error);
+      this.worker.once("message", onMessage);
+      this.worker.once("error", onError);
+    });
+  }
+
+  private runOnce(lines: readonly string[], contexts: readonly LineContext[]): Promise<Outcome> {
+    const id = this.nextId++;
+    Atomics.store(this.progress, 0, 0);
+    const worker = this.worker;
+    return new Promise((resolve, reject) => {
+      let lastSeen = 0;
+      let lastChange = performance.now();
+      const timer = setInterval(
+        () => {
+          const seen = Atomics.load(this.progress, 0);
+          const now = performance.now();
+          if (seen !== lastSeen) {
+            lastSeen = seen;
+            lastChange = now;
+          } else if (seen > 0 && now - lastChange > this.guard.lineBudgetMs) {
+            cleanup();
+            resolve({ kind: "stalled", index: seen - 1 });
+          }
+        },
+        Math.max(1, Math.floor(this.guard.lineBudgetMs / 8)),
+      );
+      const onMessage = (response: BatchResponse) => {
+        if (response.id !== id) return;
+        cleanup();
+        resolve({ kind: "done", response });
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        reject(error);
+      };
+      const cleanup = () => {
+        clearInterval(timer);
+        worker.off("message", onMessage);
+        worker.off("error", onError);
+      };
+      worker.on("message", onMessage);
+      worker.on("error", onError);
+      worker.postMessage({ id, lines, contexts });
+    });
+  }
+
+  /** Processes lines in order; each result is a LineResult, or a StalledLine for a line that ran out of time. */
+  async processBatch(lines: readonly string[], contexts: readonly LineContext[]): Promise<GuardedLineResult[]> {
+    const results: GuardedLineResult[] = [];
+    let offset = 0;
+    while (offset < lines.length) {
+      const outcome = await this.runOnce(lines.slice(offset), contexts.slice(offset));
+      if (outcome.kind === "done") {
+        results.push(...outcome.response.results);
+        break;
+      }
+      // the worker is stuck on one line: replace it, replay the lines it had finished, skip the stuck one
+      await this.worker.terminate();
+      await this.spawn();
+      this.stalledLines++;
+      const finished = outcome.index;
+      if (finished > 0) {
+        const replay = await this.processBatch(
+          lines.slice(offset, offset + finished),
+          contexts.slice(offset, offset + finished),
+        );
+        results.push(...replay);
+      }
+      results.push({ stalled: true, budgetMs: this.guard.lineBudgetMs });
+      offset += finished + 1;
+    }
+    return results;
+  }
+
+  /** Stops the worker. */
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { parseRegexArgs } from "../../cli/regex/regex-args.js";
+
+describe("parseRegexArgs", () => {
+  it.each([
+    [["auth.log", "sshd"], { log: "auth.log", filter: "sshd", raw: false, out: undefined }],
+    [
+      ["--raw", "--out", "json", "a.log", "sshd[mode=aggressive]"],
+      { raw: true, out: "json", filter: "sshd[mode=aggressive]" },
+    ],
+    [["--now", "2005-08-14T12:00:00+02:00", "a.log", "x"], { now: 1124013600 }],
+    [["--maxlines", "5", "a.log", "x", "ignore me"], { maxLines: 5, ignoreRegex: "ignore me" }],
+    [["--config", "/etc/fail2ban", "--timezone", "UTC", "a.log", "x"], { configDir: "/etc/fail2ban", timeZone: "UTC" }],
+    [["--datepattern", "^%Y-%m-%d", "a.log", "x"], { datePattern: "^%Y-%m-%d" }],
+    [["--help"], { help: true }],
+  ])("%j", (argv, expected) => {
+    expect(parseRegexArgs(argv)).toMatchObject(expected);
+  });
+
+  it.each([
+    [["a.log"], /expected LOG FILTER/],
+    [["a", "b", "c", "d"], /expected LOG FILTER/],
+    [["--now", "yesterday", "a", "b"], /--now must be an ISO-8601/],
+    [["--maxlines", "0", "a", "b"], /--maxlines must be a whole number/],
+    [["--maxlines", "x", "a", "b"], /--maxlines must be a whole number/],
+    [["--out", "csv", "a", "b"], /--out supports only 'json'/],
+    [["--bogus", "a", "b"], /Unknown option '--bogus'/],
+  ])("rejects %j", (argv, message) => {
+    expect(() => parseRegexArgs(argv)).toThrow(message);
+  });
+});
