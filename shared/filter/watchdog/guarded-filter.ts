@@ -15,6 +15,10 @@ export interface StalledLine {
   readonly stalled: true;
   /** The budget the line exceeded, in milliseconds. */
   readonly budgetMs: number;
+  /** Wall time the line had run when it was abandoned, in milliseconds. */
+  readonly elapsedMs: number;
+  /** CPU time the process spent while the line ran, in milliseconds (close to elapsedMs unless starved). */
+  readonly cpuMs: number;
 }
 
 /** The outcome of one line through the guard. */
@@ -47,7 +51,9 @@ function cpuMilliseconds(): number {
   return (usage.user + usage.system) / 1000;
 }
 
-type Outcome = { kind: "done"; response: BatchResponse } | { kind: "stalled"; index: number };
+type Outcome =
+  | { kind: "done"; response: BatchResponse }
+  | { kind: "stalled"; index: number; elapsedMs: number; cpuMs: number };
 
 /** Runs a LogFilter in a watched worker thread. Create with `GuardedLogFilter.start`, end with `close`. */
 export class GuardedLogFilter {
@@ -102,6 +108,7 @@ export class GuardedLogFilter {
     return new Promise((resolve, reject) => {
       let lastSeen = 0;
       let lastChange = performance.now();
+      let cpuAtChange = cpuMilliseconds();
       const timer = setInterval(
         () => {
           const seen = Atomics.load(this.progress, 0);
@@ -109,9 +116,15 @@ export class GuardedLogFilter {
           if (seen !== lastSeen) {
             lastSeen = seen;
             lastChange = now;
-          } else if (seen > 0 && now - lastChange > this.guard.lineBudgetMs) {
+            cpuAtChange = cpuMilliseconds();
+          } else if (
+            seen > 0 &&
+            now - lastChange > this.guard.lineBudgetMs &&
+            cpuMilliseconds() - cpuAtChange > this.guard.lineBudgetMs * 0.9
+          ) {
             cleanup();
-            resolve({ kind: "stalled", index: seen - 1 });
+            const cpuMs = cpuMilliseconds() - cpuAtChange;
+            resolve({ kind: "stalled", index: seen - 1, elapsedMs: now - lastChange, cpuMs });
           }
         },
         Math.max(1, Math.floor(this.guard.lineBudgetMs / 8)),
@@ -158,7 +171,12 @@ export class GuardedLogFilter {
         );
         results.push(...replay);
       }
-      results.push({ stalled: true, budgetMs: this.guard.lineBudgetMs });
+      results.push({
+        stalled: true,
+        budgetMs: this.guard.lineBudgetMs,
+        elapsedMs: outcome.elapsedMs,
+        cpuMs: outcome.cpuMs,
+      });
       offset += finished + 1;
     }
     return results;

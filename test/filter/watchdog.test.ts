@@ -1,0 +1,102 @@
+// The ReDoS guard: a line that makes a backtracking regex run away is abandoned within the per-line budget, the
+// lines around it are processed normally, and the run goes on.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadFilterDefinition } from "../../shared/config/filter-definition.js";
+import { LogFilter } from "../../shared/filter/log-filter.js";
+import { GuardedLogFilter, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
+import { fail2banConfig, requireFail2ban } from "../support/reference.js";
+
+let workDir: string;
+let workerPath: string;
+
+beforeAll(async () => {
+  workDir = mkdtempSync(join(tmpdir(), "cloudjail-watchdog-"));
+  workerPath = join(workDir, "filter-worker.js");
+  await build({
+    entryPoints: ["shared/filter/watchdog/worker-entry.ts"],
+    outfile: workerPath,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    packages: "external",
+    logLevel: "warning",
+  });
+});
+
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+const now = Date.UTC(2024, 5, 1) / 1000;
+const context = { now };
+
+describe("GuardedLogFilter", () => {
+  // Nested overlapping quantifiers and a lookahead: exponential backtracking that no rewrite can make possessive,
+  // and V8's linear fallback engine does not apply.
+  const evil = "^ \\S+ session (?:\\w+\\s?)+:(?! from ) rejected from <HOST>$";
+  const normal = "2024-06-01 10:00:00 gw session abc: rejected from 192.0.2.10";
+  const pathological = `2024-06-01 10:00:01 gw session ${"a".repeat(40)}!`;
+
+  it("abandons a pathological line within the budget and processes the lines around it", async () => {
+    const filter = await GuardedLogFilter.start(
+      { failregex: [evil] },
+      { useDns: "raw", timeZone: "UTC" },
+      { workerPath },
+    );
+    try {
+      const results = await filter.processBatch(
+        [normal, pathological, normal.replace(".10", ".11")],
+        [context, context, context],
+      );
+      expect(results).toHaveLength(3);
+      const [first, second, third] = results;
+      expect(first && !isStalled(first) && first.failures.map((f) => f.id)).toEqual(["192.0.2.10"]);
+      expect(second && isStalled(second)).toBe(true);
+      // CPU time: on a loaded machine the worker may be starved and wall time says nothing about the guard
+      if (second && isStalled(second)) expect(second.cpuMs).toBeLessThan(50);
+      expect(third && !isStalled(third) && third.failures.map((f) => f.id)).toEqual(["192.0.2.11"]);
+      expect(filter.stalledLines).toBe(1);
+    } finally {
+      await filter.close();
+    }
+  });
+
+  it("reports a filter that does not compile as a setup error", async () => {
+    await expect(
+      GuardedLogFilter.start({ failregex: ["^(unclosed <HOST>"] }, { useDns: "raw" }, { workerPath }),
+    ).rejects.toThrow(/failregex\[1\].*position/);
+  });
+
+  it("keeps fail2ban's RFC 5424 sshd prefix under 50 ms on a crafted line", async () => {
+    requireFail2ban();
+    const definition = loadFilterDefinition(fail2banConfig, { name: "sshd", options: { logtype: "rfc5424" } });
+    const spec = {
+      failregex: definition.failregex.map((r) => r.pattern),
+      ...(definition.prefregex ? { prefregex: definition.prefregex } : {}),
+      ...(definition.datepattern ? { datepattern: definition.datepattern } : {}),
+    };
+    const crafted = `<38>1 2019-07-08T17:40:16.954167-04:00 host sshd 57915 - [${"a".repeat(30)} Failed password for root from 192.0.2.1`;
+    const genuine =
+      "<38>1 2019-07-08T17:40:16.954167-04:00 hostname.example.com sshd 57915 - - Failed unknown for invalid user redmond from 192.0.2.1 port 59197 ssh2";
+    // in process: the translation itself must not backtrack exponentially on this line
+    const direct = new LogFilter(spec, { useDns: "raw", timeZone: "UTC" });
+    direct.warmUp(now);
+    const started = performance.now();
+    direct.processLine(crafted, context);
+    const inProcessMs = performance.now() - started;
+    // through the guard: whatever the translation does, the line costs at most the budget
+    const filter = await GuardedLogFilter.start(spec, { useDns: "raw", timeZone: "UTC" }, { workerPath });
+    try {
+      const [craftedResult, genuineResult] = await filter.processBatch([crafted, genuine], [context, context]);
+      if (craftedResult && isStalled(craftedResult)) expect(craftedResult.cpuMs).toBeLessThan(50);
+      else expect(inProcessMs).toBeLessThan(50);
+      expect(genuineResult && !isStalled(genuineResult) && genuineResult.failures.map((f) => f.id)).toEqual([
+        "192.0.2.1",
+      ]);
+    } finally {
+      await filter.close();
+    }
+  });
+});
