@@ -15,6 +15,14 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "test a filter against a log file (like fail2ban-regex)",
     load: () => import("./commands/regex.js"),
   },
+  server: {
+    summary: "run the host-mode daemon in the foreground (like fail2ban-server)",
+    load: () => import("./commands/server.js"),
+  },
+  client: {
+    summary: "talk to the running daemon: status, ban, unban, reload, stop (like fail2ban-client)",
+    load: () => import("./commands/client.js"),
+  },
 };
 
 function usage(): string {

@@ -2,6 +2,7 @@
 // watch it, and every complete line is handed to each of them. Survives rotation by rename (the new file is read
 // from its start, after the rest of the old one), copy-truncate (reading restarts at 0), and files or globs that
 // appear after start. inotify (fs.watch on the parent directories) wakes it at once; polling is the fallback.
+import { createHash } from "node:crypto";
 import { closeSync, type FSWatcher, fstatSync, openSync, readSync, statSync, watch } from "node:fs";
 import { dirname, isAbsolute, resolve, sep } from "node:path";
 import { expandGlob, globMatches, hasGlob } from "./glob.js";
@@ -309,10 +310,12 @@ export class FileTailer implements LogSource {
     if (end > 0 && bytes[end - 1] === 0x0d) end--;
     const text = bytes.toString("utf8", 0, end);
     file.stats.lines++;
+    // The inode and offset place the line; the text hash tells a copy-truncated file's new line at an old offset.
+    const eventId = `${file.ino}:${offset}:${createHash("sha1").update(bytes.subarray(0, end)).digest("base64url").slice(0, 12)}`;
     for (const subscription of file.subscribers) {
       const skip = file.skipBefore.get(subscription);
       if (skip !== undefined && offset < skip) continue;
-      subscription.handler({ text, source: file.path });
+      subscription.handler({ text, source: file.path, eventId });
     }
   }
 }

@@ -26,7 +26,8 @@ export function journalEntryToLine(entry: Record<string, JournalValue>): LogLine
   }
   parts.push(message);
   const micros = Number(text(entry._SOURCE_REALTIME_TIMESTAMP) ?? text(entry.__REALTIME_TIMESTAMP));
-  const line: LogLine = { text: parts.join(" "), source: "journal" };
+  const cursor = text(entry.__CURSOR);
+  const line: LogLine = { text: parts.join(" "), source: "journal", ...(cursor ? { eventId: cursor } : {}) };
   return Number.isFinite(micros) ? { ...line, time: micros / 1e6 } : line;
 }
 

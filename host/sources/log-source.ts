@@ -8,6 +8,11 @@ export interface LogLine {
   readonly source: string;
   /** Epoch seconds when the source knows the time itself (journald); files leave the date to the filter. */
   readonly time?: number;
+  /**
+   * Identifies this line in its source, so that a line read twice (a restart reading `findtime` back) is counted
+   * once: inode, offset and a hash of the text for files, the journal cursor for journald.
+   */
+  readonly eventId?: string;
 }
 
 /** Receives lines, in the order the source read them. */

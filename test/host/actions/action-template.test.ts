@@ -46,6 +46,7 @@ describe("ticket tags in shell scripts", () => {
 
   it("keeps ticket values out of the script text", () => {
     const { script, tags } = bindTicketTags("iptables -I f2b-<name> 1 -s <ip> -j DROP # <ip>");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell text the action must produce
     expect(script).toBe('iptables -I f2b-<name> 1 -s "${CJ_IP}" -j DROP # <ip>');
     expect(tags).toEqual(["ip"]);
   });

@@ -59,8 +59,10 @@ describe("Action", () => {
     await action.ban([{ ip: "192.0.2.1" }, { ip: "2001:db8::1" }]);
     expect(runner.records.map((record) => record.script)).toEqual([
       "start iptables",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell text the action must produce
       'iptables add "${CJ_IP}"',
       "start ip6tables",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell text the action must produce
       'ip6tables add "${CJ_IP}"',
     ]);
   });
@@ -129,6 +131,7 @@ describe("Action", () => {
     const outcome = await action.ban([...tickets, { ip: "2001:db8::5" }]);
     expect(outcome.done).toHaveLength(4501);
     const scripts = runner.records.map((record) => record.script);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell text the action must produce
     expect(scripts).toEqual(Array(3).fill('many "${CJ_IPCOUNT}" "${CJ_IPS}"').concat(['one "${CJ_IP}"']));
     expect(runner.records.map((record) => record.env.CJ_IPCOUNT)).toEqual(["2000", "2000", "500", undefined]);
     expect(runner.records[0]!.env.CJ_IPS!.split(", ")[1]).toBe("10.0.0.1");

@@ -1,0 +1,177 @@
+// `cloudjail server`: the host-mode daemon in the foreground (systemd runs it so). With --once it replays the
+// logs from their start with the log's own clock and exits: the quick start's dry run over a sample log.
+
+import type { Server } from "node:net";
+import { isAbsolute, resolve } from "node:path";
+import { executeCommand } from "../../host/control/control-commands.js";
+import { startControlServer, stopControlServer } from "../../host/control/control-server.js";
+import { Daemon } from "../../host/daemon/daemon.js";
+import { type DaemonLog, openDaemonLog } from "../../host/daemon/daemon-log.js";
+import { readDaemonSettings } from "../../host/daemon/daemon-settings.js";
+import type { CommandContext } from "../command-context.js";
+import { UsageError } from "../usage-error.js";
+
+const USAGE = `usage: cloudjail server [options]
+
+Runs the host-mode daemon in the foreground: follows the logs of the enabled jails, bans with their actions,
+answers \`cloudjail client\` on a root-only Unix socket. Settings come from DIR/fail2ban.conf and fail2ban.local
+(loglevel, logtarget, socket, pidfile, dbfile, dbpurgeage); the options below override them.
+
+options:
+  --config DIR          configuration tree (jail.conf, jail.local, filter.d/, action.d/); default: the bundled config/
+  --socket PATH         control socket
+  --db PATH             SQLite store (':memory:' keeps nothing across restarts)
+  --pidfile PATH        pid file
+  --logtarget T         a file, STDOUT, STDERR or SYSLOG
+  --loglevel L          CRITICAL, ERROR, WARNING, NOTICE, INFO or DEBUG
+  --dry-run             run no action: print the commands the actions would run
+  --jail NAME           run only this jail (repeatable; enabled or not)
+  --logpath JAIL=PATH   read PATH for JAIL instead of its logpath (repeatable)
+  --once                read the logs from their start with the log's own clock, print the bans, exit
+                        (no socket, no pid file; log to STDOUT at NOTICE unless told otherwise)
+`;
+
+/** The parsed command line. */
+export interface ServerPlan {
+  configDir?: string;
+  socket?: string;
+  db?: string;
+  pidfile?: string;
+  logtarget?: string;
+  loglevel?: string;
+  dryRun: boolean;
+  once: boolean;
+  jails: string[];
+  logpaths: Record<string, string[]>;
+}
+
+/** Parses `cloudjail server` arguments; throws UsageError on a mistake. */
+export function parseServerArgs(argv: readonly string[]): ServerPlan | "help" {
+  const plan: ServerPlan = { dryRun: false, once: false, jails: [], logpaths: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined) throw new UsageError(`server: ${arg} needs a value`);
+      return next;
+    };
+    switch (arg) {
+      case "-h":
+      case "--help":
+        return "help";
+      case "-c":
+      case "--config":
+        plan.configDir = value();
+        break;
+      case "-s":
+      case "--socket":
+        plan.socket = value();
+        break;
+      case "--db":
+        plan.db = value();
+        break;
+      case "-p":
+      case "--pidfile":
+        plan.pidfile = value();
+        break;
+      case "--logtarget":
+        plan.logtarget = value();
+        break;
+      case "--loglevel":
+        plan.loglevel = value();
+        break;
+      case "--dry-run":
+        plan.dryRun = true;
+        break;
+      case "--once":
+        plan.once = true;
+        break;
+      case "--jail":
+        plan.jails.push(value());
+        break;
+      case "--logpath": {
+        const text = value();
+        const equals = text.indexOf("=");
+        if (equals <= 0 || equals === text.length - 1)
+          throw new UsageError(`server: --logpath wants JAIL=PATH, not '${text}'`);
+        const jail = text.slice(0, equals);
+        plan.logpaths[jail] = [...(plan.logpaths[jail] ?? []), resolve(text.slice(equals + 1))];
+        break;
+      }
+      case "-f":
+      case "-x":
+        // fail2ban-server's foreground and force flags: always so here.
+        break;
+      default:
+        throw new UsageError(`server: unknown option '${arg}'\n\n${USAGE}`);
+    }
+  }
+  return plan;
+}
+
+/** Runs the daemon until it is stopped (signal or `cloudjail client stop`), or, with --once, until the logs end. */
+export async function run(argv: string[], context: CommandContext): Promise<number> {
+  const plan = parseServerArgs(argv);
+  if (plan === "help") {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const configDir = plan.configDir
+    ? isAbsolute(plan.configDir)
+      ? plan.configDir
+      : resolve(plan.configDir)
+    : context.bundledConfigDir;
+  const settings = readDaemonSettings(configDir, {
+    ...(plan.socket !== undefined ? { socket: plan.socket } : {}),
+    ...(plan.db !== undefined ? { dbfile: plan.db } : plan.once ? { dbfile: ":memory:" } : {}),
+    ...(plan.pidfile !== undefined ? { pidfile: plan.pidfile } : {}),
+    ...(plan.logtarget !== undefined ? { logtarget: plan.logtarget } : plan.once ? { logtarget: "STDOUT" } : {}),
+    ...(plan.loglevel !== undefined ? { loglevel: plan.loglevel } : plan.once ? { loglevel: "NOTICE" } : {}),
+  });
+  const log: DaemonLog = openDaemonLog(settings.logtarget, settings.loglevel);
+  const daemon = new Daemon({
+    settings,
+    log,
+    dryRun: plan.dryRun,
+    once: plan.once,
+    ...(plan.jails.length > 0 ? { jails: plan.jails } : {}),
+    ...(Object.keys(plan.logpaths).length > 0 ? { logpaths: plan.logpaths } : {}),
+  });
+  try {
+    await daemon.start();
+    if (plan.once) {
+      await daemon.runOnce();
+      const summary = await onceSummary(daemon);
+      await daemon.stop();
+      process.stdout.write(summary);
+      return 0;
+    }
+    const server: Server = await startControlServer(settings.socket, (words) => executeCommand(daemon, words));
+    const onSignal = () => void daemon.stop();
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    log.log("INFO", "cloudjail.server", `Server ready (socket ${settings.socket})`);
+    await daemon.whenStopped();
+    await stopControlServer(server, settings.socket);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    return 0;
+  } catch (error) {
+    await daemon.stop().catch(() => {});
+    throw error;
+  } finally {
+    log.close();
+  }
+}
+
+async function onceSummary(daemon: Daemon): Promise<string> {
+  const lines = ["", "Bans in force at the end of the logs:"];
+  let total = 0;
+  for (const jail of daemon.jailNames()) {
+    const banned = await daemon.bannedIps(jail);
+    total += banned.length;
+    lines.push(`  ${jail}: ${banned.length ? banned.join(" ") : "none"}`);
+  }
+  lines.push(`${total} address${total === 1 ? "" : "es"} banned.`, "");
+  return lines.join("\n");
+}

@@ -1,0 +1,39 @@
+// The client side of the control socket (`cloudjail client`).
+import { connect } from "node:net";
+import { CloudjailError } from "../../shared/errors.js";
+import type { ControlResponse } from "./control-protocol.js";
+
+/** Sends one command and returns the daemon's answer; throws a CloudjailError when the daemon cannot be reached. */
+export function sendCommand(path: string, argv: readonly string[], timeoutMs = 30_000): Promise<ControlResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path);
+    let data = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new CloudjailError(`no answer from the server on ${path} within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    socket.setEncoding("utf8");
+    socket.on("connect", () => socket.write(`${JSON.stringify({ argv })}\n`));
+    socket.on("data", (chunk: string) => {
+      data += chunk;
+    });
+    socket.on("end", () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(data) as ControlResponse);
+      } catch {
+        reject(new CloudjailError(`unreadable answer from the server on ${path}`));
+      }
+    });
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const why =
+        error.code === "ENOENT" || error.code === "ECONNREFUSED"
+          ? "is the server running?"
+          : error.code === "EACCES"
+            ? "the socket is root's only: run as root"
+            : error.message;
+      reject(new CloudjailError(`Failed to access socket path: ${path}. ${why}`, { cause: error }));
+    });
+  });
+}

@@ -1,0 +1,29 @@
+// The control socket speaks one JSON object per line: the client sends `{"argv": [...]}` (fail2ban-client's words),
+// the daemon answers `{"ok": true, "output": "..."}` or `{"ok": false, "error": "..."}` and closes.
+
+/** A request from `cloudjail client`. */
+export interface ControlRequest {
+  readonly argv: readonly string[];
+}
+
+/** The daemon's answer. */
+export type ControlResponse =
+  | { readonly ok: true; readonly output: string }
+  | { readonly ok: false; readonly error: string };
+
+/** Largest request accepted, so a stray writer cannot make the daemon buffer without end. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+/** Parses a request line; throws a plain Error saying what is wrong. */
+export function parseRequest(line: string): ControlRequest {
+  const value: unknown = JSON.parse(line);
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    !Array.isArray((value as { argv?: unknown }).argv) ||
+    !(value as { argv: unknown[] }).argv.every((word) => typeof word === "string")
+  ) {
+    throw new Error('expected {"argv": ["word", ...]}');
+  }
+  return { argv: (value as { argv: string[] }).argv };
+}

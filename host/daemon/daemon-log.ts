@@ -1,0 +1,97 @@
+// The daemon's own log, in fail2ban's line format so that a `recidive` jail (and fail2ban habits such as
+// `grep Ban /var/log/fail2ban.log`) work unchanged:
+//   2024-05-01 12:00:00,123 cloudjail.actions        [812]: NOTICE  [sshd] Ban 192.0.2.7
+
+import { createSocket } from "node:dgram";
+import { appendFileSync, closeSync, openSync } from "node:fs";
+
+/** fail2ban's levels, most severe first. */
+export const LEVELS = ["CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"] as const;
+export type Level = (typeof LEVELS)[number];
+
+/** Where the log goes: a file path, or fail2ban's STDOUT / STDERR / SYSLOG. */
+export type LogTarget = string;
+
+/** Writes daemon log lines at or above a level. */
+export interface DaemonLog {
+  log(level: Level, logger: string, message: string): void;
+  /** The current threshold; `set loglevel` changes it. */
+  level: Level;
+  close(): void;
+}
+
+function pad(value: number, width = 2): string {
+  return String(value).padStart(width, "0");
+}
+
+/** fail2ban's asctime: local time `YYYY-MM-DD HH:MM:SS,mmm`. */
+export function formatAsctime(date: Date): string {
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())},${pad(date.getMilliseconds(), 3)}`
+  );
+}
+
+/** One line as fail2ban formats it: `%(asctime)s %(name)-24s[%(process)d]: %(levelname)-7s %(message)s`. */
+export function formatLogLine(date: Date, logger: string, level: Level, message: string, pid = process.pid): string {
+  return `${formatAsctime(date)} ${logger.padEnd(24)}[${pid}]: ${level.padEnd(7)} ${message}`;
+}
+
+/** Parses a fail2ban `loglevel` (name or Python number); undefined when it is neither. */
+export function parseLevel(text: string): Level | undefined {
+  const upper = text.trim().toUpperCase();
+  if ((LEVELS as readonly string[]).includes(upper)) return upper as Level;
+  const numeric: Record<string, Level> = {
+    "50": "CRITICAL",
+    "40": "ERROR",
+    "30": "WARNING",
+    "25": "NOTICE",
+    "20": "INFO",
+    "10": "DEBUG",
+  };
+  if (upper === "WARN") return "WARNING";
+  if (upper.startsWith("HEAVYDEBUG") || upper === "TRACEDEBUG") return "DEBUG";
+  return numeric[upper];
+}
+
+const SYSLOG_SEVERITY: Record<Level, number> = { CRITICAL: 2, ERROR: 3, WARNING: 4, NOTICE: 5, INFO: 6, DEBUG: 7 };
+
+/** Opens the log for `target` (a file is appended to, and reopened on every write so logrotate needs no signal). */
+export function openDaemonLog(target: LogTarget, level: Level, now: () => Date = () => new Date()): DaemonLog {
+  const upper = target.toUpperCase();
+  let write: (line: string, level: Level, logger: string, message: string) => void;
+  let close = () => {};
+  if (upper === "STDOUT") write = (line) => process.stdout.write(`${line}\n`);
+  else if (upper === "STDERR") write = (line) => process.stderr.write(`${line}\n`);
+  else if (upper === "SYSLOG" || upper.startsWith("SYSLOG")) {
+    const socket = createSocket("udp4");
+    let unix: number | undefined;
+    write = (_line, lineLevel, logger, message) => {
+      // facility daemon (3); the local socket first, as fail2ban's default syslogsocket = auto does.
+      const payload = Buffer.from(
+        `<${3 * 8 + SYSLOG_SEVERITY[lineLevel]}>${logger}[${process.pid}]: ${lineLevel} ${message}`,
+      );
+      try {
+        unix ??= openSync("/dev/log", "w");
+        appendFileSync(unix, payload);
+      } catch {
+        socket.send(payload, 514, "127.0.0.1");
+      }
+    };
+    close = () => {
+      socket.close();
+      if (unix !== undefined) closeSync(unix);
+    };
+  } else write = (line) => appendFileSync(target, `${line}\n`, { mode: 0o600 });
+  const log: DaemonLog = {
+    level,
+    log(lineLevel, logger, message) {
+      if (LEVELS.indexOf(lineLevel) > LEVELS.indexOf(log.level)) return;
+      // Log text may carry attacker bytes: one entry is one line.
+      const safe = message.replace(/[\r\n]+/g, " ");
+      write(formatLogLine(now(), logger, lineLevel, safe), lineLevel, logger, safe);
+    },
+    close: () => close(),
+  };
+  return log;
+}

@@ -1,0 +1,389 @@
+// The host-mode daemon: jails from a fail2ban-style tree, log sources, the jail logic on the SQLite store, firewall
+// actions, ban expiry, and the control socket. Restarting it restores the bans still in force from the store.
+import { lookup } from "node:dns/promises";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import { dirname } from "node:path";
+import { CloudjailError } from "../../shared/errors.js";
+import { IgnoreList, parseIgnoreIp, resolveIgnoreNames } from "../../shared/jail/ignore-list.js";
+import { JailRunner } from "../../shared/jail/jail-runner.js";
+import { SqliteStore } from "../../shared/store/sqlite-store.js";
+import { Action } from "../actions/action.js";
+import { type CommandRunner, DryRunCommandRunner, ShellCommandRunner } from "../actions/command-runner.js";
+import { FileTailer, type StartAt } from "../sources/file-tailer.js";
+import type { DaemonLog } from "./daemon-log.js";
+import type { DaemonSettings } from "./daemon-settings.js";
+import { type HostJailConfig, readJails } from "./jail-config.js";
+import { JailEnforcer } from "./jail-enforcer.js";
+import { JailPipeline, ticketOf } from "./jail-pipeline.js";
+
+/** How the daemon runs. */
+export interface DaemonOptions {
+  readonly settings: DaemonSettings;
+  readonly log: DaemonLog;
+  /** Run no action: print the scripts the configured actions would run. */
+  readonly dryRun?: boolean;
+  /** Receives the dry-run scripts (default: the log at NOTICE). */
+  readonly printDryRun?: (jail: string, text: string) => void;
+  /** argv put before every action script, e.g. `ip netns exec NS` (tests run the firewall in a namespace). */
+  readonly commandPrefix?: readonly string[];
+  /**
+   * Replay: read every log from its beginning with the log's own time as the clock, handle it all, and stop
+   * (the quick start). Otherwise a logpath marked `tail` is followed from its end, any other from `findtime` ago.
+   */
+  readonly once?: boolean;
+  /** Replaces the logpath of jails: `{ sshd: ["/tmp/auth.log"] }`. */
+  readonly logpaths?: Readonly<Record<string, readonly string[]>>;
+  /** Only these jails (enabled or not); default every enabled jail. */
+  readonly jails?: readonly string[];
+  readonly pollIntervalMs?: number;
+  /** Action timing, mostly for tests. */
+  readonly actionAttempts?: number;
+  readonly actionBackoffMs?: number;
+}
+
+/** A running (or stopped) daemon. */
+export class Daemon {
+  private store: SqliteStore | undefined;
+  private runner: JailRunner | undefined;
+  private readonly tailer: FileTailer;
+  private readonly pipelines = new Map<string, JailPipeline>();
+  private readonly addedIgnores = new Map<string, string[]>();
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private purgeTimer: NodeJS.Timeout | undefined;
+  private logClock = 0;
+  private selfAddresses: string[] = [];
+  private resolvedNames = new Map<string, readonly string[]>();
+  private stopping: Promise<void> | undefined;
+  private expiring: Promise<void> = Promise.resolve();
+  private readonly stopped: Promise<void>;
+  private resolveStopped!: () => void;
+
+  constructor(private readonly options: DaemonOptions) {
+    this.tailer = new FileTailer({
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      watch: !options.once,
+      onError: (error, path) => this.log("ERROR", "cloudjail.filter", `Unable to read ${path}: ${error.message}`),
+    });
+    this.stopped = new Promise((resolve) => {
+      this.resolveStopped = resolve;
+    });
+  }
+
+  /** Reads the configuration, restores bans, starts every jail; throws ConfigError before touching the firewall. */
+  async start(): Promise<void> {
+    const { settings } = this.options;
+    this.log("INFO", "cloudjail.server", `Starting cloudjail (config ${settings.configDir}, db ${settings.dbfile})`);
+    this.selfAddresses = Object.values(networkInterfaces())
+      .flat()
+      .map((info) => info?.address)
+      .filter((address): address is string => address !== undefined);
+    let configs = this.readConfigs();
+    const names = [...new Set(configs.flatMap((config) => config.jail.ignoreip.names))];
+    if (names.length > 0) {
+      // ignoreip host names are resolved once at start (and reload), as fail2ban's DNS cache does.
+      this.resolvedNames = await resolveIgnoreNames(names, async (name) =>
+        (await lookup(name, { all: true })).map((entry) => entry.address),
+      );
+      configs = this.readConfigs();
+    }
+    if (settings.dbfile !== ":memory:") mkdirSync(dirname(settings.dbfile), { recursive: true, mode: 0o700 });
+    this.store = new SqliteStore(settings.dbfile);
+    this.runner = this.makeRunner(configs);
+    if (!this.options.once) this.writePidfile();
+    for (const config of configs) await this.startJail(config);
+    await this.tailer.start();
+    if (this.options.once) return;
+    this.expiryTimer = setInterval(() => void this.expire(this.now()), 1000);
+    this.purgeTimer = setInterval(() => void this.purge(), 3600_000);
+    this.purgeTimer.unref();
+    await this.purge();
+  }
+
+  /** In replay mode: reads every log to its end, lets the actions finish, then stops. */
+  async runOnce(): Promise<void> {
+    for (;;) {
+      const before = this.totalLines();
+      await this.tailer.poll();
+      for (const pipeline of this.pipelines.values()) await pipeline.idle();
+      if (this.totalLines() === before) break;
+    }
+    for (const pipeline of this.pipelines.values()) await pipeline.enforcer.sync();
+  }
+
+  /** Resolves when the daemon has stopped (by `stop`, a signal or the client). */
+  whenStopped(): Promise<void> {
+    return this.stopped;
+  }
+
+  /** Stops reading, removes the bans from the firewall (they stay in the store and come back at the next start). */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log("INFO", "cloudjail.server", "Shutdown in progress...");
+      if (this.expiryTimer) clearInterval(this.expiryTimer);
+      if (this.purgeTimer) clearInterval(this.purgeTimer);
+      await this.tailer.stop();
+      for (const name of [...this.pipelines.keys()]) await this.stopJail(name);
+      await this.expiring;
+      await this.store?.close();
+      if (!this.options.once) rmSync(this.options.settings.pidfile, { force: true });
+      this.log("INFO", "cloudjail.server", "Exiting cloudjail");
+      this.resolveStopped();
+    })();
+    return this.stopping;
+  }
+
+  /** The names of the running jails, in start order. */
+  jailNames(): string[] {
+    return [...this.pipelines.keys()];
+  }
+
+  /** The running pipeline of `jail`; throws a CloudjailError naming the running ones otherwise. */
+  pipeline(jail: string): JailPipeline {
+    const pipeline = this.pipelines.get(jail);
+    if (!pipeline) {
+      throw new CloudjailError(
+        `Sorry but the jail '${jail}' does not exist (running: ${this.jailNames().join(", ") || "none"})`,
+      );
+    }
+    return pipeline;
+  }
+
+  /** Bans in force now in `jail` (addresses), from the store. */
+  async bannedIps(jail: string): Promise<string[]> {
+    const bans = await this.runner!.activeBans(this.now(), jail);
+    return bans.map((ban) => ban.ip);
+  }
+
+  /** Bans `ip` in `jail` by hand; returns 1 when a new ban was made, 0 when already banned or ignored. */
+  async banIp(jail: string, ip: string): Promise<number> {
+    const pipeline = this.pipeline(jail);
+    const ban = await this.runner!.ban(jail, ip, this.now());
+    if (!ban) return 0;
+    pipeline.stats.totalBanned++;
+    this.log("NOTICE", "cloudjail.actions", `[${jail}] Ban ${ban.ip}`);
+    await pipeline.enforcer.ban([ticketOf(ban)]);
+    return 1;
+  }
+
+  /** Lifts the ban of `ip` in `jail` (every jail when undefined); returns how many bans were lifted. */
+  async unbanIp(ip: string, jail?: string): Promise<number> {
+    const jails = jail === undefined ? this.jailNames() : [this.pipeline(jail).config.name];
+    let count = 0;
+    for (const name of jails) {
+      const unban = await this.runner!.unban(name, ip, this.now());
+      if (!unban) continue;
+      count++;
+      this.log("NOTICE", "cloudjail.actions", `[${name}] Unban ${unban.ip}`);
+      await this.pipeline(name).enforcer.unban([unban.ip]);
+    }
+    return count;
+  }
+
+  /** Lifts every ban of every jail; returns how many. */
+  async unbanAll(): Promise<number> {
+    let count = 0;
+    for (const jail of this.jailNames()) {
+      for (const ip of await this.bannedIps(jail)) count += await this.unbanIp(ip, jail);
+    }
+    return count;
+  }
+
+  /** Adds an address or network to a jail's ignore list (until the next reload); returns the list. */
+  addIgnoreIp(jail: string, entry: string): string[] {
+    const pipeline = this.pipeline(jail);
+    parseIgnoreIp(entry); // throws a clear error for a bad entry
+    const added = [...(this.addedIgnores.get(jail) ?? []), entry];
+    this.addedIgnores.set(jail, added);
+    this.runner = this.makeRunner([...this.pipelines.values()].map((running) => running.config));
+    return this.ignoreList(pipeline.config);
+  }
+
+  /** A jail's ignore entries as configured plus those added at run time. */
+  ignoreList(config: HostJailConfig): string[] {
+    const configured = (config.jail.options["ignoreip"] ?? "").split(/[\s,]+/).filter(Boolean);
+    return [...configured, ...(this.addedIgnores.get(config.name) ?? [])];
+  }
+
+  /** Re-reads the configuration; restarts every jail, or one. Bans stay in force through the store. */
+  async reload(jail?: string): Promise<void> {
+    this.log("INFO", "cloudjail.server", `Reload ${jail ?? "all jails"}`);
+    const configs = this.readConfigs(jail === undefined ? undefined : [jail]);
+    const names = jail === undefined ? this.jailNames() : [jail];
+    for (const name of names) await this.stopJail(name);
+    if (jail === undefined) this.addedIgnores.clear();
+    else this.addedIgnores.delete(jail);
+    const all = new Map([...this.pipelines.values()].map((pipeline) => [pipeline.config.name, pipeline.config]));
+    for (const config of configs) all.set(config.name, config);
+    this.runner = this.makeRunner([...all.values()]);
+    for (const config of configs) await this.startJail(config);
+    await this.tailer.poll();
+  }
+
+  /** The daemon clock, epoch seconds: the wall clock, or in a replay the latest log time seen. */
+  now(): number {
+    return this.options.once ? this.logClock : Date.now() / 1000;
+  }
+
+  /** Waits until every line read so far has been handled (tests and benchmarks). */
+  async idle(): Promise<void> {
+    await this.tailer.poll();
+    for (const pipeline of this.pipelines.values()) await pipeline.idle();
+  }
+
+  private totalLines(): number {
+    return [...this.pipelines.values()].reduce((sum, pipeline) => sum + pipeline.stats.lines, 0);
+  }
+
+  private readConfigs(only?: readonly string[]): HostJailConfig[] {
+    const wanted = only ?? this.options.jails;
+    const configs = readJails(this.options.settings.configDir, {
+      ...(wanted ? { only: wanted } : {}),
+      sources: { selfAddresses: this.selfAddresses, resolvedNames: this.resolvedNames },
+    });
+    const replaced = this.options.logpaths ?? {};
+    return configs.map((config) => {
+      const logpaths = replaced[config.name];
+      if (!logpaths) return config;
+      return {
+        ...config,
+        backend: "auto",
+        logpaths: logpaths.map((pattern) => ({ pattern, position: "head" as const })),
+      };
+    });
+  }
+
+  private makeRunner(configs: readonly HostJailConfig[]): JailRunner {
+    const jails = configs.map((config) => {
+      const added = this.addedIgnores.get(config.name);
+      if (!added?.length) return config.policy;
+      const extra = parseIgnoreIp(added.join(" "));
+      const spec = {
+        networks: [...config.jail.ignoreip.networks, ...extra.networks],
+        names: [...config.jail.ignoreip.names, ...extra.names],
+      };
+      const ignore = new IgnoreList(spec, {
+        resolvedNames: this.resolvedNames,
+        selfAddresses: config.jail.ignoreself ? this.selfAddresses : [],
+      });
+      return { ...config.policy, ignore };
+    });
+    return new JailRunner({ store: this.store!, jails, purgeAge: this.options.settings.dbpurgeage });
+  }
+
+  private commandRunner(jail: string): CommandRunner {
+    if (!this.options.dryRun) return new ShellCommandRunner(this.options.commandPrefix ?? []);
+    return new DryRunCommandRunner(({ script, env }) => {
+      const values = Object.entries(env).map(([name, value]) => `${name}=${JSON.stringify(value)}`);
+      const text = `${script.replace(/\s*\n\s*/g, " ")}${values.length ? `   [${values.join(" ")}]` : ""}`;
+      if (this.options.printDryRun) this.options.printDryRun(jail, text);
+      else this.log("NOTICE", "cloudjail.actions", `[${jail}] dry-run: ${text}`);
+    });
+  }
+
+  private async startJail(config: HostJailConfig): Promise<void> {
+    const actions = config.actions.map(
+      (definition) =>
+        new Action(definition, {
+          runner: this.commandRunner(config.name),
+          ...(this.options.actionAttempts !== undefined ? { attempts: this.options.actionAttempts } : {}),
+          ...(this.options.actionBackoffMs !== undefined ? { backoffMs: this.options.actionBackoffMs } : {}),
+          warn: (message) => this.log("WARNING", "cloudjail.actions", `[${config.name}] ${message}`),
+        }),
+    );
+    const enforcer = new JailEnforcer(config.name, actions, {
+      error: (message) => this.log("ERROR", "cloudjail.actions", message),
+      warning: (message) => this.log("WARNING", "cloudjail.actions", message),
+      debug: (message) => this.log("DEBUG", "cloudjail.actions", message),
+    });
+    // fail2ban reads a `head` logpath (the default) from where it stopped; without stored positions, reading back
+    // `findtime` gives the same bans (older failures cannot count), and event ids keep re-read lines counted once.
+    const startAt = (position: "head" | "tail"): StartAt =>
+      this.options.once
+        ? "beginning"
+        : position === "tail"
+          ? "end"
+          : { since: this.now() - config.policy.findTime, lineTime: (text) => pipeline.lineTime(text, this.now()) };
+    const pipeline = new JailPipeline(config, enforcer, {
+      runner: () => this.runner!,
+      tailer: this.tailer,
+      now: () => this.now(),
+      ...(this.options.once ? { observeTime: (time: number) => this.advanceLogClock(time) } : {}),
+      startAt,
+      notice: (message) => this.log("NOTICE", "cloudjail.actions", message),
+      info: (message) => this.log("INFO", "cloudjail.filter", message),
+      debug: (message) => this.log("DEBUG", "cloudjail.filter", message),
+      error: (message) => this.log("ERROR", "cloudjail.filter", message),
+    });
+    this.pipelines.set(config.name, pipeline);
+    this.log("INFO", "cloudjail.jail", `Jail '${config.name}' started`);
+    await enforcer.start();
+    // Bans still in force from before a restart or reload go back into the firewall, in one batch per action.
+    const restored = await this.runner!.activeBans(this.now(), config.name);
+    for (const ban of restored) this.log("NOTICE", "cloudjail.actions", `[${config.name}] Restore Ban ${ban.ip}`);
+    if (restored.length > 0) {
+      await enforcer.ban(
+        restored.map((ban) => ({
+          ip: ban.ip,
+          fid: ban.fid,
+          time: ban.time,
+          bantime: ban.banUntil === null ? -1 : Math.round(ban.banUntil - ban.time),
+          banCount: ban.banCount,
+          restored: true,
+        })),
+      );
+    }
+    await pipeline.start();
+  }
+
+  private async stopJail(name: string): Promise<void> {
+    const pipeline = this.pipelines.get(name);
+    if (!pipeline) return;
+    this.pipelines.delete(name);
+    await pipeline.stop();
+    await pipeline.enforcer.stop();
+    this.log("INFO", "cloudjail.jail", `Jail '${name}' stopped`);
+  }
+
+  private async advanceLogClock(time: number): Promise<void> {
+    if (time <= this.logClock) return;
+    this.logClock = time;
+    await this.expire(time);
+  }
+
+  private expire(now: number): Promise<void> {
+    this.expiring = this.expiring.then(async () => {
+      if (!this.runner) return;
+      try {
+        const unbans = await this.runner.expireBans(now);
+        for (const unban of unbans) {
+          this.log("NOTICE", "cloudjail.actions", `[${unban.jail}] Unban ${unban.ip}`);
+          const pipeline = this.pipelines.get(unban.jail);
+          if (pipeline) void pipeline.enforcer.unban([unban.ip]);
+        }
+      } catch (error) {
+        this.log("ERROR", "cloudjail.actions", `ban expiry failed: ${(error as Error).message}`);
+      }
+    });
+    return this.expiring;
+  }
+
+  private async purge(): Promise<void> {
+    try {
+      const removed = await this.store!.purge(this.now());
+      if (removed > 0) this.log("DEBUG", "cloudjail.database", `Purged ${removed} old entries`);
+    } catch (error) {
+      this.log("ERROR", "cloudjail.database", `purge failed: ${(error as Error).message}`);
+    }
+  }
+
+  private writePidfile(): void {
+    const { pidfile } = this.options.settings;
+    mkdirSync(dirname(pidfile), { recursive: true });
+    writeFileSync(pidfile, `${process.pid}\n`);
+  }
+
+  private log(level: Parameters<DaemonLog["log"]>[0], logger: string, message: string): void {
+    this.options.log.log(level, logger, message);
+  }
+}

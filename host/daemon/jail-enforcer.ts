@@ -1,0 +1,140 @@
+// Keeps a jail's actions equal to the bans the store says are in force. A ban is "done" for an action only when
+// its script succeeded; a failed one stays pending, is reported, and is tried again with a growing delay, so the
+// firewall converges on the store instead of silently drifting from it (fail2ban records bans whose command failed).
+import type { Action, BanTicket } from "../actions/action.js";
+
+/** Where the enforcer reports. */
+export interface EnforcerLog {
+  error(message: string): void;
+  warning(message: string): void;
+  debug(message: string): void;
+}
+
+interface ActionState {
+  readonly action: Action;
+  readonly enforced: Set<string>;
+}
+
+/** Reconciles the actions of one jail with the wanted bans. */
+export class JailEnforcer {
+  private readonly states: ActionState[];
+  private readonly wanted = new Map<string, BanTicket>();
+  private queue: Promise<void> = Promise.resolve();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs: number;
+  private stopped = false;
+
+  constructor(
+    readonly jail: string,
+    actions: readonly Action[],
+    private readonly log: EnforcerLog,
+    private readonly firstRetryMs = 1000,
+  ) {
+    this.states = actions.map((action) => ({ action, enforced: new Set() }));
+    this.retryDelayMs = firstRetryMs;
+  }
+
+  /** Runs actionstart of every action; a failing one is reported and started again by the next sync. */
+  async start(): Promise<void> {
+    await this.enqueue(async () => {
+      for (const { action } of this.states) {
+        try {
+          await action.start();
+        } catch (error) {
+          this.log.error(`[${this.jail}] ${(error as Error).message}`);
+        }
+      }
+    });
+  }
+
+  /** Wants `tickets` banned (already banned ones are left alone) and applies the difference. */
+  ban(tickets: readonly BanTicket[]): Promise<void> {
+    for (const ticket of tickets) this.wanted.set(ticket.ip, ticket);
+    return this.sync();
+  }
+
+  /** Wants `ips` unbanned and applies the difference. */
+  unban(ips: readonly string[]): Promise<void> {
+    for (const ip of ips) this.wanted.delete(ip);
+    return this.sync();
+  }
+
+  /** Addresses every action has banned successfully. */
+  enforced(): string[] {
+    return [...this.wanted.keys()].filter((ip) => this.states.every((state) => state.enforced.has(ip)));
+  }
+
+  /** Addresses wanted but not yet in place in every action (a failing action). */
+  pending(): string[] {
+    return [...this.wanted.keys()].filter((ip) => this.states.some((state) => !state.enforced.has(ip)));
+  }
+
+  /** Applies the difference between wanted and enforced bans, now. */
+  sync(): Promise<void> {
+    return this.enqueue(() => this.reconcile());
+  }
+
+  /** Removes every ban (actionflush where defined, else one unban each) and runs actionstop. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.enqueue(async () => {
+      for (const state of this.states) {
+        try {
+          if (state.enforced.size > 0 && !(await state.action.flush())) {
+            await state.action.unban([...state.enforced].map((ip) => ({ ip })));
+          }
+          state.enforced.clear();
+          await state.action.stop();
+        } catch (error) {
+          this.log.error(`[${this.jail}] ${(error as Error).message}`);
+        }
+      }
+    });
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(work);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private async reconcile(): Promise<void> {
+    let failures = 0;
+    for (const state of this.states) {
+      const toBan = [...this.wanted.values()].filter((ticket) => !state.enforced.has(ticket.ip));
+      const toUnban = [...state.enforced].filter((ip) => !this.wanted.has(ip));
+      if (toUnban.length > 0) {
+        const outcome = await state.action.unban(toUnban.map((ip) => ({ ip })));
+        for (const ip of outcome.done) state.enforced.delete(ip);
+        failures += this.report("unban", outcome.failed);
+      }
+      if (toBan.length > 0) {
+        const outcome = await state.action.ban(toBan);
+        for (const ip of outcome.done) state.enforced.add(ip);
+        failures += this.report("ban", outcome.failed);
+      }
+    }
+    if (failures > 0) this.scheduleRetry();
+    else this.retryDelayMs = this.firstRetryMs;
+  }
+
+  private report(what: string, failed: { ip: string; error: Error }[]): number {
+    const first = failed[0];
+    if (first) {
+      const more = failed.length > 1 ? ` (and ${failed.length - 1} more addresses)` : "";
+      this.log.error(`[${this.jail}] Failed to ${what} ${first.ip}${more}, will retry: ${first.error.message}`);
+    }
+    return failed.length;
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.sync();
+    }, this.retryDelayMs);
+    this.retryTimer.unref?.();
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, 60_000);
+  }
+}

@@ -1,0 +1,194 @@
+// One running jail: its log sources feed its filter (one filter state per log, as multi-line filters need), the
+// failures go through the jail logic on the store, and the bans to the jail's enforcer. Lines of a jail are handled
+// strictly in order; several jails run side by side.
+import { LogFilter } from "../../shared/filter/log-filter.js";
+import type { BanDecision } from "../../shared/jail/decision.js";
+import type { JailRunner } from "../../shared/jail/jail-runner.js";
+import type { BanTicket } from "../actions/action.js";
+import type { FileTailer, StartAt } from "../sources/file-tailer.js";
+import { hasGlob } from "../sources/glob.js";
+import { JournalSource } from "../sources/journal-source.js";
+import type { LogLine, LogSource } from "../sources/log-source.js";
+import type { HostJailConfig } from "./jail-config.js";
+import type { JailEnforcer } from "./jail-enforcer.js";
+
+/** What a pipeline needs from the daemon around it. */
+export interface PipelineContext {
+  readonly runner: () => JailRunner;
+  readonly tailer: FileTailer;
+  /** The daemon clock, epoch seconds (the log's own time in a replay). */
+  readonly now: () => number;
+  /** Told the time of each line in a replay, so that the clock follows the log. */
+  readonly observeTime?: (time: number) => Promise<void>;
+  /** Where a log starts being read, by its logpath position (`head`, the default, or `tail`). */
+  readonly startAt: (position: "head" | "tail") => StartAt;
+  readonly notice: (message: string) => void;
+  readonly info: (message: string) => void;
+  readonly debug: (message: string) => void;
+  readonly error: (message: string) => void;
+}
+
+/** Counters shown by `status JAIL`. */
+export interface PipelineStats {
+  totalFailed: number;
+  totalBanned: number;
+  lines: number;
+}
+
+/** The ticket an action receives for a ban decision. */
+export function ticketOf(ban: BanDecision, restored = false): BanTicket {
+  return {
+    ip: ban.ip,
+    fid: ban.fid,
+    failures: ban.failures,
+    time: ban.time,
+    bantime: ban.banTime,
+    banCount: ban.banCount,
+    matches: ban.matches,
+    restored,
+  };
+}
+
+/** A running jail. */
+export class JailPipeline {
+  readonly stats: PipelineStats = { totalFailed: 0, totalBanned: 0, lines: 0 };
+  /** Addresses with failures counted recently and no ban yet (fail2ban's "Currently failed"), with the last time. */
+  private readonly failing = new Map<string, number>();
+  private readonly filters = new Map<string, LogFilter>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private journal: LogSource | undefined;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly config: HostJailConfig,
+    readonly enforcer: JailEnforcer,
+    private readonly context: PipelineContext,
+  ) {}
+
+  /** Subscribes the jail's logs (files, or journald for `backend = systemd`). */
+  async start(): Promise<void> {
+    const { config, context } = this;
+    if (config.backend.startsWith("systemd")) {
+      const startAt = context.startAt("head");
+      const since = typeof startAt === "object" ? startAt.since : undefined;
+      this.journal = new JournalSource(
+        {
+          journalmatch: config.journalmatch,
+          ...(since !== undefined ? { since } : {}),
+          onError: (error) => context.error(`[${config.name}] ${error.message}`),
+        },
+        (line) => this.receive(line),
+      );
+      await this.journal.start();
+      return;
+    }
+    for (const { pattern, position } of config.logpaths) {
+      const startAt = context.startAt(position);
+      this.unsubscribe.push(context.tailer.subscribe(pattern, (line) => this.receive(line), { startAt }));
+      context.info(`[${config.name}] Added logfile: '${pattern}' (${position})`);
+    }
+  }
+
+  /** Stops reading; lines already queued are still handled. */
+  async stop(): Promise<void> {
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
+    await this.journal?.stop();
+    await this.queue;
+  }
+
+  /** Resolves when every line received so far has been handled. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  /** Addresses counted recently and not banned (within findtime of `now`). */
+  currentlyFailed(now: number): number {
+    for (const [ip, time] of this.failing) if (time <= now - this.config.policy.findTime) this.failing.delete(ip);
+    return this.failing.size;
+  }
+
+  /** The files read, or the journal matches. */
+  describeSources(): { files: string[]; journal?: string } {
+    if (this.config.backend.startsWith("systemd")) return { files: [], journal: this.config.journalmatch };
+    const files = new Set<string>();
+    for (const [path] of this.context.tailer.stats()) if (this.filters.has(path)) files.add(path);
+    for (const { pattern } of this.config.logpaths) if (!hasGlob(pattern)) files.add(pattern);
+    return { files: [...files] };
+  }
+
+  /** The date of a log line as this jail's filter reads it (epoch seconds), for the findtime-back start. */
+  lineTime(text: string, now: number): number | undefined {
+    return this.filterFor("<dates>").dates.matchTime(text, now)?.time;
+  }
+
+  private receive(line: LogLine): void {
+    this.queue = this.queue.then(
+      () => this.handle(line),
+      () => this.handle(line),
+    );
+  }
+
+  private filterFor(source: string): LogFilter {
+    let filter = this.filters.get(source);
+    if (!filter) {
+      const { filter: definition, logTimeZone } = this.config;
+      filter = new LogFilter(
+        {
+          failregex: definition.failregex.map((regex) => regex.pattern),
+          ignoreregex: definition.ignoreregex.map((regex) => regex.pattern),
+          ...(definition.prefregex ? { prefregex: definition.prefregex } : {}),
+          ...(definition.datepattern ? { datepattern: definition.datepattern } : {}),
+          ...(definition.maxlines ? { maxlines: definition.maxlines } : {}),
+          source: definition.name,
+        },
+        { useDns: "no", ...(logTimeZone ? { logTimeZone } : {}) },
+      );
+      this.filters.set(source, filter);
+    }
+    return filter;
+  }
+
+  private async handle(line: LogLine): Promise<void> {
+    const { config, context } = this;
+    this.stats.lines++;
+    try {
+      const filter = this.filterFor(line.source);
+      const result = filter.processLine(line.text, {
+        now: context.now(),
+        ...(line.time !== undefined ? { time: line.time } : {}),
+      });
+      for (const failure of result.failures) {
+        if (failure.nofail || failure.isHostName) continue;
+        const time = failure.time ?? line.time ?? context.now();
+        await context.observeTime?.(time);
+        const ip = failure.ip ?? failure.id;
+        const outcome = await context.runner().recordFailure(
+          {
+            jail: config.name,
+            ip,
+            fid: failure.id,
+            time,
+            line: failure.matches.join("\n"),
+            // The same line read again (a restart reads findtime back) is counted once.
+            ...(line.eventId !== undefined ? { eventId: `${line.source}:${line.eventId}` } : {}),
+          },
+          context.now(),
+        );
+        // A line read a second time (after a restart) is not news.
+        if (outcome.kind === "duplicate") continue;
+        this.stats.totalFailed++;
+        context.info(`[${config.name}] Found ${ip} - ${new Date(time * 1000).toISOString()}`);
+        if (outcome.kind === "counted") this.failing.set(failure.id, time);
+        else if (outcome.kind === "ignored") context.info(`[${config.name}] Ignore ${ip} by ip`);
+        else if (outcome.kind === "ban") {
+          this.failing.delete(failure.id);
+          this.stats.totalBanned++;
+          context.notice(`[${config.name}] Ban ${outcome.ban.ip}`);
+          void this.enforcer.ban([ticketOf(outcome.ban)]);
+        }
+      }
+    } catch (error) {
+      context.error(`[${config.name}] failed to handle a line of ${line.source}: ${(error as Error).message}`);
+    }
+  }
+}
