@@ -62,10 +62,11 @@ export function parseOptionSpec(text: string, where: ConfigLocation = {}): Optio
 /**
  * Splits a list of references (a jail's `action =` value, one or several per line) into the individual texts,
  * keeping each one's argument group together even when it spans lines or holds spaces; fail2ban's
- * `splitWithOptions`. Items are returned as matched (trailing whitespace included): trim them and skip empty ones.
+ * `splitWithOptions`. Items are returned as matched (some trailing whitespace included): trim them and skip empty
+ * ones, or use {@link parseOptionSpecList}.
  *
  * @example
- * splitOptionSpecs("iptables[name=SSH, port=ssh]\n  sendmail[dest=root]") // ["iptables[name=SSH, port=ssh]\n  ", "sendmail[dest=root]"]
+ * splitOptionSpecs(`iptables[name=SSH, port="ssh, sftp"] sendmail`) // [`iptables[name=SSH, port="ssh, sftp"]`, "sendmail"]
  */
 export function splitOptionSpecs(text: string): string[] {
   return [...text.matchAll(LIST_ITEM)].map((match) => match[0]);

@@ -84,31 +84,49 @@ export function substituteTags(values: ReadonlyMap<string, string>, options: Tag
   }
 }
 
+/** Options of {@link replaceTags}. */
+export interface ReplaceTagOptions extends TagOptions {
+  /** Tags whose values come from log text (fail2ban: `matches`, `ipmatches`, `ipjailmatches`). */
+  readonly escapedTags?: ReadonlySet<string>;
+  /** Quoting applied to the values of `escapedTags` (a shell quoting function for command actions). */
+  readonly escape?: (value: string) => string;
+  /**
+   * Resolve tags inside `values` and repeat while replacements bring new tags (configuration values). Pass false for
+   * values computed per ban, as fail2ban does: one pass, nothing inside a value is ever looked at.
+   * @default true
+   */
+  readonly recursive?: boolean;
+}
+
+// Marks where an escaped value goes until every other tag is replaced: it holds no `<`, so no pass rescans it.
+const SLOT = /\u0000(\d+)\u0000/g;
+
 /**
- * Replaces the `<tag>`s of one string (an action command, a failregex) with `values`, after resolving tags inside
- * `values` themselves ({@link substituteTags}), repeating while a replacement produced new tags. Unknown tags stay;
- * `<br>` and `<sp>` become a newline and a space unless `values` defines them. `escape` is applied to the values of
- * the tags it is asked about (an action runner passes a shell-quoting function for log-derived tags such as
- * `matches`; those tags are then also left out of the recursive resolution).
+ * Replaces the `<tag>`s of one string (an action command, a failregex) with `values`. By default it first resolves
+ * tags inside `values` ({@link substituteTags}) and repeats while a replacement produced new tags; unknown tags stay;
+ * `<br>` and `<sp>` become a newline and a space unless `values` defines them. Values of `escapedTags` are quoted
+ * with `escape`, are never resolved, and their text is never scanned for tags, so log text cannot inject tags.
+ *
+ * @example
+ * replaceTags("iptables -I <chain> -s <ip> -j <blocktype>", new Map([["chain", "INPUT"], ["ip", "192.0.2.1"],
+ *   ["blocktype", "DROP"]])) // "iptables -I INPUT -s 192.0.2.1 -j DROP"
  */
 export function replaceTags(
   text: string,
   values: ReadonlyMap<string, string>,
-  options: TagOptions & {
-    readonly escapedTags?: ReadonlySet<string>;
-    readonly escape?: (value: string) => string;
-  } = {},
+  options: ReplaceTagOptions = {},
 ): string {
   if (!text.includes("<")) return text;
   const escaped = options.escapedTags ?? new Set<string>();
-  const resolved = substituteTags(values, {
-    ...options,
-    ignore: [...(options.ignore ?? []), ...escaped],
-  });
+  const recursive = options.recursive ?? true;
+  const resolved = recursive
+    ? substituteTags(values, { ...options, ignore: [...(options.ignore ?? []), ...escaped] })
+    : values;
   const builtin = new Map([
     ["br", "\n"],
     ["sp", " "],
   ]);
+  const slots: string[] = [];
   let query = text;
   for (let count = MAX_TAG_REPLACE_COUNT + 1; ; ) {
     const next = query.replace(TAG, (whole, tag: string) => {
@@ -116,14 +134,16 @@ export function replaceTags(
       if (options.conditional) value = resolved.get(`${tag}?${options.conditional}`);
       value ??= resolved.get(tag);
       if (value === undefined) return builtin.get(tag) ?? whole;
-      return escaped.has(tag) && options.escape ? options.escape(value) : value;
+      if (!escaped.has(tag)) return value;
+      slots.push(options.escape ? options.escape(value) : value);
+      return `\u0000${slots.length - 1}\u0000`;
     });
-    if (next === query || !next.includes("<")) return next;
+    if (!recursive || next === query || !next.includes("<")) {
+      return slots.length === 0 ? next : next.replace(SLOT, (_whole, index: string) => slots[Number(index)]!);
+    }
     query = next;
     count -= 1;
-    if (count <= 0) {
-      throw new TagRecursionError("<command>", "...", `replacement does not end, self-referencing tags in: ${text}`);
-    }
+    if (count <= 0) throw new TagRecursionError("<command>", "...", `replacement does not end in: ${text}`);
   }
 }
 

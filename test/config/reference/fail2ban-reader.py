@@ -1,8 +1,10 @@
 """Runs fail2ban's own configuration readers and prints what they resolve, as JSON, for the conformance tests.
 
 Input (stdin, JSON): {"configDir": DIR, "filters": [{"name": N, "options": {...}, "backend": B} or {"spec": "N[k=v]"}],
-                      "jails": [{"name": J, "options": [OPT, ...]}], "configs": [{"name": N, "gets": [[S, O]]}]}
-Output (stdout, JSON): {"filters": [...], "jails": [...], "configs": [...]} in the same order; each entry holds the resolved values or
+                      "jails": [{"name": J, "options": [OPT, ...]}], "configs": [{"name": N, "gets": [[S, O]]}],
+                      "specs": [TEXT], "splits": [TEXT], "tags": [{"values": {...}, "conditional": C, "ignore": [...]}],
+                      "replacements": [{"query": Q, "values": {...}, "conditional": C}]}
+Output (stdout, JSON): {"filters": [...], "jails": [...], "configs": [...], "specs": [...], ...} in the same order; each entry holds the resolved values or
 {"error": MESSAGE}. fail2ban is imported from PYTHONPATH (the unpacked reference package).
 """
 import json
@@ -11,7 +13,8 @@ import sys
 from fail2ban.client.configreader import ConfigReader
 from fail2ban.client.filterreader import FilterReader
 from fail2ban.client.jailreader import JailReader
-from fail2ban.helpers import extractOptions
+from fail2ban.helpers import extractOptions, splitWithOptions, substituteRecursiveTags
+from fail2ban.server.action import CommandAction
 
 
 def read_filter(config_dir, case):
@@ -65,6 +68,24 @@ def read_config(config_dir, case):
     return {"sections": list(reader.sections()), "values": values}
 
 
+def parse_spec(_config_dir, text):
+    name, options = extractOptions(text)
+    return {"name": name, "options": options}
+
+
+def split_specs(_config_dir, text):
+    return {"items": splitWithOptions(text)}
+
+
+def substitute_tags(_config_dir, case):
+    values = substituteRecursiveTags(case["values"], case.get("conditional", ""), ignore=case.get("ignore", ()))
+    return {"values": dict(values)}
+
+
+def replace_tag(_config_dir, case):
+    return {"value": CommandAction.replaceTag(case["query"], case["values"], case.get("conditional", ""))}
+
+
 def guarded(fn, config_dir, case):
     try:
         return fn(config_dir, case)
@@ -74,11 +95,15 @@ def guarded(fn, config_dir, case):
 
 def main():
     request = json.load(sys.stdin)
-    config_dir = request["configDir"]
+    config_dir = request.get("configDir")
     out = {
         "filters": [guarded(read_filter, config_dir, case) for case in request.get("filters", [])],
         "jails": [guarded(read_jail, config_dir, case) for case in request.get("jails", [])],
         "configs": [guarded(read_config, config_dir, case) for case in request.get("configs", [])],
+        "specs": [guarded(parse_spec, config_dir, text) for text in request.get("specs", [])],
+        "splits": [guarded(split_specs, config_dir, text) for text in request.get("splits", [])],
+        "tags": [guarded(substitute_tags, config_dir, case) for case in request.get("tags", [])],
+        "replacements": [guarded(replace_tag, config_dir, case) for case in request.get("replacements", [])],
     }
     json.dump(out, sys.stdout)
 

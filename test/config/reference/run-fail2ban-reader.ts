@@ -42,15 +42,30 @@ export interface ReferenceConfig {
   readonly values?: (string | { error: string })[];
 }
 
+/** Everything the reference script answers, each list in the order of the request. */
+export interface ReferenceOutput {
+  readonly filters: ReferenceFilter[];
+  readonly jails: ReferenceJail[];
+  readonly configs: ReferenceConfig[];
+  readonly specs: ({ name: string; options: Record<string, string> } | { error: string })[];
+  readonly splits: ({ items: string[] } | { error: string })[];
+  readonly tags: ({ values: Record<string, string> } | { error: string })[];
+  readonly replacements: ({ value: string } | { error: string })[];
+}
+
 const script = join(dirname(fileURLToPath(import.meta.url)), "fail2ban-reader.py");
 
 /** Runs the reference readers on `configDir`; throws with python's stderr when the script itself fails. */
 export function runFail2banReader(request: {
-  configDir: string;
+  configDir?: string;
   filters?: readonly FilterCase[];
   jails?: readonly { name: string; options: readonly string[] }[];
   configs?: readonly { name: string; gets: readonly (readonly [string, string])[] }[];
-}): { filters: ReferenceFilter[]; jails: ReferenceJail[]; configs: ReferenceConfig[] } {
+  specs?: readonly string[];
+  splits?: readonly string[];
+  tags?: readonly { values: Record<string, string>; conditional?: string; ignore?: readonly string[] }[];
+  replacements?: readonly { query: string; values: Record<string, string>; conditional?: string }[];
+}): ReferenceOutput {
   const result = spawnSync("python3", [script], {
     input: JSON.stringify(request),
     encoding: "utf8",
@@ -60,9 +75,5 @@ export function runFail2banReader(request: {
   if (result.status !== 0) {
     throw new Error(`fail2ban reference reader failed (${result.status ?? result.signal}): ${result.stderr}`);
   }
-  return JSON.parse(result.stdout) as {
-    filters: ReferenceFilter[];
-    jails: ReferenceJail[];
-    configs: ReferenceConfig[];
-  };
+  return JSON.parse(result.stdout) as ReferenceOutput;
 }
