@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadCloudJails } from "../../../cloud/deployment/cloud-jail-file.js";
 import { jailPolicyOf, jailsByLogGroup } from "../../../cloud/deployment/deployment-config.js";
+import { compileDeployedFilter } from "../../../cloud/deployment/filter-check.js";
 import { SecurityGroupTargetError } from "../../../cloud/targets/target-spec.js";
 import { ConfigError } from "../../../shared/errors.js";
 
@@ -100,5 +101,43 @@ describe("loadCloudJails", () => {
       },
     });
     expect(seen).toHaveLength(1);
+  });
+});
+
+describe("compileDeployedFilter at synth", () => {
+  it("accepts every bundled filter used by the example", () => {
+    expect(() =>
+      loadCloudJails({ jailFile: exampleJails, filterConfigDir: bundledConfig, checkFilter: compileDeployedFilter }),
+    ).not.toThrow();
+  });
+
+  it("fails with the file, line and reason of a bad regex", () => {
+    const filterDir = mkdtempSync(join(tmpdir(), "cloudjail-filters-"));
+    mkdirSync(join(filterDir, "filter.d"));
+    writeFileSync(
+      join(filterDir, "filter.d", "broken.conf"),
+      "[Definition]\nfailregex = ^ok from <HOST>$\n            ^bad (unclosed <HOST>\n",
+    );
+    const attempt = () =>
+      loadCloudJails({
+        jailFile: jailFile("[web]\nenabled = true\nfilter = broken\nloggroup = /a\n"),
+        filterConfigDir: filterDir,
+        checkFilter: compileDeployedFilter,
+      });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/broken\.conf:3 \[web\] filter: filter broken .*Unable to compile regular expression/);
+  });
+
+  it("fails when a failregex has no address group", () => {
+    const filterDir = mkdtempSync(join(tmpdir(), "cloudjail-filters-"));
+    mkdirSync(join(filterDir, "filter.d"));
+    writeFileSync(join(filterDir, "filter.d", "noid.conf"), "[Definition]\nfailregex = ^login failed$\n");
+    expect(() =>
+      loadCloudJails({
+        jailFile: jailFile("[web]\nenabled = true\nfilter = noid\nloggroup = /a\n"),
+        filterConfigDir: filterDir,
+        checkFilter: compileDeployedFilter,
+      }),
+    ).toThrow(/noid\.conf:2 \[web\] filter: .*No failure-id group/);
   });
 });

@@ -1,0 +1,177 @@
+// The ingest pipeline: one CloudWatch Logs subscription delivery in, failures counted and bans recorded in the store,
+// new bans enforced at once and announced. Safe under at-least-once delivery: each failure carries its log event id,
+// which the store counts once, so a redelivered batch changes nothing. A malformed delivery or event is logged with
+// its log group, stream and event id and skipped; only a store failure (which a retry can fix) fails the invocation.
+import type { BanDecision } from "../../shared/jail/decision.js";
+import type { JailRunner } from "../../shared/jail/jail-runner.js";
+import type { BanAlert } from "../alerts/ban-alert.js";
+import type { DeployedJail } from "../deployment/deployment-config.js";
+import type { EnforcementReport } from "../enforcement/enforce-bans.js";
+import { decodeDelivery, MalformedPayloadError } from "../logs/subscription-payload.js";
+import type { EmbeddedMetrics } from "../metrics/embedded-metrics.js";
+import type { LineMatcher } from "./line-matcher.js";
+
+/** A jail as the ingest pipeline runs it. */
+export interface IngestJail {
+  readonly jail: DeployedJail;
+  /** The matcher of one log stream (multi-line buffers and sessions never mix streams). */
+  readonly matcher: (logStream: string) => LineMatcher;
+}
+
+/** Structured log output (one JSON object per line in CloudWatch). */
+export type IngestLog = (level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
+
+/** What the pipeline uses; all injected, so tests run it on DynamoDB Local and fake AWS APIs. */
+export interface IngestDependencies {
+  readonly runner: JailRunner;
+  /** Jails per log group. */
+  readonly routes: ReadonlyMap<string, readonly IngestJail[]>;
+  /** Syncs the targets to the active bans at `now`. */
+  readonly enforce: (now: number) => Promise<EnforcementReport>;
+  /** Sends the alerts of new bans (one message, or a digest). */
+  readonly announce?: (alerts: readonly BanAlert[]) => Promise<void>;
+  readonly metrics: EmbeddedMetrics;
+  readonly log: IngestLog;
+  /** Epoch seconds. */
+  readonly clock: () => number;
+}
+
+/** What one delivery did. */
+export interface IngestReport {
+  readonly kind: "data" | "control" | "malformed" | "unrouted";
+  readonly logGroup?: string;
+  readonly events: number;
+  readonly rejectedEvents: number;
+  readonly failures: number;
+  readonly duplicates: number;
+  readonly bans: readonly BanDecision[];
+  readonly enforcement?: EnforcementReport;
+}
+
+const empty = { events: 0, rejectedEvents: 0, failures: 0, duplicates: 0, bans: [] } as const;
+
+/** Processes one subscription delivery; see the module comment for the guarantees. */
+export async function ingestDelivery(event: unknown, deps: IngestDependencies): Promise<IngestReport> {
+  const { log, metrics } = deps;
+  let decoded: ReturnType<typeof decodeDelivery>;
+  try {
+    decoded = decodeDelivery(event);
+  } catch (error) {
+    if (!(error instanceof MalformedPayloadError)) throw error;
+    // Retrying cannot fix a malformed delivery: log it and succeed, so Lambda does not retry it.
+    log("error", error.message, { ...error.origin });
+    metrics.add("MalformedEvents", 1);
+    return { kind: "malformed", ...empty };
+  }
+  if (decoded.kind === "control") return { kind: "control", ...empty };
+
+  const { batch, rejected } = decoded;
+  const where = { logGroup: batch.logGroup, logStream: batch.logStream };
+  for (const bad of rejected)
+    log("error", `malformed log event skipped: ${bad.reason}`, { ...where, eventId: bad.eventId });
+  if (rejected.length) metrics.add("MalformedEvents", rejected.length);
+  const jails = deps.routes.get(batch.logGroup);
+  if (!jails?.length) {
+    log("warn", "no jail reads this log group; is the subscription filter left over from an older deployment?", where);
+    return { kind: "unrouted", logGroup: batch.logGroup, ...empty, events: batch.logEvents.length };
+  }
+  metrics.add("LinesRead", batch.logEvents.length);
+
+  const now = deps.clock();
+  const bans: BanDecision[] = [];
+  const firstSeen = new Map<string, { first: number; count: number }>();
+  let failures = 0;
+  let duplicates = 0;
+  for (const { jail, matcher: makeMatcher } of jails) {
+    const matcher = makeMatcher(batch.logStream);
+    for (const logEvent of batch.logEvents) {
+      let found: ReturnType<LineMatcher["failures"]>;
+      try {
+        found = matcher.failures(logEvent.message, Math.floor(logEvent.timestamp / 1000), now);
+      } catch (error) {
+        // A line the engine cannot handle (watchdog timeout on a pathological line) must not stop the batch.
+        log("error", `log event skipped by jail ${jail.name}: ${(error as Error).message}`, {
+          ...where,
+          eventId: logEvent.id,
+        });
+        metrics.add("MalformedEvents", 1);
+        continue;
+      }
+      for (const [index, failure] of found.entries()) {
+        failures++;
+        metrics.add("Failures", 1, { Jail: jail.name });
+        const key = `${jail.name}|${failure.fid ?? failure.ip}`;
+        const seen = firstSeen.get(key);
+        firstSeen.set(key, {
+          first: Math.min(seen?.first ?? failure.time, failure.time),
+          count: (seen?.count ?? 0) + 1,
+        });
+        const outcome = await deps.runner.recordFailure(
+          {
+            jail: jail.name,
+            ip: failure.ip,
+            ...(failure.fid !== undefined ? { fid: failure.fid } : {}),
+            time: failure.time,
+            eventId: index === 0 ? logEvent.id : `${logEvent.id}#${index}`,
+            line: failure.line,
+          },
+          now,
+        );
+        if (outcome.kind === "duplicate") duplicates++;
+        if (outcome.kind === "ban") {
+          bans.push(outcome.ban);
+          metrics.add("Bans", 1, { Jail: jail.name });
+          log("info", `ban ${outcome.ban.ip} in ${jail.name}`, {
+            ...where,
+            eventId: logEvent.id,
+            until: outcome.ban.banUntil,
+          });
+        }
+      }
+    }
+  }
+
+  let enforcement: EnforcementReport | undefined;
+  if (bans.length > 0) {
+    enforcement = await deps.enforce(now);
+    metrics.add("EnforcementFailures", enforcement.failures);
+    metrics.set("TargetOverflow", enforcement.overflow);
+    for (const target of enforcement.targets) {
+      for (const warning of target.warnings) log("warn", warning, { target: target.target });
+    }
+    if (deps.announce) {
+      const alerts = bans.map((ban): BanAlert => {
+        const seen = firstSeen.get(`${ban.jail}|${ban.fid}`);
+        const state = enforcement!.addresses.get(ban.ip);
+        return {
+          jail: ban.jail,
+          ip: ban.ip,
+          failures: ban.failures,
+          // The first failure is known when this delivery held every counted failure.
+          ...(seen && seen.count >= ban.failures ? { firstFailure: seen.first } : {}),
+          lastFailure: ban.time,
+          bannedAt: ban.time,
+          until: ban.banUntil,
+          matches: ban.matches,
+          ...(state ? { enforcedIn: state.enforcedIn, pendingIn: state.pendingIn } : {}),
+        };
+      });
+      try {
+        await deps.announce(alerts);
+      } catch (error) {
+        // The ban stands and is enforced; a lost mail must not make Lambda redeliver the batch.
+        log("error", `alert not sent: ${(error as Error).message}`, where);
+      }
+    }
+  }
+  return {
+    kind: "data",
+    logGroup: batch.logGroup,
+    events: batch.logEvents.length,
+    rejectedEvents: rejected.length,
+    failures,
+    duplicates,
+    bans,
+    ...(enforcement ? { enforcement } : {}),
+  };
+}

@@ -1,0 +1,147 @@
+// Wires the cloud side together from settings, the deployed jails and AWS clients: the store, the jail runner, the
+// ban targets, alerts and metrics. Each Lambda builds one runtime per container (at module scope, so connections and
+// compiled filters are reused) and tests build theirs with DynamoDB Local and fake AWS APIs.
+import { lookup } from "node:dns/promises";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { EC2Client } from "@aws-sdk/client-ec2";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { WAFV2Client } from "@aws-sdk/client-wafv2";
+import { resolveIgnoreNames } from "../../shared/jail/ignore-list.js";
+import { JailRunner } from "../../shared/jail/jail-runner.js";
+import { DynamoDbStore } from "../../shared/store/dynamodb-store.js";
+import type { Store } from "../../shared/store/store.js";
+import type { AlertLimits, BanAlert } from "../alerts/ban-alert.js";
+import { planAlertMessages } from "../alerts/ban-digest.js";
+import { type Notifier, SnsNotifier } from "../alerts/sns-notifier.js";
+import {
+  type DeployedJail,
+  type DeploymentConfig,
+  ignoreIpNames,
+  jailPolicyOf,
+  jailsByLogGroup,
+} from "../deployment/deployment-config.js";
+import { type EnforcementReport, enforceBans } from "../enforcement/enforce-bans.js";
+import type { IngestJail, IngestLog } from "../ingest/ingest-delivery.js";
+import type { LineMatcher } from "../ingest/line-matcher.js";
+import { EmbeddedMetrics, type LineSink } from "../metrics/embedded-metrics.js";
+import type { BanTarget } from "../targets/ban-target.js";
+import { NetworkAclTarget } from "../targets/network-acl-target.js";
+import type { RetryPolicy } from "../targets/retry.js";
+import { WafIpSetTarget } from "../targets/waf-ip-set-target.js";
+import { METRICS_NAMESPACE, type RuntimeSettings } from "./runtime-settings.js";
+
+/** The AWS clients of a runtime (created once per container by the Lambda shells). */
+export interface CloudClients {
+  readonly dynamodb: DynamoDBClient;
+  readonly wafv2?: WAFV2Client;
+  readonly ec2?: EC2Client;
+  readonly sns?: SNSClient;
+}
+
+/** Knobs for tests and benchmarks. */
+export interface CloudRuntimeOptions {
+  /** Builds a jail's line matcher (the filter engine). */
+  readonly matcherFactory: (jail: DeployedJail) => (logStream: string) => LineMatcher;
+  /** Resolves ignoreip host names. @default DNS lookup of every address */
+  readonly resolveName?: (name: string) => Promise<readonly string[]>;
+  /** Backoff of target writes (tests pass an instant one). */
+  readonly retry?: RetryPolicy;
+  /** Where metric lines and logs go. @default stdout */
+  readonly sink?: LineSink;
+  /** Epoch seconds. @default the system clock */
+  readonly clock?: () => number;
+  /** Random source of the jail logic (bantime.rndtime). */
+  readonly random?: () => number;
+  readonly alertLimits?: AlertLimits;
+}
+
+/** Everything a handler needs. */
+export interface CloudRuntime {
+  readonly deployment: DeploymentConfig;
+  readonly settings: RuntimeSettings;
+  readonly store: Store;
+  readonly runner: JailRunner;
+  readonly targets: readonly BanTarget[];
+  readonly routes: ReadonlyMap<string, readonly IngestJail[]>;
+  readonly notifier?: Notifier;
+  readonly clock: () => number;
+  readonly log: IngestLog;
+  /** A fresh metrics collector for one invocation. */
+  metrics(): EmbeddedMetrics;
+  /** Syncs every target to the bans active at `now`. */
+  enforce(now: number): Promise<EnforcementReport>;
+  /** Sends alerts for new bans: one message, or one digest per minute of bans. */
+  announce(alerts: readonly BanAlert[]): Promise<void>;
+}
+
+async function dnsAddresses(name: string): Promise<readonly string[]> {
+  return (await lookup(name, { all: true })).map((entry) => entry.address);
+}
+
+/** Builds the runtime; resolves ignoreip host names once. */
+export async function createCloudRuntime(
+  deployment: DeploymentConfig,
+  settings: RuntimeSettings,
+  clients: CloudClients,
+  options: CloudRuntimeOptions,
+): Promise<CloudRuntime> {
+  const names = ignoreIpNames(deployment);
+  const resolved = names.length ? await resolveIgnoreNames(names, options.resolveName ?? dnsAddresses) : undefined;
+  const store = new DynamoDbStore(clients.dynamodb, settings.tableName);
+  const runner = new JailRunner({
+    store,
+    jails: deployment.jails.map((jail) => jailPolicyOf(jail, resolved)),
+    ...(options.random ? { random: options.random } : {}),
+  });
+  const targets: BanTarget[] = [];
+  if (settings.waf) {
+    if (!clients.wafv2) throw new Error("WAF IP sets are configured but no WAFV2 client was given");
+    targets.push(
+      new WafIpSetTarget({
+        client: clients.wafv2,
+        ...settings.waf,
+        ...(options.retry ? { retry: options.retry } : {}),
+      }),
+    );
+  }
+  if (settings.nacl) {
+    if (!clients.ec2) throw new Error("network ACLs are configured but no EC2 client was given");
+    targets.push(
+      new NetworkAclTarget({
+        client: clients.ec2,
+        networkAclIds: settings.nacl.ids,
+        ruleRange: settings.nacl.range,
+        ruleLimit: settings.nacl.limit,
+        ...(options.retry ? { retry: options.retry } : {}),
+      }),
+    );
+  }
+  const routes = new Map(
+    [...jailsByLogGroup(deployment)].map(([group, jails]) => [
+      group,
+      jails.map((jail) => ({ jail, matcher: options.matcherFactory(jail) })),
+    ]),
+  );
+  const notifier = settings.topicArn && clients.sns ? new SnsNotifier(clients.sns, settings.topicArn) : undefined;
+  const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
+  const log: IngestLog = (level, message, fields = {}) => sink(JSON.stringify({ level, message, ...fields }));
+  return {
+    deployment,
+    settings,
+    store,
+    runner,
+    targets,
+    routes,
+    ...(notifier ? { notifier } : {}),
+    clock,
+    log,
+    metrics: () => new EmbeddedMetrics(METRICS_NAMESPACE, { Stack: settings.label }, sink, () => clock() * 1000),
+    enforce: async (now) => enforceBans(targets, await runner.activeBans(now)),
+    announce: async (alerts) => {
+      if (!notifier) return;
+      for (const message of planAlertMessages(alerts, settings.label, options.alertLimits))
+        await notifier.publish(message);
+    },
+  };
+}

@@ -1,0 +1,126 @@
+// A cloud runtime for tests: the real store on DynamoDB Local, the real targets on fake WAF and EC2 APIs that keep
+// AWS's rules, a fake SNS topic, a settable clock, and logs/metrics captured instead of printed.
+import { CreateTableCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
+import type { DeployedJail, DeploymentConfig } from "../../../cloud/deployment/deployment-config.js";
+import type { LineMatcher } from "../../../cloud/ingest/line-matcher.js";
+import { type CloudRuntime, createCloudRuntime } from "../../../cloud/runtime/cloud-runtime.js";
+import type { RuntimeSettings } from "../../../cloud/runtime/runtime-settings.js";
+import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../../../shared/store/dynamodb-table.js";
+import type { DynamoDbLocal } from "../../support/dynamodb-local.js";
+import { FakeEc2 } from "./ec2-fake.js";
+import { FakeSns } from "./sns-fake.js";
+import { type FakeIpSet, FakeWaf } from "./waf-fake.js";
+
+/** The network ACL every test cloud protects. */
+export const TEST_ACL = "acl-0a1b2c3d4e5f60718";
+
+/** A runtime and the fakes behind it. */
+export interface TestCloud {
+  readonly runtime: CloudRuntime;
+  readonly waf: FakeWaf;
+  readonly ipv4: FakeIpSet;
+  readonly ipv6: FakeIpSet;
+  readonly ec2: FakeEc2;
+  readonly sns: FakeSns;
+  /** Log and metric lines, parsed. */
+  readonly lines: Record<string, unknown>[];
+  /** The clock, epoch seconds: set `clock.now` to move time. */
+  readonly clock: { now: number };
+  /** Addresses in the WAF sets and the ACL's ban range, sorted, for assertions. */
+  enforced(): { ipv4: string[]; ipv6: string[]; nacl: string[] };
+  destroy(): void;
+}
+
+let tables = 0;
+
+/** Options of {@link createTestCloud}. */
+export interface TestCloudOptions {
+  readonly matcherFactory?: (jail: DeployedJail) => (logStream: string) => LineMatcher;
+  readonly now?: number;
+  readonly naclRuleLimit?: number;
+  readonly announceUnbans?: boolean;
+}
+
+/** Creates a fresh table and fakes, and a runtime over them. */
+export async function createTestCloud(
+  local: DynamoDbLocal,
+  deployment: DeploymentConfig,
+  options: TestCloudOptions = {},
+): Promise<TestCloud> {
+  const tableName = `cloud-${process.pid}-${++tables}`;
+  const admin = local.client();
+  await admin.send(new CreateTableCommand(dynamoDbTableDefinition(tableName)));
+  await admin.send(new UpdateTimeToLiveCommand(dynamoDbTimeToLive(tableName)));
+  admin.destroy();
+  const waf = new FakeWaf();
+  const ipv4 = waf.createIpSet("cloudjail-v4", "REGIONAL", "IPV4");
+  const ipv6 = waf.createIpSet("cloudjail-v6", "REGIONAL", "IPV6");
+  const ec2 = new FakeEc2(options.naclRuleLimit ?? 20);
+  ec2.createAcl(TEST_ACL);
+  const sns = new FakeSns();
+  const settings: RuntimeSettings = {
+    tableName,
+    waf: { scope: "REGIONAL", ipv4: { name: ipv4.name, id: ipv4.id }, ipv6: { name: ipv6.name, id: ipv6.id } },
+    nacl: { ids: [TEST_ACL], range: { first: 1, last: 90 }, limit: options.naclRuleLimit ?? 20 },
+    topicArn: sns.topicArn,
+    label: "test",
+    announceUnbans: options.announceUnbans ?? false,
+  };
+  // Near the real time: DynamoDB Local really deletes items whose TTL attribute lies in the (real) past.
+  const clock = { now: options.now ?? Math.floor(Date.now() / 1000) };
+  const lines: Record<string, unknown>[] = [];
+  const dynamodb = local.client();
+  const runtime = await createCloudRuntime(
+    deployment,
+    settings,
+    { dynamodb, wafv2: waf.client, ec2: ec2.client, sns: sns.client },
+    {
+      matcherFactory:
+        options.matcherFactory ??
+        (() => () => {
+          throw new Error("this test runs no filter");
+        }),
+      retry: { sleep: async () => {}, random: () => 0.5 },
+      sink: (line) => lines.push(JSON.parse(line)),
+      clock: () => clock.now,
+      random: () => 0,
+      resolveName: async () => [],
+    },
+  );
+  return {
+    runtime,
+    waf,
+    ipv4,
+    ipv6,
+    ec2,
+    sns,
+    lines,
+    clock,
+    enforced: () => ({
+      ipv4: [...ipv4.addresses].sort(),
+      ipv6: [...ipv6.addresses].sort(),
+      nacl: ec2
+        .denyEntries(TEST_ACL, 1, 90)
+        .map((entry) => entry.split(" ")[1]!)
+        .sort(),
+    }),
+    destroy: () => dynamodb.destroy(),
+  };
+}
+
+/** A deployed jail with fail2ban's defaults, for tests that do not read a jail.local. */
+export function testJail(name: string, logGroups: string[], overrides: Partial<DeployedJail> = {}): DeployedJail {
+  return {
+    name,
+    logGroups,
+    filter: { source: name, failregex: ["^x from <HOST>$"], ignoreregex: [] },
+    maxRetry: 3,
+    findTime: 600,
+    banTime: 600,
+    maxMatches: 3,
+    increment: {},
+    ignoreIp: "",
+    filterPattern: "",
+    ...overrides,
+  };
+}
