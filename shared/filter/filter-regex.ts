@@ -48,6 +48,15 @@ export interface FilterRegexOptions {
 const compiledOf = new WeakMap<FilterRegex, FailRegex>();
 
 function plainGroups(groups: FailGroups, failId: () => string): Record<string, string | undefined> {
+  let hasTuple = false;
+  for (const key in groups) {
+    if (Array.isArray(groups[key])) {
+      hasTuple = true;
+      break;
+    }
+  }
+  // a fresh object per match, with string values only: used as it is (no copy on the hot path)
+  if (!hasTuple) return groups as Record<string, string | undefined>;
   const out: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(groups)) {
     if (Array.isArray(value)) out[key] = key === "fid" ? failId() : value.filter((v) => v !== undefined).join(" ");
@@ -83,6 +92,8 @@ export function compileFilterRegex(pattern: string, options: FilterRegexOptions)
       { cause: error },
     );
   }
+  const skipGroups: string[] = [];
+  for (let n = 0; compiled.groupNames.includes(`skiplines${n}`); n++) skipGroups.push(`skiplines${n}`);
   const regex: FilterRegex = {
     regex: pattern,
     search(text, original) {
@@ -90,8 +101,8 @@ export function compileFilterRegex(pattern: string, options: FilterRegexOptions)
       if (!match) return null;
       const groups = plainGroups(match.groups, () => match.failId());
       const skipped: string[] = [];
-      for (let n = 0; `skiplines${n}` in groups; n++) {
-        const value = groups[`skiplines${n}`];
+      for (const name of skipGroups) {
+        const value = groups[name];
         if (value) skipped.push(value);
       }
       const skippedLines =

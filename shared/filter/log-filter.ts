@@ -1,7 +1,7 @@
 // The filter engine's heart: one configured filter (failregex, ignoreregex, prefregex, dates, maxlines) fed log lines
 // in order, reporting failures with fail2ban's semantics, line for line. Pure and synchronous: no I/O, the clock is
 // passed in, DNS names are reported for the caller to resolve.
-import { parseIp, parseNetwork } from "../net/ip.js";
+import { normalizeIp, parseIp, parseNetwork } from "../net/ip.js";
 import { DateDetector, type DateDetectorOptions } from "./date/date-detector.js";
 import type { Failure } from "./failure.js";
 import { compileFilterRegex, type FilterRegex, type FilterRegexHit } from "./filter-regex.js";
@@ -67,6 +67,7 @@ const NOFAIL = 1;
 const FORGET = 2;
 const CACHED_NOFAIL = 4;
 const GAINED = 8;
+const NO_LINES: readonly TupleLine[] = Object.freeze([]);
 /** Lines a multi-line session keeps for its report. */
 const MAX_SESSION_MATCHES = 100;
 
@@ -205,7 +206,7 @@ export class LogFilter {
   ): LineResult {
     const failures: Failure[] = [];
     let ignoredBy: number | undefined;
-    let consumed: TupleLine[] = [];
+    let consumed: readonly TupleLine[] = NO_LINES;
     const result = (prefixMatched: boolean): LineResult => ({
       failures,
       ignoredBy,
@@ -235,9 +236,10 @@ export class LogFilter {
     if (this.prefRegex) {
       const hit = this.prefRegex.search(text);
       if (!hit) return result(false);
-      preGroups = { ...hit.groups };
+      // the match's groups object is ours: take the content out without `delete` (keeps the object fast)
+      preGroups = hit.groups;
       const content = preGroups.content;
-      delete preGroups.content;
+      preGroups.content = undefined;
       if (content) {
         this.lineBuffer = [["", "", content]];
         text = undefined;
@@ -249,7 +251,7 @@ export class LogFilter {
       if (text === undefined) text = bufferText(this.lineBuffer);
       const hit = regex.search(text, original);
       if (!hit) continue;
-      let fail: FailData = { ...hit.groups };
+      let fail: FailData = hit.groups;
       if (this.ignoreRegexes.length > 0) {
         const ignored = this.matchIgnore(text, original, hit);
         if (ignored !== undefined) {
@@ -293,7 +295,7 @@ export class LogFilter {
         if (fid === undefined || fid === host) {
           failures.push(this.toFailure(index, address, false, undefined, date, fail));
         } else {
-          failures.push(this.toFailure(index, parseIp(fid)?.text ?? fid, false, address, date, fail));
+          failures.push(this.toFailure(index, normalizeIp(fid) ?? fid, false, address, date, fail));
         }
       } else {
         const address = parseIp(host);
@@ -411,5 +413,5 @@ function canonicalHost(host: string, cidr: string | undefined): string {
       return network.prefix === full ? network.text.slice(0, network.text.lastIndexOf("/")) : network.text;
     }
   }
-  return parseIp(host)?.text ?? host;
+  return normalizeIp(host) ?? host;
 }

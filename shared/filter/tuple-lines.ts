@@ -39,7 +39,7 @@ export function splitByMatch(
   original: readonly TupleLine[],
   skippedLines: readonly string[],
 ): { matched: TupleLine[]; unmatched: TupleLine[] } {
-  if (original.length <= 1) return { matched: [...original], unmatched: [] };
+  if (original.length <= 1) return { matched: original as TupleLine[], unmatched: [] };
   const lineStart = text.lastIndexOf("\n", hit.start) + 1;
   const endNewline = text.indexOf("\n", Math.max(0, hit.end - 1));
   const lineEnd = endNewline < 0 ? text.length : endNewline + 1;

@@ -103,6 +103,8 @@ export function parseIp(input: string): IpAddress | undefined {
 
 /** The canonical text of an address, or undefined when `input` is not an IP address. */
 export function normalizeIp(input: string): string | undefined {
+  // hot path: a plain dotted quad is already canonical (the pattern rejects leading zeros)
+  if (IPV4_RE.test(input)) return input;
   return parseIp(input)?.text;
 }
 
