@@ -1,0 +1,141 @@
+// End to end, as a user meets it: a real sshd in a network namespace, an attacker guessing passwords with the real
+// ssh client (sshpass) from a second namespace, a well-behaved client in a third. The daemon runs inside the server
+// namespace, so its firewall commands change that namespace's tables only, never the host's.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildCli } from "../support/cli-bundle.js";
+import { canUseNetns, createTestNetwork, type TestNetwork, tcpConnects } from "../support/netns.js";
+import { sshKeyLogin, sshPasswordAttempt, startSshd, type TestSshd } from "../support/sshd.js";
+import { makeConfigDir } from "../support/test-config.js";
+
+const BANTIME = 20;
+
+let network: TestNetwork;
+let sshd: TestSshd;
+let cli: string;
+let work: string;
+
+beforeAll(async () => {
+  if (!canUseNetns()) throw new Error("this test needs root and iproute2 (run scripts/prepare-test-env.mjs)");
+  work = mkdtempSync(join(tmpdir(), "cloudjail-e2e-"));
+  cli = await buildCli();
+  network = createTestNetwork(["attacker", "good"]);
+  sshd = await startSshd(network, work);
+});
+afterAll(() => {
+  sshd?.stop();
+  network?.destroy();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+async function waitFor(what: string, predicate: () => boolean, timeoutMs: number, debug: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${debug()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const cases = [
+  { banaction: "nftables", inspect: ["nft", "list", "set", "inet", "cloudjail", "addr4-sshd"] },
+  { banaction: "iptables-multiport", inspect: ["iptables", "-w", "-S", "cj-sshd"] },
+];
+
+describe.each(cases)("sshd brute force banned with $banaction", ({ banaction, inspect }) => {
+  it("bans the attacker in the firewall, keeps the good client in, lifts the ban after bantime, survives a restart", async () => {
+    const attacker = network.clients[0]!;
+    const good = network.clients[1]!;
+    const run = mkdtempSync(join(work, `${banaction}-`));
+    const daemonLog = join(run, "cloudjail.log");
+    const socket = join(run, "cloudjail.sock");
+    const configDir = makeConfigDir({
+      "fail2ban.conf": `[Definition]\nloglevel = INFO\nlogtarget = ${daemonLog}\nsocket = ${socket}\npidfile = ${join(run, "pid")}\ndbfile = ${join(run, "db.sqlite3")}\n`,
+      "jail.conf": `[DEFAULT]\nbantime = ${BANTIME}\nfindtime = 10m\nmaxretry = 3\nignoreself = false\n\n[sshd]\nenabled = true\nlogpath = ${sshd.logPath} tail\naction = ${banaction}[port=22, protocol=tcp]\n`,
+    });
+    let daemon: ChildProcess | undefined;
+    const debug = () => {
+      const read = (path: string) => {
+        try {
+          return readFileSync(path, "utf8");
+        } catch {
+          return "(missing)";
+        }
+      };
+      return `--- daemon log\n${read(daemonLog)}\n--- sshd log (tail)\n${read(sshd.logPath).split("\n").slice(-15).join("\n")}`;
+    };
+    const client = (...argv: string[]) =>
+      execFileSync(process.execPath, [cli, "client", "--socket", socket, ...argv], { encoding: "utf8" }).trim();
+    const startDaemon = async () => {
+      daemon = spawn("ip", ["netns", "exec", network.server, process.execPath, cli, "server", "--config", configDir], {
+        stdio: ["ignore", "inherit", "inherit"],
+      });
+      await waitFor(
+        "the daemon",
+        () => {
+          try {
+            return client("ping") === "Server replied: pong";
+          } catch {
+            return false;
+          }
+        },
+        15_000,
+        debug,
+      );
+    };
+    const banned = () => {
+      try {
+        return execFileSync("ip", ["netns", "exec", network.server, ...inspect], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
+        }).includes(attacker.address);
+      } catch {
+        return false;
+      }
+    };
+    try {
+      await startDaemon();
+      expect(sshKeyLogin(network, good.name, sshd.clientKey)).toBe(true);
+      expect(tcpConnects(network, attacker.name, 22)).toBe(true);
+
+      // Wrong passwords until the daemon reacts (maxretry = 3); each attempt is a real ssh session.
+      for (let attempt = 0; attempt < 6 && !banned(); attempt++) {
+        expect(sshPasswordAttempt(network, attacker.name, `wrong-${attempt}`)).not.toBe(0);
+      }
+      await waitFor("the ban in the firewall", banned, 10_000, debug);
+      const bannedAt = Date.now();
+      expect(tcpConnects(network, attacker.name, 22, 1000)).toBe(false);
+      expect(tcpConnects(network, good.name, 22)).toBe(true);
+      expect(sshKeyLogin(network, good.name, sshd.clientKey)).toBe(true);
+      expect(client("status", "sshd")).toContain(`Banned IP list:\t${attacker.address}`);
+      expect(readFileSync(daemonLog, "utf8")).toMatch(
+        new RegExp(`NOTICE  \\[sshd\\] Ban ${attacker.address.replace(/\./g, "\\.")}`),
+      );
+
+      // Restart: the ban comes back from the store before bantime is over.
+      expect(client("stop")).toBe("Shutdown successful");
+      await new Promise((resolve) => daemon!.once("exit", resolve));
+      expect(banned()).toBe(false); // stop removed the firewall state...
+      await startDaemon();
+      await waitFor("the restored ban", banned, 10_000, debug); // ...and start put it back
+      expect(Date.now() - bannedAt).toBeLessThan(BANTIME * 1000);
+      expect(tcpConnects(network, attacker.name, 22, 1000)).toBe(false);
+      expect(readFileSync(daemonLog, "utf8")).toContain(`[sshd] Restore Ban ${attacker.address}`);
+
+      // After bantime the attacker may connect again.
+      await waitFor("the unban", () => !banned(), BANTIME * 1000 + 10_000, debug);
+      expect(Date.now() - bannedAt).toBeGreaterThanOrEqual(BANTIME * 1000 - 1500);
+      expect(tcpConnects(network, attacker.name, 22)).toBe(true);
+      expect(readFileSync(daemonLog, "utf8")).toContain(`[sshd] Unban ${attacker.address}`);
+    } finally {
+      if (daemon && daemon.exitCode === null) {
+        const exited = new Promise((resolve) => daemon!.once("exit", resolve));
+        daemon.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(configDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -1,0 +1,23 @@
+// Builds the `cloudjail` command from the current sources for end-to-end tests, into node_modules/.cache so that
+// its packages resolve, without touching dist/.
+import { join } from "node:path";
+import { build } from "esbuild";
+
+const root = join(import.meta.dirname, "..", "..", "..");
+
+/** Bundles cli/main.ts and returns the path of the entry script to run with node. */
+export async function buildCli(): Promise<string> {
+  const outdir = join(root, "node_modules", ".cache", `cloudjail-e2e-${process.pid}`);
+  await build({
+    entryPoints: { cli: join(root, "cli", "main.ts") },
+    outdir,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    splitting: true,
+    logLevel: "warning",
+  });
+  return join(outdir, "cli.js");
+}
