@@ -1,4 +1,5 @@
 import { DateTimeZoneError } from "./date-errors.js";
+import { type PosixZone, parsePosixZone, posixOffsetAt } from "./posix-zone.js";
 import { ZONE_ABBREVIATION_MINUTES } from "./zone-abbreviations.js";
 
 const FIXED_OFFSET_RE = /^([A-Z](?:[A-Z]{2,4})?)?([+-][01]\d(?::?\d{2})?)?$/;
@@ -22,6 +23,25 @@ export function fixedOffsetMinutes(zone: string): number | undefined {
 }
 
 const HOUR = 3600;
+const FORMAT_OPTIONS: Intl.DateTimeFormatOptions = {
+  hourCycle: "h23",
+  year: "numeric",
+  month: "numeric",
+  day: "numeric",
+  hour: "numeric",
+  minute: "numeric",
+  second: "numeric",
+  era: "short",
+};
+
+function isIntlZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 const CACHE_LIMIT = 8192;
 
 /**
@@ -32,30 +52,30 @@ const CACHE_LIMIT = 8192;
 export class ZoneClock {
   private readonly cache = new Map<number, number>();
   private readonly format: Intl.DateTimeFormat | undefined;
+  private readonly posix: PosixZone | undefined;
   /** The hour looked up last and its offset: consecutive log lines mostly fall into the same hour. */
   private recentHour = Number.NaN;
   private recentOffset = 0;
   /** Offset found by the previous wall-clock conversion: resolves ambiguous times like glibc's mktime. */
   private lastOffset = 0;
 
-  /** `zone`: an IANA name; undefined for the process's local zone. Throws DateTimeZoneError for an unknown name. */
+  /**
+   * `zone`: an IANA name or a POSIX TZ rule ("CET-01CEST-02,M3.5.0,M10.5.0"); undefined for the process's local
+   * zone, which is the TZ environment variable read like the C library does when it holds a POSIX rule (V8 would
+   * silently use UTC then). Throws DateTimeZoneError for an unknown zone.
+   */
   constructor(readonly zone?: string) {
-    if (zone === undefined) return;
-    try {
-      this.format = new Intl.DateTimeFormat("en-US", {
-        timeZone: zone,
-        hourCycle: "h23",
-        year: "numeric",
-        month: "numeric",
-        day: "numeric",
-        hour: "numeric",
-        minute: "numeric",
-        second: "numeric",
-        era: "short",
-      });
-    } catch (error) {
-      throw new DateTimeZoneError(zone, { cause: error });
+    if (zone === undefined) {
+      const tz = process.env["TZ"]?.replace(/^:/, "");
+      if (tz && !isIntlZone(tz)) this.posix = parsePosixZone(tz);
+      return;
     }
+    if (isIntlZone(zone)) {
+      this.format = new Intl.DateTimeFormat("en-US", { ...FORMAT_OPTIONS, timeZone: zone });
+      return;
+    }
+    this.posix = parsePosixZone(zone);
+    if (!this.posix) throw new DateTimeZoneError(zone);
   }
 
   /** Offset in seconds east of UTC in effect at `epoch` (seconds). */
@@ -104,6 +124,7 @@ export class ZoneClock {
   }
 
   private computeOffset(epoch: number): number {
+    if (this.posix) return posixOffsetAt(this.posix, epoch);
     if (!this.format) return -new Date(epoch * 1000).getTimezoneOffset() * 60;
     let year = 0;
     let month = 0;
