@@ -79,12 +79,14 @@ export class DynamoDbStore implements Store {
 
   async put(entry: JailEntry, expectedVersion: number | null): Promise<number | undefined> {
     const version = (expectedVersion ?? 0) + 1;
+    let consumed: number | undefined;
     try {
-      await this.call("PutItem", () =>
+      const result = await this.call("PutItem", () =>
         this.documents.send(
           new PutCommand({
             TableName: this.tableName,
             Item: toItem(entry, version),
+            ReturnConsumedCapacity: "TOTAL",
             ...(expectedVersion === null
               ? { ConditionExpression: "attribute_not_exists(pk)" }
               : {
@@ -94,6 +96,7 @@ export class DynamoDbStore implements Store {
           }),
         ),
       );
+      consumed = result.ConsumedCapacity?.CapacityUnits;
     } catch (error) {
       if (error instanceof CloudjailError && error.cause instanceof ConditionalCheckFailedException) {
         this.requests.conflicts++;
@@ -102,6 +105,7 @@ export class DynamoDbStore implements Store {
       throw error;
     }
     this.requests.writes++;
+    this.requests.writeUnits += consumed ?? 0;
     return version;
   }
 

@@ -1,4 +1,4 @@
-import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
+import type { CreateTableCommandInput, UpdateTimeToLiveCommandInput } from "@aws-sdk/client-dynamodb";
 
 /** The TTL attribute of the jail table (epoch seconds): garbage collection only, see DynamoDbStore. */
 export const DYNAMODB_TTL_ATTRIBUTE = "exp";
@@ -35,4 +35,9 @@ export function dynamoDbTableDefinition(tableName: string): CreateTableCommandIn
       },
     ],
   };
+}
+
+/** UpdateTimeToLive input turning on TTL (garbage collection of expired entries) for the jail table. */
+export function dynamoDbTimeToLive(tableName: string): UpdateTimeToLiveCommandInput {
+  return { TableName: tableName, TimeToLiveSpecification: { AttributeName: DYNAMODB_TTL_ATTRIBUTE, Enabled: true } };
 }

@@ -87,6 +87,8 @@ export interface StoreCounters {
   readonly conflicts: number;
   /** Records removed by `purge`. */
   readonly purged: number;
+  /** Write capacity units the successful writes consumed, index writes included (DynamoDB; 0 elsewhere). */
+  readonly writeUnits: number;
 }
 
 /** Persistence of jail entries with compare-and-set writes; see the module comment for the why. */
@@ -122,10 +124,12 @@ export class RequestCounters {
   writes = 0;
   conflicts = 0;
   purged = 0;
+  writeUnits = 0;
 
   /** A copy that later requests do not change. */
   snapshot(): StoreCounters {
-    return { reads: this.reads, writes: this.writes, conflicts: this.conflicts, purged: this.purged };
+    const { reads, writes, conflicts, purged, writeUnits } = this;
+    return { reads, writes, conflicts, purged, writeUnits };
   }
 
   /** Back to zero. */
@@ -134,6 +138,7 @@ export class RequestCounters {
     this.writes = 0;
     this.conflicts = 0;
     this.purged = 0;
+    this.writeUnits = 0;
   }
 }
 

@@ -9,7 +9,9 @@ import { JailRunner } from "../../shared/jail/jail-runner.js";
 import type { BanState, JailEntry, Store } from "../../shared/store/store.js";
 import { dynamoDbHarness, type StoreBacking, type StoreHarness, sqliteHarness } from "./store-harnesses.js";
 
-const T0 = 1_700_000_000;
+// Times near the real clock: DynamoDB Local runs TTL deletion like the service, so an item whose `exp` is in the
+// real past may vanish at any moment (which the logic tolerates, but the assertions here count items).
+const T0 = Math.floor(Date.now() / 1000);
 
 function entry(jail: string, fid: string, parts: Partial<JailEntry> = {}): JailEntry {
   return { jail, fid, ip: fid, expiresAt: T0 + 600, ...parts };

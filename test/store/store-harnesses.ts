@@ -4,9 +4,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDbStore } from "../../shared/store/dynamodb-store.js";
-import { dynamoDbTableDefinition } from "../../shared/store/dynamodb-table.js";
+import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../../shared/store/dynamodb-table.js";
 import { SqliteStore } from "../../shared/store/sqlite-store.js";
 import type { Store } from "../../shared/store/store.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../support/dynamodb-local.js";
@@ -70,6 +70,7 @@ export function dynamoDbHarness(): StoreHarness {
       const tableName = `jails-${process.pid}-${++count}`;
       const admin = server.client();
       await admin.send(new CreateTableCommand(dynamoDbTableDefinition(tableName)));
+      await admin.send(new UpdateTimeToLiveCommand(dynamoDbTimeToLive(tableName)));
       admin.destroy();
       const clients: DynamoDBClient[] = [];
       return {
