@@ -15,6 +15,10 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "test a filter against a log file (like fail2ban-regex)",
     load: () => import("./commands/regex.js"),
   },
+  replay: {
+    summary: "run whole jails over past logs and print the bans they would make",
+    load: () => import("./commands/replay.js"),
+  },
   server: {
     summary: "run the host-mode daemon in the foreground (like fail2ban-server)",
     load: () => import("./commands/server.js"),

@@ -3,6 +3,7 @@
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { loadFilterDefinition } from "../../shared/config/filter-definition.js";
+import { filterSpecFromDefinition } from "../../shared/filter/filter-spec.js";
 import type { FilterSpec } from "../../shared/filter/log-filter.js";
 
 /** The resolved filter with a description of where it came from, for the report. */
@@ -31,11 +32,11 @@ export function resolveFilter(
   if (isConfFile(argument)) {
     const path = resolve(argument);
     const definition = loadFilterDefinition(dirname(dirname(path)), path);
-    spec = toSpec(definition);
+    spec = filterSpecFromDefinition(definition);
     description = `filter file : ${basename(path)}, basedir: ${dirname(dirname(path))}`;
   } else if (FILTER_NAME.test(argument)) {
     const definition = loadFilterDefinition(configDir, argument);
-    spec = toSpec(definition);
+    spec = filterSpecFromDefinition(definition);
     description = `filter file : ${argument}, basedir: ${configDir}`;
   } else {
     spec = { failregex: [argument], source: "command line" };
@@ -55,21 +56,10 @@ export function resolveFilter(
 export function resolveIgnoreRegex(argument: string, configDir: string): readonly string[] {
   if (isConfFile(argument)) {
     const path = resolve(argument);
-    return toSpec(loadFilterDefinition(dirname(dirname(path)), path)).ignoreregex ?? [];
+    return filterSpecFromDefinition(loadFilterDefinition(dirname(dirname(path)), path)).ignoreregex ?? [];
   }
   if (FILTER_NAME.test(argument) && existsSync(join(configDir, "filter.d", `${argument.replace(/\[.*$/s, "")}.conf`))) {
-    return toSpec(loadFilterDefinition(configDir, argument)).ignoreregex ?? [];
+    return filterSpecFromDefinition(loadFilterDefinition(configDir, argument)).ignoreregex ?? [];
   }
   return [argument];
-}
-
-function toSpec(definition: ReturnType<typeof loadFilterDefinition>): FilterSpec {
-  return {
-    failregex: definition.failregex.map((entry) => entry.pattern),
-    ignoreregex: definition.ignoreregex.map((entry) => entry.pattern),
-    ...(definition.prefregex !== undefined ? { prefregex: definition.prefregex } : {}),
-    ...(definition.datepattern !== undefined ? { datepattern: definition.datepattern } : {}),
-    ...(definition.maxlines !== undefined ? { maxlines: definition.maxlines } : {}),
-    source: definition.files?.[0] ?? definition.name,
-  };
 }

@@ -1,0 +1,87 @@
+// Parses the arguments of `cloudjail replay` into a plan; no side effects, so it is table-tested.
+import { parseArgs } from "node:util";
+import { UsageError } from "../usage-error.js";
+
+/** What `cloudjail replay` was asked to do. */
+export interface ReplayPlan {
+  readonly logs: readonly string[];
+  readonly configDir: string | undefined;
+  readonly jails: readonly string[];
+  /** SQLite file to keep the state in; undefined: a private in-memory store. */
+  readonly sqlitePath: string | undefined;
+  readonly out: "json" | undefined;
+  readonly now: number | undefined;
+  readonly timeZone: string | undefined;
+  readonly help: boolean;
+}
+
+export const REPLAY_USAGE = `usage: cloudjail replay [options] LOG...
+
+Runs whole jails over historical logs, in log time, and prints the bans and unbans they would make.
+Nothing is enforced. Without --jail, each enabled jail runs over the LOGs its logpath names.
+
+options:
+  --config DIR          configuration tree (jail.conf, jail.local, filter.d/); default: the bundled config/
+  --jail NAME           run this jail over every LOG, enabled or not (repeatable)
+  --store sqlite:PATH   keep the jail state in this SQLite file (default: in memory, forgotten after the run)
+  --out json            one JSON object per decision on stdout
+  --now ISO-8601        "now" for dates without a year (default: the real clock)
+  --timezone TZ         time zone of dates without offset (default: the local zone)
+  -h, --help            this help`;
+
+/** Parses argv (without the command name). Throws UsageError with a clear message on bad arguments. */
+export function parseReplayArgs(argv: readonly string[]): ReplayPlan {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: "string" },
+        jail: { type: "string", multiple: true },
+        store: { type: "string" },
+        out: { type: "string", short: "o" },
+        now: { type: "string" },
+        timezone: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`replay: ${(error as Error).message}`);
+  }
+  const { values, positionals } = parsed;
+  const help = values.help === true;
+  if (!help && positionals.length === 0) throw new UsageError(`replay: expected at least one LOG\n\n${REPLAY_USAGE}`);
+  let sqlitePath: string | undefined;
+  if (typeof values.store === "string") {
+    const m = /^sqlite:(.+)$/.exec(values.store);
+    if (!m) throw new UsageError(`replay: --store must be sqlite:PATH; got '${values.store}'`);
+    sqlitePath = m[1];
+  }
+  if (values.out !== undefined && values.out !== "json") {
+    throw new UsageError(`replay: --out supports only 'json'; got '${String(values.out)}'`);
+  }
+  let now: number | undefined;
+  if (typeof values.now === "string") {
+    const ms = Date.parse(values.now);
+    if (!/^\d{4}-\d\d-\d\d/.test(values.now) || Number.isNaN(ms)) {
+      throw new UsageError(`replay: --now must be an ISO-8601 date and time; got '${values.now}'`);
+    }
+    now = ms / 1000;
+  }
+  const jails = (values.jail as string[] | undefined) ?? [];
+  for (const jail of jails) {
+    if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(jail)) throw new UsageError(`replay: --jail '${jail}' is not a jail name`);
+  }
+  return {
+    logs: positionals,
+    configDir: values.config as string | undefined,
+    jails,
+    sqlitePath,
+    out: values.out === "json" ? "json" : undefined,
+    now,
+    timeZone: values.timezone as string | undefined,
+    help,
+  };
+}
