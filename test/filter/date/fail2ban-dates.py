@@ -4,7 +4,8 @@ Input: {"cases": [{"tz": "Europe/Paris", "datepattern": null | "...", "logtimezo
                    "lines": [{"line": "...", "now": 1234567890}]}]}
 Output: {"results": [{"error": null | "...", "lines": [null | {"time": t | null, "start": s, "end": e,
                       "template": name}], "hits": [[name, hits], ...]}]}
-A time of null with a span means the template matched but fail2ban could not read the date; "empty" marks an
+With "describe": [patterns], also answers "templates": [{"name", "regex", "flags"} | {"error"}], the template
+fail2ban builds for each pattern. A time of null with a span means the template matched but fail2ban could not read the date; "empty" marks an
 empty date group (no date by configuration).
 """
 import json
@@ -13,7 +14,7 @@ import re
 import sys
 import time
 
-from fail2ban.server.datedetector import DateDetector
+from fail2ban.server.datedetector import DateDetector, _getPatternTemplate
 from fail2ban.server.mytime import MyTime
 
 
@@ -52,9 +53,19 @@ def run_case(case):
     return {"error": None, "lines": out, "hits": [[t.name, t.hits] for t in detector.templates]}
 
 
+def describe(pattern):
+    try:
+        template = _getPatternTemplate(pattern)
+        return {"name": template.name, "regex": template.regex, "flags": template.flags}
+    except Exception as error:
+        return {"error": "%s: %s" % (type(error).__name__, error)}
+
+
 def main():
     request = json.load(sys.stdin)
-    json.dump({"results": [run_case(case) for case in request["cases"]]}, sys.stdout)
+    out = {"results": [run_case(case) for case in request.get("cases", [])]}
+    out["templates"] = [describe(pattern) for pattern in request.get("describe", [])]
+    json.dump(out, sys.stdout)
 
 
 main()

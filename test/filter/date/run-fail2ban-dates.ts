@@ -27,16 +27,30 @@ export interface ReferenceResult {
   readonly hits: ReadonlyArray<readonly [string, number]>;
 }
 
+/** The template fail2ban builds for a pattern, or why it refuses it. */
+export type ReferenceTemplate =
+  | { readonly name: string; readonly regex: string; readonly flags: number }
+  | { readonly error: string };
+
 /** Runs all cases in one python3 process and returns fail2ban's results in the same order. */
 export function runFail2banDates(cases: readonly ReferenceCase[]): ReferenceResult[] {
+  return runReference({ cases }).results;
+}
+
+/** Asks fail2ban which template (name, regex, flags) it builds for each pattern, in one python3 process. */
+export function describeFail2banTemplates(patterns: readonly string[]): ReferenceTemplate[] {
+  return runReference({ describe: patterns }).templates;
+}
+
+function runReference(request: object): { results: ReferenceResult[]; templates: ReferenceTemplate[] } {
   requireFail2ban();
   const script = join(dirname(fileURLToPath(import.meta.url)), "fail2ban-dates.py");
   const run = spawnSync("python3", [script], {
-    input: JSON.stringify({ cases }),
+    input: JSON.stringify(request),
     env: { ...process.env, PYTHONPATH: join(fail2banRoot, "usr", "lib", "python3", "dist-packages") },
     maxBuffer: 256 * 1024 * 1024,
     encoding: "utf8",
   });
   if (run.status !== 0) throw new Error(`fail2ban reference run failed (${run.status}): ${run.stderr}`);
-  return (JSON.parse(run.stdout) as { results: ReferenceResult[] }).results;
+  return JSON.parse(run.stdout) as { results: ReferenceResult[]; templates: ReferenceTemplate[] };
 }
