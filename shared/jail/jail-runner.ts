@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { CloudjailError } from "../errors.js";
 import type { JailEntry, Store, StoredEntry } from "../store/store.js";
 import { banInForce } from "../store/store.js";
@@ -81,11 +82,13 @@ export class JailRunner {
    */
   async recordFailure(failure: Failure, now: number = failure.time): Promise<FailureOutcome> {
     const policy = this.policy(failure.jail);
+    if (!Number.isFinite(failure.time)) throw new CloudjailError(`failure of ${failure.ip} has no valid time`);
     const ip = normalizeAddress(failure.ip);
+    if (ip.length > MAX_ADDRESS_LENGTH) throw new CloudjailError(`address too long (${ip.length} characters)`);
     const normalised = {
       jail: failure.jail,
       ip,
-      fid: failure.fid === undefined ? ip : normalizeAddress(failure.fid),
+      fid: failure.fid === undefined ? ip : failureId(failure.fid),
       time: failure.time,
       ...(failure.eventId === undefined ? {} : { eventId: failure.eventId }),
       ...(failure.line === undefined ? {} : { line: failure.line }),
@@ -213,6 +216,18 @@ export async function replayFailures(
   }
   if (endTime !== undefined) decisions.push(...(await runner.expireBans(endTime)));
   return decisions;
+}
+
+// Longest address text accepted (a host name with usedns=raw at most; IPv6 text is 45 characters).
+const MAX_ADDRESS_LENGTH = 255;
+// A filter's <F-ID> is attacker-controlled text and becomes part of a store key (DynamoDB allows 2 KB): long ones
+// are replaced by their digest, which keeps them distinct and bounded.
+const MAX_FID_LENGTH = 200;
+
+function failureId(fid: string): string {
+  const normalised = normalizeAddress(fid);
+  if (normalised.length <= MAX_FID_LENGTH) return normalised;
+  return `sha256:${createHash("sha256").update(normalised).digest("hex")}`;
 }
 
 function jitteredBackoff(attempt: number): Promise<void> {

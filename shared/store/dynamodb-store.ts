@@ -37,7 +37,7 @@ import {
  * - `exp` is the TTL attribute: when everything in the item has become irrelevant (window older than findtime, ban
  *   history older than dbpurgeage). TTL is garbage collection only: deletion lags up to days, expired items still
  *   appear in reads, and every reader filters on time (the jail logic's liveEntry, banInForce here). Permanent bans
- *   carry no `exp`.
+ *   carry no `exp`; it is rounded up to whole seconds, as TTL wants, so nothing is collected early.
  */
 export class DynamoDbStore implements Store {
   readonly kind = "dynamodb";
@@ -193,7 +193,7 @@ function toItem(entry: JailEntry, version: number): Record<string, unknown> {
     ...(entry.window ? { win: entry.window } : {}),
     ...(ban ? { ban } : {}),
     ...(ban?.active ? { banPk: ACTIVE, banUntil: ban.until ?? PERMANENT_UNTIL } : {}),
-    ...(entry.expiresAt === null ? {} : { [DYNAMODB_TTL_ATTRIBUTE]: entry.expiresAt }),
+    ...(entry.expiresAt === null ? {} : { [DYNAMODB_TTL_ATTRIBUTE]: Math.ceil(entry.expiresAt) }),
   };
 }
 

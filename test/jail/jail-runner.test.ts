@@ -195,6 +195,16 @@ describe("jail decisions", () => {
     ]);
   });
 
+  it("bounds attacker-controlled failure ids and rejects unusable addresses or times", async () => {
+    const r = runner([makeJailPolicy("sshd", { maxRetry: 2 })]);
+    const fid = `user-${"a".repeat(5000)}`;
+    await r.recordFailure({ jail: "sshd", ip: "192.0.2.1", fid, time: T });
+    const outcome = await r.recordFailure({ jail: "sshd", ip: "192.0.2.1", fid, time: T + 1 });
+    expect(outcome).toMatchObject({ kind: "ban", ban: { fid: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) } });
+    await expect(r.recordFailure({ jail: "sshd", ip: "h".repeat(300), time: T })).rejects.toThrow("address too long");
+    await expect(r.recordFailure({ jail: "sshd", ip: "192.0.2.1", time: Number.NaN })).rejects.toThrow("no valid time");
+  });
+
   it("rejects failures of a jail it does not run", async () => {
     await expect(runner([sshd]).recordFailure({ jail: "nginx", ip: "192.0.2.1", time: T })).rejects.toThrow(
       'unknown jail "nginx"',
