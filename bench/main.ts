@@ -3,11 +3,16 @@
 import { join } from "node:path";
 import type { BenchRow } from "./bench-row.js";
 import { benchRegex } from "./regex-bench.js";
+import { benchReplay } from "./replay-bench.js";
+import { benchStoreWrites } from "./store-writes.js";
 
 const workDir = join(process.cwd(), ".bench");
 
+const lines = Number(process.env.BENCH_LINES ?? 200_000);
 const sections: Array<[string, () => Promise<BenchRow[]>]> = [
-  ["filter engine", () => benchRegex(workDir, Number(process.env.BENCH_LINES ?? 200_000))],
+  ["filter engine", () => benchRegex(workDir, lines)],
+  ["replay", () => benchReplay(join(workDir, `auth-${lines}.log`), lines)],
+  ["DynamoDB store", () => benchStoreWrites()],
 ];
 
 const rows: BenchRow[] = [];
