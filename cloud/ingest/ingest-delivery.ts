@@ -9,13 +9,13 @@ import type { DeployedJail } from "../deployment/deployment-config.js";
 import type { EnforcementReport } from "../enforcement/enforce-bans.js";
 import { decodeDelivery, MalformedPayloadError } from "../logs/subscription-payload.js";
 import type { EmbeddedMetrics } from "../metrics/embedded-metrics.js";
-import type { LineMatcher } from "./line-matcher.js";
+import type { LineMatcher, MatchOutput } from "./line-matcher.js";
 
 /** A jail as the ingest pipeline runs it. */
 export interface IngestJail {
   readonly jail: DeployedJail;
-  /** The matcher of one log stream (multi-line buffers and sessions never mix streams). */
-  readonly matcher: (logStream: string) => LineMatcher;
+  /** The jail's filter (one per container: compiled once, guarded against pathological lines). */
+  readonly matcher: LineMatcher;
 }
 
 /** Structured log output (one JSON object per line in CloudWatch). */
@@ -82,22 +82,32 @@ export async function ingestDelivery(event: unknown, deps: IngestDependencies): 
   const firstSeen = new Map<string, { first: number; count: number }>();
   let failures = 0;
   let duplicates = 0;
-  for (const { jail, matcher: makeMatcher } of jails) {
-    const matcher = makeMatcher(batch.logStream);
-    for (const logEvent of batch.logEvents) {
-      let found: ReturnType<LineMatcher["failures"]>;
-      try {
-        found = matcher.failures(logEvent.message, Math.floor(logEvent.timestamp / 1000), now);
-      } catch (error) {
-        // A line the engine cannot handle (watchdog timeout on a pathological line) must not stop the batch.
-        log("error", `log event skipped by jail ${jail.name}: ${(error as Error).message}`, {
+  const inputs = batch.logEvents.map((logEvent) => ({
+    message: logEvent.message,
+    eventTime: Math.floor(logEvent.timestamp / 1000),
+  }));
+  for (const { jail, matcher } of jails) {
+    let outputs: MatchOutput[];
+    try {
+      outputs = await matcher.match(inputs);
+    } catch (error) {
+      // The engine itself failed on this batch (not a store error): log it with the batch's origin and skip the jail.
+      log("error", `jail ${jail.name} could not run on this batch: ${(error as Error).message}`, where);
+      metrics.add("MalformedEvents", batch.logEvents.length);
+      continue;
+    }
+    for (const [position, logEvent] of batch.logEvents.entries()) {
+      const output = outputs[position];
+      if (!output) continue;
+      if (output.stalled) {
+        // A line crafted to make the regex engine backtrack: abandoned, logged, the batch goes on.
+        log("error", `log event abandoned by jail ${jail.name}: the filter ran past its time budget`, {
           ...where,
           eventId: logEvent.id,
         });
         metrics.add("MalformedEvents", 1);
-        continue;
       }
-      for (const [index, failure] of found.entries()) {
+      for (const [index, failure] of output.failures.entries()) {
         failures++;
         metrics.add("Failures", 1, { Jail: jail.name });
         const key = `${jail.name}|${failure.fid ?? failure.ip}`;

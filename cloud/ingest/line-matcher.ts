@@ -1,4 +1,5 @@
-// What the ingest pipeline needs of the filter engine: the failures one log event holds, in a jail's filter.
+// What the ingest pipeline needs of the filter engine: the failures each log event of a batch holds, in one jail's
+// filter, and which events the engine had to give up on (a line crafted to make the regex engine backtrack).
 
 /** A failure found in one log event. `time` is the line's own date when it has one, else the event's timestamp. */
 export interface EventFailure {
@@ -11,8 +12,21 @@ export interface EventFailure {
   readonly line: string;
 }
 
-/** One jail's filter over the events of one log stream, fed in order. */
+/** One log event to match: its text and its CloudWatch timestamp (epoch seconds). */
+export interface MatchInput {
+  readonly message: string;
+  readonly eventTime: number;
+}
+
+/** The outcome for one event. */
+export interface MatchOutput {
+  readonly failures: readonly EventFailure[];
+  /** The engine abandoned a line of this event (time budget exceeded). */
+  readonly stalled: boolean;
+}
+
+/** One jail's filter, fed the events of a batch in order. */
 export interface LineMatcher {
-  /** Failures in `message`; `eventTime` (epoch seconds) stands in for a line without a date; `now` is the clock. */
-  failures(message: string, eventTime: number, now: number): EventFailure[];
+  /** One output per input event, same order. */
+  match(events: readonly MatchInput[]): Promise<MatchOutput[]>;
 }

@@ -41,7 +41,7 @@ export interface CloudClients {
 /** Knobs for tests and benchmarks. */
 export interface CloudRuntimeOptions {
   /** Builds a jail's line matcher (the filter engine). */
-  readonly matcherFactory: (jail: DeployedJail) => (logStream: string) => LineMatcher;
+  readonly matcherFactory: (jail: DeployedJail) => LineMatcher;
   /** Resolves ignoreip host names. @default DNS lookup of every address */
   readonly resolveName?: (name: string) => Promise<readonly string[]>;
   /** Backoff of target writes (tests pass an instant one). */

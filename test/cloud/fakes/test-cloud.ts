@@ -35,7 +35,7 @@ let tables = 0;
 
 /** Options of {@link createTestCloud}. */
 export interface TestCloudOptions {
-  readonly matcherFactory?: (jail: DeployedJail) => (logStream: string) => LineMatcher;
+  readonly matcherFactory?: (jail: DeployedJail) => LineMatcher;
   readonly now?: number;
   readonly naclRuleLimit?: number;
   readonly announceUnbans?: boolean;
@@ -77,9 +77,11 @@ export async function createTestCloud(
     {
       matcherFactory:
         options.matcherFactory ??
-        (() => () => {
-          throw new Error("this test runs no filter");
-        }),
+        (() => ({
+          match: async () => {
+            throw new Error("this test runs no filter");
+          },
+        })),
       retry: { sleep: async () => {}, random: () => 0.5 },
       sink: (line) => lines.push(JSON.parse(line)),
       clock: () => clock.now,

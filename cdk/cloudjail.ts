@@ -1,0 +1,381 @@
+// The reusable construct: everything cloud mode needs in one stack, wired with least privilege. No business logic
+// here: the jails arrive resolved and validated (loadCloudJails), the functions do the work.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Annotations, Arn, ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Token } from "aws-cdk-lib";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as events from "aws-cdk-lib/aws-events";
+import * as eventsTargets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as logsDestinations from "aws-cdk-lib/aws-logs-destinations";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as snsSubscriptions from "aws-cdk-lib/aws-sns-subscriptions";
+import * as wafv2 from "aws-cdk-lib/aws-wafv2";
+import { Construct } from "constructs";
+import { ADMIN_FUNCTION_OUTPUT } from "../cloud/admin/admin-response.js";
+import { type DeploymentConfig, jailsByLogGroup } from "../cloud/deployment/deployment-config.js";
+import { ENV } from "../cloud/runtime/runtime-settings.js";
+import { NACL_DEFAULT_RULE_LIMIT, type RuleRange, ruleRangeProblem } from "../cloud/targets/network-acl-plan.js";
+import { parseBanTargetSpec } from "../cloud/targets/target-spec.js";
+import {
+  ADMIN_SETTINGS,
+  combinedFilterPattern,
+  DEFAULT_NACL_RULE_RANGE,
+  type FunctionSettings,
+  INGEST_SETTINGS,
+  RECONCILE_SETTINGS,
+} from "./function-settings.js";
+import { CloudjailMonitoring } from "./monitoring.js";
+import { cloudjailProjectRoot } from "./project-root.js";
+
+/** Properties of {@link Cloudjail}. */
+export interface CloudjailProps {
+  /** The jails, resolved and validated from a jail.local-format file by `loadCloudJails`. */
+  readonly deployment: DeploymentConfig;
+  /**
+   * Scope of the WAF IP sets: REGIONAL (ALB, API Gateway, AppSync, Cognito, App Runner, Verified Access) or
+   * CLOUDFRONT (the stack must then be deployed in us-east-1).
+   * @default "REGIONAL"
+   */
+  readonly wafScope?: "REGIONAL" | "CLOUDFRONT";
+  /**
+   * Resources to protect with a WebACL created here (default action allow, cloudjail's rule group first). Leave
+   * empty when the resources already have a WebACL: add the output rule group to it instead.
+   * @default - no WebACL; the IP sets and rule group are created for use in your own WebACL
+   */
+  readonly protectedResourceArns?: readonly string[];
+  /**
+   * Network ACLs (`acl-...`) of the protected subnets, which get ingress deny entries. Security groups cannot deny
+   * and are refused.
+   * @default - no network ACL target
+   */
+  readonly networkAclIds?: readonly string[];
+  /** Ingress rule numbers reserved for bans, ahead of the allow rules. @default 1-90 */
+  readonly networkAclRuleRange?: RuleRange;
+  /** Rules per direction and IP family the account allows in a network ACL (quota 20, at most 40). @default 20 */
+  readonly networkAclRuleLimit?: number;
+  /** Email addresses subscribed to ban alerts (each must confirm the subscription). @default - none */
+  readonly alertEmails?: readonly string[];
+  /** Also send an alert when a ban ends. @default false */
+  readonly announceUnbans?: boolean;
+  /** Name used in alerts and metrics. @default the stack name */
+  readonly label?: string;
+  /** How long the functions' logs are kept. @default one month */
+  readonly logRetention?: logs.RetentionDays;
+  /** Ingest reserved concurrency, to bound WAF write contention in large fleets. @default - unreserved */
+  readonly ingestReservedConcurrency?: number;
+}
+
+/** The cloud mode of cloudjail: store, functions, subscriptions, WAF IP sets, network ACL access, alerts, monitoring. */
+export class Cloudjail extends Construct {
+  readonly table: dynamodb.Table;
+  readonly topic: sns.Topic;
+  readonly ipv4Set: wafv2.CfnIPSet;
+  readonly ipv6Set: wafv2.CfnIPSet;
+  readonly ruleGroup: wafv2.CfnRuleGroup;
+  readonly webAcl?: wafv2.CfnWebACL;
+  readonly ingestFunction: nodejs.NodejsFunction;
+  readonly reconcileFunction: nodejs.NodejsFunction;
+  readonly adminFunction: nodejs.NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: CloudjailProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const wafScope = props.wafScope ?? "REGIONAL";
+    const label = props.label ?? stack.stackName;
+    const naclIds = validateNetworkAcls(props);
+    const ruleRange = props.networkAclRuleRange ?? DEFAULT_NACL_RULE_RANGE;
+    const ruleLimit = props.networkAclRuleLimit ?? NACL_DEFAULT_RULE_LIMIT;
+    if (wafScope === "CLOUDFRONT" && !Token.isUnresolved(stack.region) && stack.region !== "us-east-1") {
+      throw new Error(
+        `wafScope CLOUDFRONT needs the stack in us-east-1 (WAF's global scope lives there), not ${stack.region}`,
+      );
+    }
+    if (props.deployment.jails.length === 0)
+      throw new Error("deployment has no jails: enable at least one in jail.local");
+
+    // Store: DynamoDB is the source of truth. TTL is garbage collection only; PITR protects the ban history.
+    this.table = new dynamodb.Table(this, "Table", {
+      partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
+      sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: "exp",
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: "active-bans",
+      partitionKey: { name: "banPk", type: dynamodb.AttributeType.STRING },
+      sortKey: { name: "banUntil", type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    // Alerts: encrypted with the AWS-managed SNS key, TLS only.
+    this.topic = new sns.Topic(this, "Alerts", {
+      displayName: `cloudjail ${label}`,
+      masterKey: kms.Alias.fromAliasName(this, "SnsKey", "alias/aws/sns"),
+      enforceSSL: true,
+    });
+    for (const email of props.alertEmails ?? []) {
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new Error(`alertEmails: "${email}" is not an email address`);
+      this.topic.addSubscription(new snsSubscriptions.EmailSubscription(email));
+    }
+
+    // WAF: one IP set per family, written only by the functions (CloudFormation never changes their addresses).
+    const ipSet = (name: string, version: "IPV4" | "IPV6") =>
+      new wafv2.CfnIPSet(this, name, {
+        scope: wafScope,
+        ipAddressVersion: version,
+        addresses: [],
+        description: `cloudjail ${label}: banned ${version} addresses, managed by the cloudjail functions`,
+      });
+    this.ipv4Set = ipSet("BannedIpv4", "IPV4");
+    this.ipv6Set = ipSet("BannedIpv6", "IPV6");
+    const visibility = (metricName: string) => ({
+      cloudWatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName,
+    });
+    const blockRule = (name: string, priority: number, set: wafv2.CfnIPSet) => ({
+      name,
+      priority,
+      action: { block: {} },
+      statement: { ipSetReferenceStatement: { arn: set.attrArn } },
+      visibilityConfig: visibility(`cloudjail-${name}`),
+    });
+    this.ruleGroup = new wafv2.CfnRuleGroup(this, "BlockRuleGroup", {
+      scope: wafScope,
+      capacity: 2,
+      rules: [blockRule("banned-ipv4", 0, this.ipv4Set), blockRule("banned-ipv6", 1, this.ipv6Set)],
+      visibilityConfig: visibility("cloudjail-rule-group"),
+    });
+    if (props.protectedResourceArns?.length) {
+      if (wafScope === "CLOUDFRONT") {
+        throw new Error(
+          "protectedResourceArns is for REGIONAL resources; attach a CLOUDFRONT WebACL in the distribution instead",
+        );
+      }
+      this.webAcl = new wafv2.CfnWebACL(this, "WebAcl", {
+        scope: wafScope,
+        defaultAction: { allow: {} },
+        rules: [
+          {
+            name: "cloudjail",
+            priority: 0,
+            overrideAction: { none: {} },
+            statement: { ruleGroupReferenceStatement: { arn: this.ruleGroup.attrArn } },
+            visibilityConfig: visibility("cloudjail-webacl-rule"),
+          },
+        ],
+        visibilityConfig: visibility("cloudjail-webacl"),
+      });
+      props.protectedResourceArns.forEach((resourceArn, index) => {
+        new wafv2.CfnWebACLAssociation(this, `WebAclAssociation${index}`, {
+          resourceArn,
+          webAclArn: this.webAcl!.attrArn,
+        });
+      });
+    }
+
+    // The deployment JSON travels inside each bundle (see lambdas/deployment-file.ts).
+    const deploymentDir = mkdtempSync(join(tmpdir(), "cloudjail-deployment-"));
+    const deploymentFile = join(deploymentDir, "deployment.json");
+    writeFileSync(deploymentFile, JSON.stringify(props.deployment));
+    const environment: Record<string, string> = {
+      [ENV.table]: this.table.tableName,
+      [ENV.wafScope]: wafScope,
+      [ENV.wafIpv4]: this.ipv4Set.ref,
+      [ENV.wafIpv6]: this.ipv6Set.ref,
+      [ENV.topicArn]: this.topic.topicArn,
+      [ENV.label]: label,
+      [ENV.announceUnbans]: String(props.announceUnbans ?? false),
+      ...(naclIds.length
+        ? {
+            [ENV.naclIds]: naclIds.join(","),
+            [ENV.naclRules]: `${ruleRange.first}-${ruleRange.last}`,
+            [ENV.naclLimit]: String(ruleLimit),
+          }
+        : {}),
+    };
+    const root = cloudjailProjectRoot();
+    // The ingest function's filters run in a worker thread (the ReDoS guard): its script is bundled beside the handler.
+    const esbuild = join(root, "node_modules", ".bin", "esbuild");
+    const workerEntry = join(root, "shared", "filter", "watchdog", "worker-entry.ts");
+    const makeFunction = (
+      name: string,
+      entry: string,
+      settings: FunctionSettings,
+      description: string,
+      withFilterWorker = false,
+    ) => {
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, {
+        retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      // Own role: log writing granted on this log group only, instead of the AWSLambdaBasicExecutionRole managed policy.
+      const role = new iam.Role(this, `${name}Role`, {
+        assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+        description: `cloudjail ${name} function`,
+      });
+      logGroup.grantWrite(role);
+      return new nodejs.NodejsFunction(this, name, {
+        entry: join(root, "lambdas", entry),
+        projectRoot: root,
+        depsLockFilePath: join(root, "package-lock.json"),
+        description,
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: settings.memorySize,
+        timeout: settings.timeout,
+        ...(settings.reservedConcurrency !== undefined
+          ? { reservedConcurrentExecutions: settings.reservedConcurrency }
+          : {}),
+        role,
+        logGroup,
+        environment,
+        bundling: {
+          format: nodejs.OutputFormat.ESM,
+          target: "node22",
+          minify: true,
+          sourceMap: true,
+          mainFields: ["module", "main"],
+          banner:
+            "import { createRequire as __cjRequire } from 'node:module'; const require = __cjRequire(import.meta.url);",
+          externalModules: ["@aws-sdk/*", "better-sqlite3"],
+          forceDockerBundling: false,
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (_input: string, output: string) => [
+              `cp "${deploymentFile}" "${output}/deployment.json"`,
+              ...(withFilterWorker
+                ? [
+                    `"${esbuild}" "${workerEntry}" --bundle --platform=node --format=esm --target=node22 --minify --log-level=warning --outfile="${output}/filter-worker.mjs"`,
+                  ]
+                : []),
+            ],
+          },
+        },
+      });
+    };
+    this.ingestFunction = makeFunction(
+      "Ingest",
+      "ingest.ts",
+      {
+        ...INGEST_SETTINGS,
+        ...(props.ingestReservedConcurrency ? { reservedConcurrency: props.ingestReservedConcurrency } : {}),
+      },
+      "cloudjail: runs the jails on CloudWatch Logs subscription deliveries",
+      true,
+    );
+    this.reconcileFunction = makeFunction(
+      "Reconcile",
+      "reconcile.ts",
+      RECONCILE_SETTINGS,
+      "cloudjail: expires bans and re-syncs WAF and network ACLs every minute",
+    );
+    this.adminFunction = makeFunction("Admin", "admin.ts", ADMIN_SETTINGS, "cloudjail: status, ban and unban");
+    // Subscription deliveries are asynchronous: two retries, and no event older than an hour is worth running.
+    this.ingestFunction.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
+    this.reconcileFunction.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(2) });
+
+    // Least privilege: each function gets exactly the resources it uses.
+    const functions = [this.ingestFunction, this.reconcileFunction, this.adminFunction];
+    for (const fn of functions) {
+      this.table.grantReadWriteData(fn);
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ["wafv2:GetIPSet", "wafv2:UpdateIPSet"],
+          resources: [this.ipv4Set.attrArn, this.ipv6Set.attrArn],
+        }),
+      );
+      if (naclIds.length > 0) {
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ["ec2:CreateNetworkAclEntry", "ec2:ReplaceNetworkAclEntry", "ec2:DeleteNetworkAclEntry"],
+            resources: naclIds.map((aclId) =>
+              Arn.format(
+                {
+                  service: "ec2",
+                  resource: "network-acl",
+                  resourceName: aclId,
+                  arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+                },
+                stack,
+              ),
+            ),
+          }),
+        );
+        // Describe* actions support no resource-level permissions: "*" is the only possible resource.
+        fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["ec2:DescribeNetworkAcls"], resources: ["*"] }));
+      }
+    }
+    this.topic.grantPublish(this.ingestFunction);
+    this.topic.grantPublish(this.reconcileFunction);
+    this.topic.grantPublish(this.adminFunction);
+
+    // One subscription filter per log group (CloudWatch Logs allows two per group), pattern from the jails.
+    const destination = new logsDestinations.LambdaDestination(this.ingestFunction);
+    let index = 0;
+    for (const [logGroupName, jails] of jailsByLogGroup(props.deployment)) {
+      const pattern = combinedFilterPattern(jails.map((jail) => jail.filterPattern));
+      if (pattern === "" && jails.some((jail) => jail.filterPattern !== "")) {
+        Annotations.of(this).addWarningV2(
+          "cloudjail:filterPattern",
+          `log group ${logGroupName}: the jails' filterpattern values cannot be combined; every event is delivered`,
+        );
+      }
+      new logs.SubscriptionFilter(this, `Subscription${index++}`, {
+        logGroup: logs.LogGroup.fromLogGroupName(this, `LogGroup${index}`, logGroupName),
+        destination,
+        filterPattern: pattern === "" ? logs.FilterPattern.allEvents() : logs.FilterPattern.literal(pattern),
+      });
+    }
+
+    // Every minute: expire bans, repair drift, retry failed target updates.
+    new events.Rule(this, "ReconcileSchedule", {
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new eventsTargets.LambdaFunction(this.reconcileFunction, { retryAttempts: 0 })],
+      description: "cloudjail: reconcile bans every minute",
+    });
+
+    new CloudjailMonitoring(this, "Monitoring", {
+      label,
+      jails: props.deployment.jails.map((jail) => jail.name),
+      functions: { ingest: this.ingestFunction, reconcile: this.reconcileFunction, admin: this.adminFunction },
+      alarmTopic: this.topic,
+    });
+
+    const output = (name: string, value: string, description: string) => {
+      new CfnOutput(this, name, { value, description }).overrideLogicalId(name);
+    };
+    output(ADMIN_FUNCTION_OUTPUT, this.adminFunction.functionName, "Admin function, used by `cloudjail cloud`");
+    output("CloudjailIpv4SetArn", this.ipv4Set.attrArn, "WAF IP set of banned IPv4 addresses");
+    output("CloudjailIpv6SetArn", this.ipv6Set.attrArn, "WAF IP set of banned IPv6 addresses");
+    output("CloudjailRuleGroupArn", this.ruleGroup.attrArn, "WAF rule group blocking banned addresses");
+    output("CloudjailTableName", this.table.tableName, "DynamoDB table of jails and bans");
+    output("CloudjailAlertTopicArn", this.topic.topicArn, "SNS topic of ban alerts");
+    if (this.webAcl) output("CloudjailWebAclArn", this.webAcl.attrArn, "WebACL protecting the given resources");
+  }
+}
+
+function validateNetworkAcls(props: CloudjailProps): string[] {
+  const ids = (props.networkAclIds ?? []).map((id) => {
+    const spec = parseBanTargetSpec(id, { option: "networkAclIds" });
+    if (spec.kind !== "network-acl") throw new Error(`networkAclIds: "${id}" is not a network ACL id (acl-...)`);
+    return spec.networkAclId;
+  });
+  if (ids.length > 0) {
+    const problem = ruleRangeProblem(
+      props.networkAclRuleRange ?? DEFAULT_NACL_RULE_RANGE,
+      props.networkAclRuleLimit ?? NACL_DEFAULT_RULE_LIMIT,
+    );
+    if (problem) throw new Error(`networkAclRuleRange / networkAclRuleLimit: ${problem}`);
+  }
+  return [...new Set(ids)];
+}

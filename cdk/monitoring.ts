@@ -1,0 +1,122 @@
+// Dashboard and alarms over the metrics the functions publish (Embedded Metric Format, namespace "Cloudjail") and
+// the functions' own Lambda metrics. Alarms notify the alert topic.
+import { Duration } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+import type * as sns from "aws-cdk-lib/aws-sns";
+import { Construct } from "constructs";
+import { METRICS_NAMESPACE } from "../cloud/runtime/runtime-settings.js";
+
+/** Properties of {@link CloudjailMonitoring}. */
+export interface CloudjailMonitoringProps {
+  /** The `Stack` dimension of the metrics. */
+  readonly label: string;
+  /** Jail names, one line per jail in the per-jail graphs. */
+  readonly jails: readonly string[];
+  readonly functions: {
+    readonly ingest: lambda.IFunction;
+    readonly reconcile: lambda.IFunction;
+    readonly admin: lambda.IFunction;
+  };
+  /** Where alarms go. */
+  readonly alarmTopic: sns.ITopic;
+}
+
+/** The cloudjail dashboard and its alarms. */
+export class CloudjailMonitoring extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: CloudjailMonitoringProps) {
+    super(scope, id);
+    const metric = (metricName: string, dimensions: Record<string, string>, statistic = "Sum", label?: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { Stack: props.label, ...dimensions },
+        statistic,
+        period: Duration.minutes(1),
+        ...(label ? { label } : {}),
+      });
+    const perJail = (name: string, statistic = "Sum") =>
+      props.jails.map((jail) => metric(name, { Jail: jail }, statistic, jail));
+
+    const enforcementFailures = metric("EnforcementFailures", {});
+    const overflow = metric("TargetOverflow", {}, "Maximum");
+    const malformed = metric("MalformedEvents", {});
+    this.dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
+      defaultInterval: Duration.hours(3),
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({ title: "Log lines read", left: [metric("LinesRead", {})], width: 8 }),
+          new cloudwatch.GraphWidget({ title: "Failures per jail", left: perJail("Failures"), width: 8 }),
+          new cloudwatch.GraphWidget({ title: "New bans per jail", left: perJail("Bans"), width: 8 }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: "Active bans per jail",
+            left: perJail("ActiveBans", "Maximum"),
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: "Errors",
+            left: [
+              props.functions.ingest.metricErrors({ label: "ingest errors" }),
+              props.functions.reconcile.metricErrors({ label: "reconcile errors" }),
+              props.functions.admin.metricErrors({ label: "admin errors" }),
+              malformed.with({ label: "malformed events" }),
+            ],
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: "Enforcement",
+            left: [
+              enforcementFailures.with({ label: "failed target updates" }),
+              overflow.with({ label: "bans not fitting a target" }),
+            ],
+            width: 8,
+          }),
+        ],
+      ],
+    });
+
+    const action = new cloudwatchActions.SnsAction(props.alarmTopic);
+    const alarm = (id: string, description: string, m: cloudwatch.IMetric, evaluationPeriods: number) => {
+      const created = new cloudwatch.Alarm(this, id, {
+        metric: m,
+        threshold: 1,
+        evaluationPeriods,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      created.addAlarmAction(action);
+      this.alarms.push(created);
+    };
+    alarm(
+      "IngestErrors",
+      "The ingest function failed: log deliveries are retried, then dropped",
+      props.functions.ingest.metricErrors({ period: Duration.minutes(5) }),
+      1,
+    );
+    alarm(
+      "ReconcileErrors",
+      "The reconcile function failed three minutes in a row: bans are not expired nor repaired",
+      props.functions.reconcile.metricErrors({ period: Duration.minutes(1) }),
+      3,
+    );
+    alarm(
+      "EnforcementFailures",
+      "WAF or network ACL updates keep failing: some bans are not enforced",
+      enforcementFailures,
+      5,
+    );
+    alarm(
+      "TargetOverflow",
+      "More bans than a WAF IP set (10,000) or a network ACL holds: the oldest are left out",
+      overflow,
+      1,
+    );
+  }
+}

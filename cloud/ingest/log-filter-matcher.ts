@@ -1,0 +1,92 @@
+// The filter engine behind the ingest pipeline. In the Lambdas every jail's LogFilter runs in a watched worker thread
+// (GuardedLogFilter): log lines are attacker-controlled, and a line crafted to make the regex engine backtrack is
+// abandoned after its time budget instead of stalling the function. One worker per jail and container, so compiled
+// expressions are reused across deliveries.
+import type { Failure } from "../../shared/filter/failure.js";
+import { type LineResult, LogFilter, type LogFilterOptions } from "../../shared/filter/log-filter.js";
+import { type GuardedLineResult, GuardedLogFilter, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
+import { parseIp } from "../../shared/net/ip.js";
+import type { DeployedJail } from "../deployment/deployment-config.js";
+import type { EventFailure, LineMatcher, MatchInput, MatchOutput } from "./line-matcher.js";
+
+function eventFailure(failure: Failure, eventTime: number): EventFailure | undefined {
+  if (failure.nofail) return undefined;
+  const ip = failure.ip ?? failure.id;
+  // Only addresses can be banned in WAF or a network ACL; a failure id without an address is skipped.
+  if (!parseIp(ip)) return undefined;
+  return {
+    ip,
+    ...(failure.ip !== undefined && failure.id !== failure.ip ? { fid: failure.id } : {}),
+    time: failure.time ?? eventTime,
+    line: failure.matches.join("\n"),
+  };
+}
+
+/** Splits events into lines (a CloudWatch event may hold several) and maps the line results back to the events. */
+async function matchLines(
+  events: readonly MatchInput[],
+  run: (lines: string[], nows: number[]) => Promise<GuardedLineResult[]>,
+): Promise<MatchOutput[]> {
+  const lines: string[] = [];
+  const nows: number[] = [];
+  const owner: number[] = [];
+  events.forEach((event, index) => {
+    for (const line of event.message.split(/\r?\n/)) {
+      if (line === "") continue;
+      lines.push(line);
+      // The event time stands for "now": year inference and dateless lines use it, as they would on the host.
+      nows.push(event.eventTime);
+      owner.push(index);
+    }
+  });
+  const results = await run(lines, nows);
+  const outputs = events.map(() => ({ failures: [] as EventFailure[], stalled: false }));
+  results.forEach((result, index) => {
+    const output = outputs[owner[index]!]!;
+    if (isStalled(result)) {
+      output.stalled = true;
+      return;
+    }
+    for (const failure of (result as LineResult).failures) {
+      const found = eventFailure(failure, events[owner[index]!]!.eventTime);
+      if (found) output.failures.push(found);
+    }
+  });
+  return outputs;
+}
+
+function filterOptions(jail: DeployedJail): LogFilterOptions {
+  return { useDns: "no", ...(jail.logTimeZone ? { logTimeZone: jail.logTimeZone } : {}) };
+}
+
+/** A matcher running the jail's LogFilter in this thread (no time guard: for trusted input and benchmarks). */
+export function unguardedLineMatcher(jail: DeployedJail): LineMatcher {
+  const filter = new LogFilter({ ...jail.filter }, filterOptions(jail));
+  return {
+    match: (events) =>
+      matchLines(events, async (lines, nows) => lines.map((line, i) => filter.processLine(line, { now: nows[i]! }))),
+  };
+}
+
+/**
+ * A matcher running the jail's LogFilter in a guarded worker started on first use; `workerPath` is the bundled
+ * worker script (filter-worker.mjs beside the Lambda handler, dist/filter-worker.js for the CLI).
+ */
+export function guardedLineMatcher(jail: DeployedJail, workerPath: string | URL, lineBudgetMs?: number): LineMatcher {
+  let guarded: Promise<GuardedLogFilter> | undefined;
+  return {
+    match: async (events) => {
+      guarded ??= GuardedLogFilter.start({ ...jail.filter }, filterOptions(jail), {
+        workerPath,
+        ...(lineBudgetMs ? { lineBudgetMs } : {}),
+      });
+      const filter = await guarded;
+      return matchLines(events, (lines, nows) =>
+        filter.processBatch(
+          lines,
+          nows.map((now) => ({ now })),
+        ),
+      );
+    },
+  };
+}
