@@ -28,6 +28,11 @@ export interface DefinitionRequest {
 export interface ResolvedDefinition {
   /** Every option, in fail2ban's order: known [Definition] options first, then arguments, then [Init] values. */
   readonly values: Map<string, string>;
+  /**
+   * The same options before `<tag>` substitution (`%(...)s` already expanded). fail2ban's action reader hands the
+   * [Init] values and arguments to its server in this form and substitutes tags when a command runs.
+   */
+  readonly combined: Map<string, string>;
   /** Where each value came from (for error messages), keyed like `values`. */
   readonly origins: Map<string, ConfigValue>;
 }
@@ -107,7 +112,7 @@ export function resolveDefinitionOptions(request: DefinitionRequest): ResolvedDe
     return fallbackCache.get(tag);
   };
   try {
-    return { values: substituteTags(values, { ignore, fallback }), origins };
+    return { values: substituteTags(values, { ignore, fallback }), combined: values, origins };
   } catch (error) {
     if (!(error instanceof TagRecursionError)) throw error;
     const where = origins.get(error.tag);

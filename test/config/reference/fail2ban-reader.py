@@ -2,6 +2,7 @@
 
 Input (stdin, JSON): {"configDir": DIR, "filters": [{"name": N, "options": {...}, "backend": B} or {"spec": "N[k=v]"}],
                       "jails": [{"name": J, "options": [OPT, ...]}], "configs": [{"name": N, "gets": [[S, O]]}],
+                      "actions": [{"name": N, "jail": J, "options": {...}, "jailOptions": {...}}],
                       "specs": [TEXT], "splits": [TEXT], "tags": [{"values": {...}, "conditional": C, "ignore": [...]}],
                       "replacements": [{"query": Q, "values": {...}, "conditional": C}]}
 Output (stdout, JSON): {"filters": [...], "jails": [...], "configs": [...], "specs": [...], ...} in the same order; each entry holds the resolved values or
@@ -10,6 +11,7 @@ Output (stdout, JSON): {"filters": [...], "jails": [...], "configs": [...], "spe
 import json
 import sys
 
+from fail2ban.client.actionreader import ActionReader
 from fail2ban.client.configreader import ConfigReader
 from fail2ban.client.filterreader import FilterReader
 from fail2ban.client.jailreader import JailReader
@@ -68,6 +70,23 @@ def read_config(config_dir, case):
     return {"sections": list(reader.sections()), "values": values}
 
 
+def read_action(config_dir, case):
+    reader = ActionReader(case["name"], case["jail"], dict(case.get("options") or {}),
+                          share_config={}, basedir=config_dir)
+    if not reader.read():
+        return {"error": "action not found"}
+    if not reader.has_section("Definition"):
+        return {"noDefinition": True}
+    reader.getOptions(dict(case.get("jailOptions") or {}))
+    values = {}
+    for command in reader.convert():
+        if command[0] == "multi-set":
+            values.update(dict(command[4]))
+        elif command[0] == "set" and command[2] == "action":
+            values[command[4]] = command[5]
+    return {"name": reader.getName(), "values": values}
+
+
 def parse_spec(_config_dir, text):
     name, options = extractOptions(text)
     return {"name": name, "options": options}
@@ -100,6 +119,7 @@ def main():
         "filters": [guarded(read_filter, config_dir, case) for case in request.get("filters", [])],
         "jails": [guarded(read_jail, config_dir, case) for case in request.get("jails", [])],
         "configs": [guarded(read_config, config_dir, case) for case in request.get("configs", [])],
+        "actions": [guarded(read_action, config_dir, case) for case in request.get("actions", [])],
         "specs": [guarded(parse_spec, config_dir, text) for text in request.get("specs", [])],
         "splits": [guarded(split_specs, config_dir, text) for text in request.get("splits", [])],
         "tags": [guarded(substitute_tags, config_dir, case) for case in request.get("tags", [])],

@@ -47,6 +47,12 @@ export interface ReferenceOutput {
   readonly filters: ReferenceFilter[];
   readonly jails: ReferenceJail[];
   readonly configs: ReferenceConfig[];
+  /** An action's options as fail2ban's ActionReader sends them to its server (tags of runtime values left). */
+  readonly actions: (
+    | { name: string; values: Record<string, string | boolean> }
+    | { noDefinition: true }
+    | { error: string }
+  )[];
   readonly specs: ({ name: string; options: Record<string, string> } | { error: string })[];
   readonly splits: ({ items: string[] } | { error: string })[];
   readonly tags: ({ values: Record<string, string> } | { error: string })[];
@@ -61,6 +67,12 @@ export function runFail2banReader(request: {
   filters?: readonly FilterCase[];
   jails?: readonly { name: string; options: readonly string[] }[];
   configs?: readonly { name: string; gets: readonly (readonly [string, string])[] }[];
+  actions?: readonly {
+    name: string;
+    jail: string;
+    options?: Record<string, string>;
+    jailOptions?: Record<string, string>;
+  }[];
   specs?: readonly string[];
   splits?: readonly string[];
   tags?: readonly { values: Record<string, string>; conditional?: string; ignore?: readonly string[] }[];
