@@ -94,6 +94,8 @@ export interface ExpandedPattern {
   readonly name: string;
   /** Pairs [offset in regex, offset in pattern], ascending, to map a regex error back to the pattern. */
   readonly sourceMap: ReadonlyArray<readonly [number, number]>;
+  /** Pattern offsets where a `%` code starts. */
+  readonly codeStarts: ReadonlySet<number>;
 }
 
 /** Expands the `%` codes of `pattern`; throws DatePatternError at a `%` that starts no known code. */
@@ -101,6 +103,7 @@ export function expandTimeCodes(pattern: string): ExpandedPattern {
   let regex = "";
   let name = "";
   const sourceMap: Array<readonly [number, number]> = [];
+  const codeStarts = new Set<number>();
   let last = 0;
   const literal = (end: number): void => {
     const text = pattern.slice(last, end);
@@ -122,12 +125,25 @@ export function expandTimeCodes(pattern: string): ExpandedPattern {
     literal(m.index);
     const code = TIME_CODES.get(m[1]!)!;
     sourceMap.push([regex.length, m.index]);
+    codeStarts.add(m.index);
     regex += code.regex;
     name += code.name;
     last = m.index + m[0].length;
   }
   literal(pattern.length);
-  return { regex, name, sourceMap };
+  return { regex, name, sourceMap, codeStarts };
+}
+
+/** Maps a position in an expansion's regex back to the pattern: inside a `%` code's expansion, the code itself. */
+export function patternIndex(expanded: ExpandedPattern, regexIndex: number): number {
+  let mapped = 0;
+  for (const [regexOffset, patternOffset] of expanded.sourceMap) {
+    if (regexOffset > regexIndex) break;
+    mapped = patternOffset;
+    // Literal text maps one to one; a % code expansion maps to the code's start.
+    if (!expanded.codeStarts.has(patternOffset)) mapped += regexIndex - regexOffset;
+  }
+  return mapped;
 }
 
 /**
@@ -135,6 +151,26 @@ export function expandTimeCodes(pattern: string): ExpandedPattern {
  * `{UNB}...`), as fail2ban's DatePatternRegex. Throws DatePatternError with the position of a bad `%` code.
  */
 export function parseDatePattern(pattern: string, wordBegin: BeginBound = true, wordEnd = true): DateTemplateSpec {
+  const { body, begin, end, offset } = stripMarkers(pattern, wordBegin, wordEnd);
+  let expanded: ExpandedPattern;
+  try {
+    expanded = expandTimeCodes(body);
+  } catch (error) {
+    if (!(error instanceof DatePatternError)) throw error;
+    throw new DatePatternError(error.reason, pattern, offset + error.index);
+  }
+  let regex = expanded.regex;
+  if (RE_ALPHA_PATTERN.test(body)) regex = `(?iu)${regex}`;
+  const bound = addBounds(regex, expanded.name, begin, end);
+  return { kind: "strptime", name: bound.name, pattern, regex: bound.regex, flags: bound.flags };
+}
+
+/** A pattern without its leading {UNB} / {^LN-BEG} markers, the boundaries they ask for, and where the body starts. */
+export function stripMarkers(
+  pattern: string,
+  wordBegin: BeginBound = true,
+  wordEnd = true,
+): { body: string; begin: BeginBound; end: boolean; offset: number } {
   let body = pattern;
   let begin = wordBegin;
   let end = wordEnd;
@@ -147,11 +183,7 @@ export function parseDatePattern(pattern: string, wordBegin: BeginBound = true, 
     body = body.replace(RE_LINE_BEGIN_MARK, "");
     begin = "start";
   }
-  const expanded = expandTimeCodes(body);
-  let regex = expanded.regex;
-  if (RE_ALPHA_PATTERN.test(body)) regex = `(?iu)${regex}`;
-  const bound = addBounds(regex, expanded.name, begin, end);
-  return { kind: "strptime", name: bound.name, pattern, regex: bound.regex, flags: bound.flags };
+  return { body, begin, end, offset: pattern.length - body.length };
 }
 
 /** An epoch in seconds, optionally with milli- to microseconds. */

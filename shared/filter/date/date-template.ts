@@ -1,7 +1,7 @@
-import { PyRegex, type PyRegexOptions } from "../regex/python-regex.js";
+import { PyRegex, type PyRegexOptions, PythonRegexError } from "../regex/python-regex.js";
 import { DatePatternError } from "./date-errors.js";
 import { type DateGroupPlan, PREFIX_GROUP, planDateGroup } from "./date-group.js";
-import type { DateTemplateSpec } from "./date-pattern.js";
+import { type DateTemplateSpec, expandTimeCodes, patternIndex, stripMarkers } from "./date-pattern.js";
 import type { NativeRegex } from "./native-regex.js";
 import { type StrptimeContext, strptimeToEpoch } from "./strptime.js";
 
@@ -49,12 +49,10 @@ function pythonFinder(spec: DateTemplateSpec, plan: DateGroupPlan, fieldNames: r
     regex = PyRegex.compile(source, options as PyRegexOptions);
   } catch (error) {
     const pattern = spec.pattern ?? spec.name;
-    throw new DatePatternError(
-      `invalid regular expression (${(error as Error).message})`,
-      pattern,
-      Math.max(0, pattern.length - 1),
-      { cause: error },
-    );
+    const reason = error instanceof PythonRegexError ? error.reason : (error as Error).message;
+    throw new DatePatternError(`invalid regular expression: ${reason}`, pattern, errorIndex(spec, pattern), {
+      cause: error,
+    });
   }
   return (line, pos, endpos) => {
     const m = regex.search(endpos < line.length ? line.slice(0, endpos) : line, pos);
@@ -68,6 +66,23 @@ function pythonFinder(spec: DateTemplateSpec, plan: DateGroupPlan, fieldNames: r
     else dateStart = m.start + Math.max(0, m.text.indexOf(date));
     return { start: m.start, end: m.end, dateStart, dateEnd: dateStart + date.length, values };
   };
+}
+
+/**
+ * Where in the datepattern a regex error is: the pattern's own regex (its % codes expanded) is compiled alone and the
+ * error position mapped back through the expansion; 0 when that does not locate it.
+ */
+function errorIndex(spec: DateTemplateSpec, pattern: string): number {
+  if (spec.kind !== "strptime") return 0;
+  const { body, offset } = stripMarkers(pattern);
+  const expanded = expandTimeCodes(body);
+  try {
+    PyRegex.compile(expanded.regex);
+  } catch (error) {
+    if (error instanceof PythonRegexError)
+      return offset + patternIndex(expanded, Math.min(error.index, expanded.regex.length));
+  }
+  return 0;
 }
 
 /**

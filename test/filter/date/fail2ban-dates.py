@@ -28,6 +28,9 @@ def run_case(case):
         if pattern is not None:
             for entry in filter(bool, map(str.strip, re.split("\n+", pattern))):
                 detector.appendTemplate(entry)
+            # fail2ban compiles a template on its first search; compile now so that a bad regex is reported here.
+            for template in detector.templates:
+                template.template._compileRegex()
     except Exception as error:  # the pattern itself is rejected
         return {"error": "%s: %s" % (type(error).__name__, error), "lines": [], "hits": []}
     out = []
