@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
-import { ConfigError } from "../errors.js";
+import { ConfigError, type ConfigLocation } from "../errors.js";
 import { layerFiles, loadConfig, loadConfigFiles } from "./config-loader.js";
 import type { ConfigValue } from "./config-value.js";
 import { resolveDefinitionOptions } from "./definition-options.js";
@@ -58,6 +58,8 @@ export interface FilterLoadOptions {
    * @default "auto"
    */
   readonly backend?: string;
+  /** Where the reference was written (a jail's `filter =` line), for errors about the reference itself. */
+  readonly where?: ConfigLocation;
 }
 
 /**
@@ -83,8 +85,8 @@ export function loadFilterDefinition(
   overrides: Readonly<Record<string, string>> = {},
   options: FilterLoadOptions = {},
 ): FilterDefinition {
-  const { name, options: args } = typeof spec === "string" ? parseOptionSpec(spec) : spec;
-  const config = loadFilterConfig(configDir, name);
+  const { name, options: args } = typeof spec === "string" ? parseOptionSpec(spec, options.where) : spec;
+  const config = loadFilterConfig(configDir, name, options.where ?? {});
   const callerArgs: Record<string, string> = { ...args };
   const backend = options.backend ?? "auto";
   if (!callerArgs["logtype"] && !config.section("Definition")?.has("logtype")) {
@@ -155,10 +157,10 @@ function withDefinitionOptions(
 }
 
 /** Finds and loads the configuration of a filter name or path; throws listing where it looked. */
-function loadFilterConfig(configDir: string, name: string): LayeredConfig {
+function loadFilterConfig(configDir: string, name: string, where: ConfigLocation): LayeredConfig {
   if (name.includes("/")) {
     const path = isAbsolute(name) ? name : resolve(name);
-    if (!existsSync(path)) throw new ConfigError(`filter file ${path} does not exist`);
+    if (!existsSync(path)) throw new ConfigError(`filter file ${path} does not exist`, where);
     if (basename(dirname(path)) === "filter.d") {
       return loadConfig(dirname(dirname(path)), `filter.d/${stripExtension(basename(path))}`);
     }
@@ -167,7 +169,7 @@ function loadFilterConfig(configDir: string, name: string): LayeredConfig {
   const layered = `filter.d/${stripExtension(name)}`;
   if (layerFiles(configDir, layered).existing.length === 0) {
     const { candidates } = layerFiles(configDir, layered);
-    throw new ConfigError(`unknown filter '${name}': none of ${candidates.join(", ")} exists`);
+    throw new ConfigError(`unknown filter '${name}': none of ${candidates.join(", ")} exists`, where);
   }
   return loadConfig(configDir, layered);
 }

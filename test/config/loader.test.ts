@@ -195,3 +195,13 @@ describe("loadFilterDefinition", () => {
     expect(error.where.file).toMatch(/error-missing-reference\/filter\.d\/f\.conf$/);
   });
 });
+
+describe("loadFilterDefinition called by a jail reader", () => {
+  it("reports reference errors at the jail's line", () => {
+    const where = { file: "jail.local", line: 4, section: "sshd", option: "filter" };
+    const unknown = thrown(() => loadFilterDefinition(fixtures, "nothere[mode=x]", {}, { where }));
+    expect(unknown.message).toMatch(/^jail\.local:4 \[sshd\] filter: unknown filter 'nothere'/);
+    const syntax = thrown(() => loadFilterDefinition(fixtures, "sshd[mode]", {}, { where }));
+    expect(syntax.where).toEqual(where);
+  });
+});
