@@ -61,7 +61,8 @@ function buildCases(): ActionCase[] {
 /** What fail2ban's ActionReader does before reading: `name` defaults to the jail, `actname` made unique per jail. */
 function actionArguments(entry: ActionCase): Record<string, string> {
   const args = { ...entry.options };
-  const name = (args.name ??= entry.jail);
+  args.name ??= entry.jail;
+  const name = args.name;
   if (args.actname === undefined) {
     let actname = entry.name;
     if (name !== entry.jail) actname += name.startsWith(entry.jail) ? name.slice(entry.jail.length) : `-${name}`;
