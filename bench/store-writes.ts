@@ -1,6 +1,7 @@
 // DynamoDB writes per 1,000 failures, from the store's own request counters, on a real DynamoDB Local.
-// Three workloads: a mixed attack (many addresses, a few heavy hitters, parallel Lambdas, 10% of the events
-// redelivered), the worst case (every failure counted, none banned), and 8 parallel writers on a single address.
+// Workloads: a mixed attack (many addresses, a few heavy hitters, parallel Lambdas, 10% of the events redelivered),
+// one failure per call and in batches of 50; the worst case (every failure counted, none banned); and 8 parallel
+// writers on a single address.
 import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import type { Failure } from "../shared/jail/decision.js";
 import { makeJailPolicy } from "../shared/jail/jail-policy.js";
@@ -22,12 +23,15 @@ const policy = makeJailPolicy("sshd", { maxRetry: 5, findTime: 600, banTime: 600
 export async function benchStoreWrites(local?: DynamoDbLocal): Promise<BenchRow[]> {
   const server = local ?? (await startDynamoDbLocal());
   try {
-    const mixed = await measure(server, "DynamoDB writes per 1,000 failures", mixedAttack(), 4);
+    const mixed = await measure(server, "DynamoDB writes per 1,000 failures", mixedAttack(), 4, 1);
+    const batched = await measure(server, "DynamoDB writes per 1,000 failures, batches of 50", mixedAttack(), 4, 50);
     return [
       mixed.row,
       mixed.unitsRow,
-      (await measure(server, "DynamoDB writes per 1,000 failures, worst case (none banned)", belowMaxRetry(), 4)).row,
-      (await measure(server, "DynamoDB writes per 1,000 failures, 8 writers on one address", oneAddress(), 8)).row,
+      batched.row,
+      (await measure(server, "DynamoDB writes per 1,000 failures, worst case (none banned)", belowMaxRetry(), 4, 1))
+        .row,
+      (await measure(server, "DynamoDB writes per 1,000 failures, 8 writers on one address", oneAddress(), 8, 1)).row,
     ];
   } finally {
     if (!local) await server.stop();
@@ -39,6 +43,7 @@ async function measure(
   name: string,
   failures: Failure[],
   writers: number,
+  batchSize: number,
 ): Promise<{ row: BenchRow; unitsRow: BenchRow }> {
   const tableName = `bench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const admin = server.client();
@@ -51,15 +56,20 @@ async function measure(
     clients.push(client);
     return new DynamoDbStore(client, tableName);
   });
-  // Each writer takes every `writers`-th failure: like parallel Lambda invocations on interleaved batches.
+  // Batches of consecutive failures go round-robin to the writers, like parallel Lambda invocations; a batch is
+  // judged at the time of its last failure, a single failure at its own time.
+  const batches: Failure[][] = [];
+  for (let i = 0; i < failures.length; i += batchSize) batches.push(failures.slice(i, i + batchSize));
   const outcomes = new Map<string, number>();
   await Promise.all(
     stores.map(async (store, index) => {
       const runner = new JailRunner({ store, jails: [policy] });
-      for (let i = index; i < failures.length; i += writers) {
-        const failure = failures[i]!;
-        const outcome = await runner.recordFailure(failure, failure.time);
-        outcomes.set(outcome.kind, (outcomes.get(outcome.kind) ?? 0) + 1);
+      for (let i = index; i < batches.length; i += writers) {
+        const batch = batches[i]!;
+        const now = Math.max(...batch.map((failure) => failure.time));
+        for (const outcome of await runner.recordFailures(batch, now)) {
+          outcomes.set(outcome.kind, (outcomes.get(outcome.kind) ?? 0) + 1);
+        }
       }
     }),
   );
@@ -78,7 +88,7 @@ async function measure(
       name,
       value: perThousand(totals.writes + totals.conflicts),
       unit: "writes",
-      note: `${failures.length} failures (${kinds}); ${totals.writes} writes + ${totals.conflicts} rejected, ${totals.reads} reads, ${writers} writers`,
+      note: `${failures.length} failures (${kinds}); ${totals.writes} writes + ${totals.conflicts} rejected, ${totals.reads} reads, ${writers} writers, batches of ${batchSize}`,
     },
     unitsRow: {
       name: `${name.replace("writes", "write capacity units")}`,

@@ -15,8 +15,8 @@ export interface DecisionContext {
   readonly purgeAge: number;
   /** Uniform random number in [0, 1) for bantime.rndtime. */
   readonly random: () => number;
-  /** With bantime.overalljails: bans of this failure id counted over every jail (live entries only). */
-  readonly overallPreviousBans?: number;
+  /** With bantime.overalljails: the live ban counts of this failure id in the other jails, summed. */
+  readonly otherJailsBans?: number;
 }
 
 /** The result of applying an event to an entry: the entry to write (none: no write) and what happened. */
@@ -155,7 +155,7 @@ export function applyFailure(
     };
   }
 
-  const previousBans = context.overallPreviousBans ?? history?.count ?? 0;
+  const previousBans = previousBanCount(history, policy, context);
   const banTime = nextBanTime(policy.banTime, previousBans, policy.increment, context.random);
   const start = counted.lastTime;
   const permanent = banTime < 0;
@@ -196,7 +196,7 @@ export function applyManualBan(
   if (policy.ignore.contains(target.ip)) return { outcome: undefined };
   const history = liveEntry(stored, policy, now, purgeAge)?.ban;
   if (history && now < banEnd(history)) return { outcome: undefined };
-  const previousBans = context.overallPreviousBans ?? history?.count ?? 0;
+  const previousBans = previousBanCount(history, policy, context);
   const banTime = nextBanTime(policy.banTime, previousBans, policy.increment, context.random);
   const ban: BanState = {
     time: now,
@@ -241,15 +241,48 @@ export function applyUnban(
   };
 }
 
-/** The previous-ban count of a failure id over all jails (bantime.overalljails): sum of live ban counts. */
-export function overallBanCount(
+/**
+ * Applies failures of one (jail, fid), in order, as one change: the batch of a Lambda invocation or of a tailed
+ * file costs a single write however many failures of the address it holds. `contextOf` gives each failure's
+ * context (the same clock for a batch, the failure's own time in a replay).
+ */
+export function applyFailures(
+  stored: JailEntry | undefined,
+  failures: readonly NormalisedFailure[],
+  policy: JailPolicy,
+  contextOf: (failure: NormalisedFailure) => DecisionContext,
+): EntryChange<FailureOutcome[]> {
+  let entry = stored;
+  let changed = false;
+  const outcomes: FailureOutcome[] = [];
+  for (const failure of failures) {
+    const change = applyFailure(entry, failure, policy, contextOf(failure));
+    outcomes.push(change.outcome);
+    if (change.entry) {
+      entry = change.entry;
+      changed = true;
+    }
+  }
+  return changed && entry ? { entry, outcome: outcomes } : { outcome: outcomes };
+}
+
+// fail2ban's previous-ban count: this jail's, or with overalljails the sum over all jails.
+function previousBanCount(history: BanState | undefined, policy: JailPolicy, context: DecisionContext): number {
+  const own = history?.count ?? 0;
+  return policy.increment.overallJails ? own + (context.otherJailsBans ?? 0) : own;
+}
+
+/** The live ban counts of a failure id in every jail but `jail`, summed (for bantime.overalljails). */
+export function otherJailsBanCount(
   entries: readonly JailEntry[],
+  jail: string,
   policyOf: (jail: string) => JailPolicy | undefined,
   now: number,
   purgeAge: number,
 ): number {
   let total = 0;
   for (const entry of entries) {
+    if (entry.jail === jail) continue;
     const policy = policyOf(entry.jail);
     const ban = policy
       ? liveEntry(entry, policy, now, purgeAge)?.ban

@@ -5,13 +5,14 @@ import { banInForce } from "../store/store.js";
 import type { BanDecision, Decision, Failure, FailureOutcome, UnbanDecision } from "./decision.js";
 import { normalizeAddress } from "./ip-address.js";
 import {
-  applyFailure,
+  applyFailures,
   applyManualBan,
   applyUnban,
   DEFAULT_PURGE_AGE,
   type DecisionContext,
   type EntryChange,
-  overallBanCount,
+  type NormalisedFailure,
+  otherJailsBanCount,
   screenFailure,
 } from "./jail-decision.js";
 import type { JailPolicy } from "./jail-policy.js";
@@ -81,28 +82,54 @@ export class JailRunner {
    * Safe to call concurrently, from many processes, and twice with the same event id.
    */
   async recordFailure(failure: Failure, now: number = failure.time): Promise<FailureOutcome> {
-    const policy = this.policy(failure.jail);
-    if (!Number.isFinite(failure.time)) throw new CloudjailError(`failure of ${failure.ip} has no valid time`);
-    const ip = normalizeAddress(failure.ip);
-    if (ip.length > MAX_ADDRESS_LENGTH) throw new CloudjailError(`address too long (${ip.length} characters)`);
-    const normalised = {
-      jail: failure.jail,
-      ip,
-      fid: failure.fid === undefined ? ip : failureId(failure.fid),
-      time: failure.time,
-      ...(failure.eventId === undefined ? {} : { eventId: failure.eventId }),
-      ...(failure.line === undefined ? {} : { line: failure.line }),
-    };
-    const rejected = screenFailure(normalised, policy, now);
-    if (rejected) return rejected;
-    return this.compareAndSet(failure.jail, normalised.fid, async (stored) => {
-      const context = this.context(now);
-      const change = applyFailure(stored?.entry, normalised, policy, context);
-      if (change.outcome.kind !== "ban" || !policy.increment.enabled || !policy.increment.overallJails) return change;
-      // Only a ban needs the other jails' history: read it then, not for every failure.
-      const overallPreviousBans = await this.overallPreviousBans(normalised.fid, now);
-      return applyFailure(stored?.entry, normalised, policy, { ...context, overallPreviousBans });
+    const [outcome] = await this.recordFailures([failure], now);
+    return outcome!;
+  }
+
+  /**
+   * Counts a batch of failures (a Lambda invocation's, a chunk of a tailed file) and returns one outcome per
+   * failure, in order. Failures of the same jail and address are applied together, in order, with a single
+   * compare-and-set write; different addresses are written in parallel. `now` is the clock for the whole batch;
+   * without it each failure is judged at its own time (replays).
+   */
+  async recordFailures(failures: readonly Failure[], now?: number): Promise<FailureOutcome[]> {
+    const outcomes: FailureOutcome[] = new Array(failures.length);
+    const groups = new Map<string, { policy: JailPolicy; items: { index: number; failure: NormalisedFailure }[] }>();
+    failures.forEach((failure, index) => {
+      const policy = this.policy(failure.jail);
+      const normalised = normaliseFailure(failure);
+      const rejected = screenFailure(normalised, policy, now ?? normalised.time);
+      if (rejected) {
+        outcomes[index] = rejected;
+        return;
+      }
+      const key = `${normalised.jail}\u0000${normalised.fid}`;
+      const group = groups.get(key) ?? { policy, items: [] };
+      group.items.push({ index, failure: normalised });
+      groups.set(key, group);
     });
+    await Promise.all(
+      [...groups.values()].map(async ({ policy, items }) => {
+        const first = items[0]!.failure;
+        const batch = items.map((item) => item.failure);
+        const contextOf = (extra: Partial<DecisionContext>) => (failure: NormalisedFailure) => ({
+          ...this.context(now ?? failure.time),
+          ...extra,
+        });
+        const results = await this.compareAndSet(first.jail, first.fid, async (stored) => {
+          const change = applyFailures(stored?.entry, batch, policy, contextOf({}));
+          const bans = change.outcome.some((outcome) => outcome.kind === "ban");
+          if (!bans || !policy.increment.enabled || !policy.increment.overallJails) return change;
+          // Only a ban needs the other jails' history: read it then, not for every failure.
+          const otherJailsBans = await this.otherJailsBans(first.jail, first.fid, now ?? first.time);
+          return applyFailures(stored?.entry, batch, policy, contextOf({ otherJailsBans }));
+        });
+        items.forEach((item, position) => {
+          outcomes[item.index] = results[position]!;
+        });
+      }),
+    );
+    return outcomes;
   }
 
   /** Bans `ip` by hand in `jail` at `now`; undefined when it is ignored or already banned there. */
@@ -115,8 +142,8 @@ export class JailRunner {
       if (!policy.increment.enabled || !policy.increment.overallJails) {
         return applyManualBan(stored?.entry, target, policy, context);
       }
-      const overallPreviousBans = await this.overallPreviousBans(address, now);
-      return applyManualBan(stored?.entry, target, policy, { ...context, overallPreviousBans });
+      const otherJailsBans = await this.otherJailsBans(jail, address, now);
+      return applyManualBan(stored?.entry, target, policy, { ...context, otherJailsBans });
     });
   }
 
@@ -166,11 +193,12 @@ export class JailRunner {
     return { now, purgeAge: this.purgeAge, random: this.random };
   }
 
-  private async overallPreviousBans(fid: string, now: number): Promise<number> {
+  private async otherJailsBans(jail: string, fid: string, now: number): Promise<number> {
     const entries = await this.store.listByFid(fid);
-    return overallBanCount(
+    return otherJailsBanCount(
       entries.map((stored) => stored.entry),
-      (jail) => this.policies.get(jail),
+      jail,
+      (name) => this.policies.get(name),
       now,
       this.purgeAge,
     );
@@ -223,6 +251,21 @@ const MAX_ADDRESS_LENGTH = 255;
 // A filter's <F-ID> is attacker-controlled text and becomes part of a store key (DynamoDB allows 2 KB): long ones
 // are replaced by their digest, which keeps them distinct and bounded.
 const MAX_FID_LENGTH = 200;
+
+// Canonical address and failure id, bounded sizes; throws on what no jail can use.
+function normaliseFailure(failure: Failure): NormalisedFailure {
+  if (!Number.isFinite(failure.time)) throw new CloudjailError(`failure of ${failure.ip} has no valid time`);
+  const ip = normalizeAddress(failure.ip);
+  if (ip.length > MAX_ADDRESS_LENGTH) throw new CloudjailError(`address too long (${ip.length} characters)`);
+  return {
+    jail: failure.jail,
+    ip,
+    fid: failure.fid === undefined ? ip : failureId(failure.fid),
+    time: failure.time,
+    ...(failure.eventId === undefined ? {} : { eventId: failure.eventId }),
+    ...(failure.line === undefined ? {} : { line: failure.line }),
+  };
+}
 
 function failureId(fid: string): string {
   const normalised = normalizeAddress(fid);

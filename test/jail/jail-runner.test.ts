@@ -195,6 +195,40 @@ describe("jail decisions", () => {
     ]);
   });
 
+  it("applies a batch with one write per address, outcomes in input order", async () => {
+    const store = new SqliteStore(":memory:");
+    stores.push(store);
+    const r = new JailRunner({ store, jails: [makeJailPolicy("sshd", { maxRetry: 3 })] });
+    const a = at([0, 1, 2, 3], "192.0.2.21");
+    const b = at([0, 1], "2001:db8::21");
+    const batch = [a[0]!, b[0]!, a[1]!, a[2]!, b[1]!, a[3]!, a[1]!, { ...a[0]!, ip: "10.0.0.1", time: T - 10_000 }];
+    const outcomes = await r.recordFailures(batch, T + 5);
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual([
+      "counted",
+      "counted",
+      "counted",
+      "ban",
+      "counted",
+      "banned",
+      "banned",
+      "obsolete",
+    ]);
+    expect(store.counters()).toMatchObject({ writes: 2, reads: 2, conflicts: 0 });
+    // The same batch delivered again writes nothing.
+    const again = await r.recordFailures(batch, T + 5);
+    expect(again.map((outcome) => outcome.kind)).toEqual([
+      "banned",
+      "duplicate",
+      "banned",
+      "banned",
+      "duplicate",
+      "banned",
+      "banned",
+      "obsolete",
+    ]);
+    expect(store.counters().writes).toBe(2);
+  });
+
   it("bounds attacker-controlled failure ids and rejects unusable addresses or times", async () => {
     const r = runner([makeJailPolicy("sshd", { maxRetry: 2 })]);
     const fid = `user-${"a".repeat(5000)}`;
