@@ -30,6 +30,7 @@ import {
   INGEST_SETTINGS,
   RECONCILE_SETTINGS,
 } from "./function-settings.js";
+import { FILTER_WORKER_ENTRY, LAMBDA_BANNER, LAMBDA_EXTERNALS, LAMBDA_TARGET } from "./lambda-bundling.js";
 import { CloudjailMonitoring } from "./monitoring.js";
 import { cloudjailProjectRoot } from "./project-root.js";
 
@@ -205,7 +206,7 @@ export class Cloudjail extends Construct {
     const root = cloudjailProjectRoot();
     // The ingest function's filters run in a worker thread (the ReDoS guard): its script is bundled beside the handler.
     const esbuild = join(root, "node_modules", ".bin", "esbuild");
-    const workerEntry = join(root, "shared", "filter", "watchdog", "worker-entry.ts");
+    const workerEntry = join(root, FILTER_WORKER_ENTRY);
     const makeFunction = (
       name: string,
       entry: string,
@@ -240,13 +241,12 @@ export class Cloudjail extends Construct {
         environment,
         bundling: {
           format: nodejs.OutputFormat.ESM,
-          target: "node22",
+          target: LAMBDA_TARGET,
           minify: true,
           sourceMap: true,
           mainFields: ["module", "main"],
-          banner:
-            "import { createRequire as __cjRequire } from 'node:module'; const require = __cjRequire(import.meta.url);",
-          externalModules: ["@aws-sdk/*", "better-sqlite3"],
+          banner: LAMBDA_BANNER,
+          externalModules: [...LAMBDA_EXTERNALS],
           forceDockerBundling: false,
           commandHooks: {
             beforeBundling: () => [],
@@ -255,7 +255,7 @@ export class Cloudjail extends Construct {
               `cp "${deploymentFile}" "${output}/deployment.json"`,
               ...(withFilterWorker
                 ? [
-                    `"${esbuild}" "${workerEntry}" --bundle --platform=node --format=esm --target=node22 --minify --log-level=warning --outfile="${output}/filter-worker.mjs"`,
+                    `"${esbuild}" "${workerEntry}" --bundle --platform=node --format=esm --target=${LAMBDA_TARGET} --minify --log-level=warning --outfile="${output}/filter-worker.mjs"`,
                   ]
                 : []),
             ],

@@ -47,8 +47,12 @@ export class FakeEc2 {
   private readonly injected: { operation: Operation; code: string }[] = [];
 
   /** @param ruleLimit rules per direction and IP family per ACL (the account quota). */
-  constructor(readonly ruleLimit = 20) {
-    const mock = mockClient(this.client);
+  /** @param mockTarget this fake's own client (default) or the EC2Client class, for code that builds its own clients. */
+  constructor(
+    readonly ruleLimit = 20,
+    mockTarget: EC2Client | typeof EC2Client = this.client,
+  ) {
+    const mock = mockClient(mockTarget);
     mock
       .on(DescribeNetworkAclsCommand)
       .callsFake(async (input: DescribeNetworkAclsCommandInput) =>

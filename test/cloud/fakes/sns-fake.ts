@@ -14,8 +14,12 @@ export class FakeSns {
   readonly published: { subject: string; body: string }[] = [];
   private failures = 0;
 
-  constructor(readonly topicArn = "arn:aws:sns:us-east-1:123456789012:cloudjail-alerts") {
-    mockClient(this.client)
+  /** @param mockTarget this fake's own client (default) or the SNSClient class, for code that builds its own clients. */
+  constructor(
+    readonly topicArn = "arn:aws:sns:us-east-1:123456789012:cloudjail-alerts",
+    mockTarget: SNSClient | typeof SNSClient = this.client,
+  ) {
+    mockClient(mockTarget)
       .on(PublishCommand)
       .callsFake(async (input: PublishCommandInput) => this.publish(input));
   }

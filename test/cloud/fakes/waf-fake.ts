@@ -56,8 +56,12 @@ export class FakeWaf {
   private readonly injected: { operation: Operation; error: () => Error }[] = [];
   private readonly beforeUpdate: ((set: FakeIpSet) => void)[] = [];
 
-  constructor(readonly limit = 10_000) {
-    const mock = mockClient(this.client);
+  /** @param mockTarget what to mock: this fake's own client (default) or the WAFV2Client class, for code that builds its own clients. */
+  constructor(
+    readonly limit = 10_000,
+    mockTarget: WAFV2Client | typeof WAFV2Client = this.client,
+  ) {
+    const mock = mockClient(mockTarget);
     mock
       .on(GetIPSetCommand)
       .callsFake(async (input: GetIPSetCommandInput) => this.record("GetIPSet", input, () => this.get(input)));
