@@ -27,6 +27,10 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "talk to the running daemon: status, ban, unban, reload, stop (like fail2ban-client)",
     load: () => import("./commands/client.js"),
   },
+  cloud: {
+    summary: "admin commands of a deployed stack: status, ban, unban (through Lambda Invoke)",
+    load: () => import("./commands/cloud.js"),
+  },
 };
 
 function usage(): string {

@@ -11,7 +11,7 @@ import { UsageError } from "../usage-error.js";
 export const CLOUD_USAGE = `usage: cloudjail cloud <command> [--function NAME] [--region R] [--stack S] [--outputs FILE] [--json]
 
 commands:
-  status [JAIL]                          jails, failures and bans (of one jail)
+  status [JAIL]                          the jails and their active bans (of one jail)
   banned                                 every active ban
   ban IP --jail J [--bantime T]          ban by hand (T: seconds or 10m, 1h, 2d; -1 permanent)
   unban IP (--jail J | --all)            lift a ban in one jail or in all
