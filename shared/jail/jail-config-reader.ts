@@ -11,7 +11,7 @@ import { parseTimeSpan } from "./time-span.js";
 
 /** Options of {@link loadJails}. */
 export interface LoadJailsOptions {
-  /** Read only these jails (in this order); an unknown name is an error. Default: every jail section. */
+  /** Read only these jails (in this order, enabled or not); an unknown name is an error. Default: every jail. */
   readonly names?: readonly string[];
   /** Also return disabled jails, fully checked (like `fail2ban-client -t`); default: enabled jails only. */
   readonly includeDisabled?: boolean;
@@ -83,7 +83,7 @@ export function readJail(config: LayeredConfig, name: string): JailConfig {
     backend: read.text("backend") ?? DEFAULTS.backend,
     maxretry,
     maxmatches: read.integer("maxmatches", String(maxretry), 0),
-    findtime: read.time("findtime") ?? Number(DEFAULTS.findtime),
+    findtime: read.positive("findtime", read.time("findtime") ?? Number(DEFAULTS.findtime)),
     bantime: read.time("bantime") ?? Number(DEFAULTS.bantime),
     ignoreip: read.attempt("ignoreip", () => parseIgnoreIp(read.text("ignoreip") ?? "")),
     ignoreself: read.boolean("ignoreself", true),
@@ -160,6 +160,12 @@ class JailOptionReader {
     const value = this.text(option);
     if (value === undefined || value.trim() === "") return undefined;
     return this.attempt(option, () => parseTimeSpan(value));
+  }
+
+  /** `value` when above zero; otherwise a ConfigError at `option`. */
+  positive(option: string, value: number): number {
+    if (value > 0) return value;
+    throw new ConfigError(`must be longer than zero, found ${value} seconds`, this.where(option));
   }
 
   usedns(): UseDns {

@@ -190,6 +190,7 @@ describe("jail configuration", () => {
     ["maxretry = five", "maxretry", /expected a whole number/],
     ["findtime = 10 fortnights", "findtime", /unknown time unit "fortnights"/],
     ["bantime = 1h;", "bantime", /unexpected ';'/],
+    ["findtime = -1", "findtime", /longer than zero/],
     ["enabled = maybe", "enabled", /expected true or false/],
     ["ignoreip = 10.0.0.0/33", "ignoreip", /invalid prefix length/],
     ["bantime.formula = ban.Time * os.system(1)", "bantime.formula", /unknown function 'os.system'/],
