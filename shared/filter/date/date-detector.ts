@@ -23,6 +23,9 @@ export interface DateMatch {
   readonly template: string;
 }
 
+/** A template's match: a DateMatch, or with `time` null when the matched text is no valid date. */
+export type FoundDate = Omit<DateMatch, "time"> & { readonly time: number | null };
+
 /** Options of a DateDetector. */
 export interface DateDetectorOptions {
   /** fail2ban `datepattern`: one pattern or several, one per line; default: fail2ban's default templates. */
@@ -108,19 +111,26 @@ export class DateDetector {
    * no valid date (February 30, unknown zone ...). `now` (epoch seconds) completes dates without year or day.
    */
   matchTime(line: string, now: number): DateMatch | null {
+    const found = this.findDate(line, now);
+    return found && found.time !== null ? (found as DateMatch) : null;
+  }
+
+  /**
+   * Like matchTime, but also reports a template match whose text is no valid date, with `time` null: fail2ban still
+   * cuts that text out of the line (and takes the time from the previous line, if recent).
+   */
+  findDate(line: string, now: number): FoundDate | null {
     const found = this.findTemplate(line);
     if (!found) return null;
     const [template, match] = found;
-    if (match.dateStart === match.dateEnd) {
-      return { time: now, start: match.dateStart, end: match.dateEnd, template: template.name };
-    }
+    const span = { start: match.dateStart, end: match.dateEnd, template: template.name };
+    if (match.dateStart === match.dateEnd) return { time: now, ...span };
     const time = template.toTime(line, match, {
       nowWall: this.localClock.toWall(now),
       defaultOffset: this.defaultOffset,
       clock: this.localClock,
     });
-    if (time === null) return null;
-    return { time, start: match.dateStart, end: match.dateEnd, template: template.name };
+    return { time, ...span };
   }
 
   private append(template: DateTemplate, ignoreDuplicate: boolean, pattern: string): void {

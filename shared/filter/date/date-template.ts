@@ -4,6 +4,7 @@ import { type DateGroupPlan, PREFIX_GROUP, planDateGroup } from "./date-group.js
 import { type DateTemplateSpec, expandTimeCodes, patternIndex, stripMarkers } from "./date-pattern.js";
 import type { NativeRegex } from "./native-regex.js";
 import { type StrptimeContext, strptimeToEpoch } from "./strptime.js";
+import { asciiDigits } from "./unicode-digits.js";
 
 /**
  * A template's match in a line: the whole match, the date (fail2ban's group 1) and the group values, `values[i]`
@@ -139,10 +140,11 @@ export class DateTemplate {
         return /^[0-9a-f]{15}$/.test(label) ? Number(BigInt(`0x${label}`)) : null;
       }
       default: {
-        const text =
+        const raw =
           this.spec.valueGroup !== undefined
             ? match.values[this.fieldNames.indexOf(this.spec.valueGroup)]
             : line.slice(match.dateStart, match.dateEnd);
+        const text = raw === undefined ? undefined : asciiDigits(raw);
         if (text === undefined || !/^\d+(?:\.\d+)?$/.test(text)) return null;
         const value = Number(text);
         if (this.spec.kind === "longEpoch" && text.length >= 13) {

@@ -4,6 +4,7 @@
 // not JavaScript's ASCII `\w`, so "éJan 23 ..." is not read as a date, as in fail2ban.
 
 const WORD = "[\\p{L}\\p{N}_]";
+const DIGIT = "\\p{Nd}";
 const NON_WORD = "[^\\p{L}\\p{N}_]";
 const WORD_BOUNDARY = `(?:(?<=${WORD})(?!${WORD})|(?<!${WORD})(?=${WORD}))`;
 // `(?=^|\b|\W)` and `(?=\b|\W|$)` both fail only between two word characters.
@@ -48,6 +49,7 @@ export function compileNative(python: string): NativeRegex {
       if (next === "b") out += WORD_BOUNDARY;
       else if (next === "W") out += NON_WORD;
       else if (next === "w") out += WORD;
+      else if (next === "d") out += DIGIT;
       else out += ch + next;
       i++;
     } else if (ch === "[") {

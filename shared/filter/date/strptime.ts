@@ -4,6 +4,7 @@
 // over the log's time zone, which wins over the local zone.
 
 import { civilFromDays, daysFromCivil, isValidDate, weekdayOfDays } from "./civil-date.js";
+import { asciiDigits } from "./unicode-digits.js";
 import { fixedOffsetMinutes } from "./zone-clock.js";
 
 const MONTH_NAMES = [
@@ -49,7 +50,8 @@ function pyInt(text: string): number {
 }
 
 function slowPyInt(text: string): number {
-  return /^\s*[+-]?\d+(?:_\d+)*\s*$/.test(text) ? Number(text.replace(/_/g, "")) : Number.NaN;
+  const ascii = asciiDigits(text);
+  return /^\s*[+-]?\d+(?:_\d+)*\s*$/.test(ascii) ? Number(ascii.replace(/_/g, "")) : Number.NaN;
 }
 
 /** Day of the year of a week number and weekday (Monday = 0), as Python's strptime computes it for %U and %W. */

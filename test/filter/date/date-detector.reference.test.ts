@@ -7,9 +7,14 @@ import { DateDetector } from "../../../shared/filter/date/date-detector.js";
 import { fail2banConfig, fail2banSampleLogs } from "../../support/reference.js";
 import { type ReferenceCase, runFail2banDates } from "./run-fail2ban-dates.js";
 
-const TZ = "Europe/Paris";
-// fail2ban's test clock (2005-08-14 12:00 CEST), and a January day to exercise the year rollover.
-const NOWS = [1124013600, 1736942400];
+// fail2ban's test clock (2005-08-14 12:00 CEST) and a January day (year rollover), in Paris; fail2ban's own test zone
+// (a POSIX rule that ends summer time an hour early); and New York with a logtimezone overriding it.
+const SETTINGS: ReadonlyArray<{ tz: string; now: number; logtimezone?: string }> = [
+  { tz: "Europe/Paris", now: 1124013600 },
+  { tz: "Europe/Paris", now: 1736942400 },
+  { tz: "CET-01CEST-02,M3.5.0,M10.5.0", now: 1124013600 },
+  { tz: "America/New_York", now: 1736942400, logtimezone: "UTC+0530" },
+];
 
 function sampleLines(file: string): string[] {
   return readFileSync(join(fail2banSampleLogs, file), "utf8")
@@ -39,46 +44,58 @@ interface Run {
   readonly datepattern?: string;
   readonly lines: string[];
   readonly now: number;
+  readonly tz: string;
+  readonly logtimezone?: string;
 }
 
 const files = readdirSync(fail2banSampleLogs, { withFileTypes: true })
   .filter((entry) => entry.isFile())
   .map((entry) => entry.name);
 const runs: Run[] = [];
-for (const now of NOWS) {
+for (const { tz, now, logtimezone } of SETTINGS) {
+  const where = `${tz}${logtimezone ? ` logtimezone ${logtimezone}` : ""}, now=${now}`;
   for (const file of files) {
     const lines = sampleLines(file);
-    runs.push({ label: `${file} (defaults, now=${now})`, lines, now });
+    runs.push({ label: `${file} (defaults, ${where})`, lines, now, tz, logtimezone });
     const datepattern = filterDatePattern(file);
-    if (datepattern)
-      runs.push({ label: `${file} (datepattern ${JSON.stringify(datepattern)}, now=${now})`, datepattern, lines, now });
+    if (datepattern) {
+      runs.push({
+        label: `${file} (${JSON.stringify(datepattern)}, ${where})`,
+        datepattern,
+        lines,
+        now,
+        tz,
+        logtimezone,
+      });
+    }
   }
 }
 
 describe("DateDetector against fail2ban's DateDetector on fail2ban's sample logs", () => {
   const cases: ReferenceCase[] = runs.map((run) => ({
-    tz: TZ,
+    tz: run.tz,
+    logtimezone: run.logtimezone ?? null,
     datepattern: run.datepattern ?? null,
     lines: run.lines.map((line) => ({ line, now: run.now })),
   }));
   const reference = runFail2banDates(cases);
 
   it("covers a meaningful corpus", () => {
-    expect(runs.length).toBeGreaterThan(150);
-    expect(runs.reduce((n, run) => n + run.lines.length, 0)).toBeGreaterThan(2000);
+    expect(runs.length).toBeGreaterThan(300);
+    expect(runs.reduce((n, run) => n + run.lines.length, 0)).toBeGreaterThan(5000);
   });
 
   it.each(runs.map((run, index) => [run.label, index] as const))("%s", (_label, index) => {
     const run = runs[index]!;
     const expected = reference[index]!;
     expect(expected.error).toBeNull();
-    const detector = new DateDetector({ timeZone: TZ, datepattern: run.datepattern });
+    const detector = new DateDetector({ timeZone: run.tz, datepattern: run.datepattern, logtimezone: run.logtimezone });
     const actual = run.lines.map((line) => {
-      const found = detector.matchTime(line, run.now);
+      const found = detector.findDate(line, run.now);
       return found && { time: found.time, start: found.start, end: found.end, template: found.template };
     });
     const wanted = expected.lines.map((ref) => {
-      if (ref === null || ref.time === null) return null;
+      if (ref === null) return null;
       return {
         time: ref.time === "empty" ? run.now : ref.time,
         start: ref.start,

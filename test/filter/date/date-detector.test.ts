@@ -42,6 +42,19 @@ describe("DateDetector", () => {
     });
   });
 
+  it("reports a matched text that is no valid date through findDate, and not through matchTime", () => {
+    const detector = new DateDetector({ datepattern: "^%Y-%m-%d %H:%M:%S", timeZone: "UTC" });
+    const line = "2005-02-30 10:00:00 x";
+    expect(detector.findDate(line, NOW)).toEqual({
+      time: null,
+      start: 0,
+      end: 19,
+      template: "^Year-Month-Day 24hour:Minute:Second",
+    });
+    expect(detector.matchTime(line, NOW)).toBeNull();
+    expect(detector.templateHits()).toEqual([{ template: "^Year-Month-Day 24hour:Minute:Second", hits: 2 }]);
+  });
+
   it("keeps statistics per detector", () => {
     const first = new DateDetector({ timeZone: "UTC" });
     const second = new DateDetector({ timeZone: "UTC" });
