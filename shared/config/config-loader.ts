@@ -58,7 +58,8 @@ export function loadConfigFiles(files: readonly string[]): LayeredConfig {
   const defaults: SectionValues = new Map();
   const sections = new Map<string, SectionValues>();
   for (const file of ordered) mergeFile(reader.parsed(file)!, defaults, sections);
-  return new LayeredConfig(defaults, sections, ordered, reader.warnings);
+  const layers = files.filter((file) => reader.parsed(file) !== undefined);
+  return new LayeredConfig(defaults, sections, ordered, reader.warnings, layers);
 }
 
 /** Merges one parsed file into the accumulated sections, remembering overridden values as `KNOWN/<section>`. */

@@ -54,9 +54,10 @@ export interface ResolvedDefinition {
  */
 export function resolveDefinitionOptions(request: DefinitionRequest): ResolvedDefinition {
   const { config } = request;
-  const file = config.files[0];
+  const file = config.layers[0];
   if (!config.hasSection("Definition")) {
-    throw new ConfigError(`no [Definition] section (read ${config.files.join(", ")})`, { file });
+    const read = config.files.length > 1 ? ` (read ${config.files.join(", ")})` : "";
+    throw new ConfigError(`no [Definition] section: not a filter or action definition${read}`, { file });
   }
   const args = toValues(request.args, "<arguments>");
   const callerVars: Record<string, ConfigValue> = { ...toValues(request.callerOptions, "<caller>"), ...args };

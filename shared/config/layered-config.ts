@@ -33,15 +33,22 @@ export class LayeredConfig implements InterpolationSource {
   /**
    * @param defaults options of `[DEFAULT]`
    * @param allSections every section, the `KNOWN/...` ones included
-   * @param files the files merged, in order
+   * @param files the files merged, in order (includes too)
    * @param warnings notes about tolerated oddities (an include loop skipped, ...)
+   * @param layers the files asked for (`X.conf`, `X.local`...), without their includes; `files` when not given
    */
   constructor(
     readonly defaults: SectionValues,
     private readonly allSections: Map<string, SectionValues>,
     readonly files: readonly string[] = [],
     readonly warnings: readonly string[] = [],
-  ) {}
+    layers?: readonly string[],
+  ) {
+    this.layers = layers ?? files;
+  }
+
+  /** The files asked for (`X.conf`, `X.d/*.conf`, `X.local`...), without their includes: the first one names it. */
+  readonly layers: readonly string[];
 
   /** Raw options of a section as stored (`KNOWN/...` sections included); `[DEFAULT]` is {@link defaults}. */
   section(name: string): SectionValues | undefined {

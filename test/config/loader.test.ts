@@ -205,3 +205,17 @@ describe("loadFilterDefinition called by a jail reader", () => {
     expect(syntax.where).toEqual(where);
   });
 });
+
+describe("definitions without [Definition]", () => {
+  it("name the file asked for, not its first include", () => {
+    const root = tree("fragment-with-include", {
+      "filter.d/base.conf": "[DEFAULT]\nx = 1\n",
+      "filter.d/pieces.conf": "[INCLUDES]\nbefore = base.conf\n[DEFAULT]\ny = 2\n",
+    });
+    const error = thrown(() => loadFilterDefinition(root, "pieces"));
+    expect(error.where.file).toBe(join(root, "filter.d/pieces.conf"));
+    expect(error.message).toMatch(
+      /pieces\.conf: no \[Definition\] section: not a filter or action definition \(read .*base\.conf, .*pieces\.conf\)/,
+    );
+  });
+});
