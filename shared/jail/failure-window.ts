@@ -19,7 +19,7 @@ export interface CountedFailure {
  * window's end; when the window then spans more than `findTime`, the count is rescaled to the rate over the old span
  * times `findTime` (rounded half to even, like Python) and the window start moves to `time - findTime`. A failure
  * that is not later (out of order) just adds its weight. `now` bounds the remembered event ids to those that can
- * still be counted. Pure: returns a new window.
+ * still be counted. A window with no attempts (emptied by a ban attempt) starts over. Pure: returns a new window.
  */
 export function addToWindow(
   window: FailureWindow | undefined,
@@ -28,10 +28,12 @@ export function addToWindow(
   maxMatches: number,
   now: number,
 ): FailureWindow {
-  let firstTime = window?.firstTime ?? failure.time;
-  let lastTime = window?.lastTime ?? failure.time;
-  let retry = window?.retry ?? 0;
-  if (window && failure.time > lastTime) {
+  // A window emptied by a ban attempt (no attempts left, only event ids) starts again like a new one.
+  const open = window !== undefined && window.attempts > 0;
+  let firstTime = open ? window.firstTime : failure.time;
+  let lastTime = open ? window.lastTime : failure.time;
+  let retry = open ? window.retry : 0;
+  if (open && failure.time > lastTime) {
     if (firstTime < failure.time - findTime) {
       retry = roundHalfEven((retry / (failure.time - firstTime)) * findTime);
       firstTime = failure.time - findTime;

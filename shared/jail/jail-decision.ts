@@ -160,10 +160,12 @@ export function applyFailure(
   const start = counted.lastTime;
   const permanent = banTime < 0;
   const until = permanent ? null : start + banTime;
-  // The window is consumed by the ban attempt either way, like fail2ban's FailManager.toBan. A redelivered event of
-  // that window is not counted again: it is at or before the ban start, so it is "banned".
+  // The window is consumed by the ban attempt either way, like fail2ban's FailManager.toBan. After a ban, a
+  // redelivered event of that window is not counted again: it is at or before the ban start, so it is "banned".
+  // Without a ban the emptied window keeps its event ids, so that a redelivery is still a duplicate.
   if (until !== null && until < now) {
-    const next = { ...base, ...(history ? { ban: history } : {}) };
+    const consumed = { ...counted, retry: 0, attempts: 0, matches: [] };
+    const next = { ...base, window: consumed, ...(history ? { ban: history } : {}) };
     return { entry: { ...next, expiresAt: entryExpiry(next, policy, purgeAge) }, outcome: { kind: "expired-ban" } };
   }
   const ban: BanState = {

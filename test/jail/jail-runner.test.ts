@@ -150,10 +150,15 @@ describe("jail decisions", () => {
   it("does not record a ban that late logs show as already over (fail2ban's 'ignore old bantime')", async () => {
     const r = runner([makeJailPolicy("sshd", { maxRetry: 2, banTime: 60, findTime: 600 })]);
     await r.recordFailure({ jail: "sshd", ip: "192.0.2.4", time: T }, T + 100);
-    expect(await r.recordFailure({ jail: "sshd", ip: "192.0.2.4", time: T + 1 }, T + 100)).toEqual({
-      kind: "expired-ban",
-    });
+    const late = { jail: "sshd", ip: "192.0.2.4", time: T + 1, eventId: "late-1" };
+    expect(await r.recordFailure(late, T + 100)).toEqual({ kind: "expired-ban" });
     expect(await r.activeBans(T + 100)).toEqual([]);
+    // The count starts over, and the late event delivered again is still known.
+    expect(await r.recordFailure(late, T + 101)).toEqual({ kind: "duplicate" });
+    expect(await r.recordFailure({ jail: "sshd", ip: "192.0.2.4", time: T + 90 }, T + 101)).toEqual({
+      kind: "counted",
+      failures: 1,
+    });
   });
 
   it("bans and unbans by hand, and an unbanned address counts again from zero", async () => {
