@@ -5,6 +5,7 @@
 // escapes that would otherwise change meaning silently, so a bug in this emitter fails loudly at compile time.
 // Python's anchors and `.` are emitted explicitly (no JavaScript `m` or `s` flag) because their meaning differs:
 // Python's `$` also matches before a final "\n", and only "\n" ends a line in Python.
+import { autoPossessive } from "./auto-possessive.js";
 import { casedInRange, caseVariants, JS_FOLD_GAPS } from "./case-folding.js";
 import type { Category, PyNode, SetItem } from "./py-ast.js";
 
@@ -359,8 +360,72 @@ function canUseIgnoreCaseFlag(root: PyNode): boolean {
   return someIcase && !someCaseSensitive;
 }
 
+const ASCII_SPACE_LIST = [9, 10, 11, 12, 13, 32];
+const UNICODE_SPACE_LIST = [
+  ...ASCII_SPACE_LIST,
+  0x1c,
+  0x1d,
+  0x1e,
+  0x1f,
+  0x85,
+  0xa0,
+  0x1680,
+  ...Array.from({ length: 11 }, (_, k) => 0x2000 + k),
+  0x2028,
+  0x2029,
+  0x202f,
+  0x205f,
+  0x3000,
+];
+
+function rangeList(lo: number, hi: number): number[] {
+  return Array.from({ length: hi - lo + 1 }, (_, k) => lo + k);
+}
+
+/** Every character a single-character node can match, when that list is short and exact (else undefined). */
+function listChars(node: PyNode): number[] | undefined {
+  const variants = (cps: number[], icase: boolean) => (icase ? cps.flatMap((cp) => [...caseVariants(cp)]) : cps);
+  const category = (cat: string, ascii: boolean): number[] | undefined => {
+    if (cat === "s") return ascii ? ASCII_SPACE_LIST : UNICODE_SPACE_LIST;
+    if (cat === "d" && ascii) return rangeList(48, 57);
+    if (cat === "w" && ascii) return [...rangeList(48, 57), ...rangeList(65, 90), 95, ...rangeList(97, 122)];
+    return undefined;
+  };
+  switch (node.type) {
+    case "char":
+      return variants([node.cp], node.icase);
+    case "category":
+      return category(node.cat, node.ascii);
+    case "set": {
+      if (node.negate) return undefined;
+      const out: number[] = [];
+      for (const item of node.items) {
+        if (item.kind === "char") out.push(item.cp);
+        else if (item.kind === "range") {
+          if (item.hi - item.lo > 4096) return undefined;
+          out.push(...rangeList(item.lo, item.hi));
+        } else {
+          const list = category(item.cat, node.ascii);
+          if (!list) return undefined;
+          out.push(...list);
+        }
+        if (out.length > 4096) return undefined;
+      }
+      return variants(out, node.icase);
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Emitter options. */
+export interface EmitOptions {
+  /** Make provably safe character runs possessive (default true). */
+  readonly possessive?: boolean;
+}
+
 /** Emits JavaScript source for `root` (a tree without conditionals). */
-export function emitJs(root: PyNode): Emitted {
+export function emitJs(root: PyNode, options: EmitOptions = {}): Emitted {
   const referenced = new Set<number>();
   const visit = (n: PyNode): void => {
     if (n.type === "backref") referenced.add(n.group);
@@ -371,6 +436,10 @@ export function emitJs(root: PyNode): Emitted {
   visit(root);
   const ignoreCaseFlag = canUseIgnoreCaseFlag(root);
   const emitter = new Emitter(ignoreCaseFlag, referenced);
-  const { src } = emitter.emit(root);
+  const tree =
+    options.possessive === false
+      ? root
+      : autoPossessive(root, (n) => emitter.emit(n).src, `u${ignoreCaseFlag ? "i" : ""}`, listChars);
+  const { src } = emitter.emit(tree);
   return { source: src, ignoreCaseFlag, aliases: emitter.aliases };
 }

@@ -16,6 +16,8 @@ export interface PyRegexOptions {
   readonly verbose?: boolean;
   /** re.ASCII: `\w \d \s \b` match ASCII only. */
   readonly ascii?: boolean;
+  /** Emit provably safe character runs as possessive, against catastrophic backtracking (default true). */
+  readonly autoPossessive?: boolean;
 }
 
 /** One match: positions in the searched text and the named groups (Python names; unset groups are undefined). */
@@ -57,7 +59,7 @@ export class PyRegex {
     const parsed = parsePython(pattern, options);
     let emitted: ReturnType<typeof emitJs>;
     try {
-      emitted = emitJs(expandConditionals(parsed.root));
+      emitted = emitJs(expandConditionals(parsed.root), { possessive: options.autoPossessive ?? true });
     } catch (e) {
       if (e instanceof UnsupportedConditional || e instanceof EmitError) {
         throw new PythonRegexError(e.message, pattern, e.pos);
