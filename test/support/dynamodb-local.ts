@@ -78,7 +78,15 @@ export async function startDynamoDbLocal(timeoutMs = 90_000): Promise<DynamoDbLo
   java.stderr?.on("data", (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolve) => java.once("exit", (code) => resolve(code)));
+  // If the test process dies without calling stop(), the Java process must not outlive it.
+  const killOnExit = () => java.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  const exited = new Promise<number | null>((resolve) =>
+    java.once("exit", (code) => {
+      process.removeListener("exit", killOnExit);
+      resolve(code);
+    }),
+  );
   const endpoint = `http://127.0.0.1:${port}`;
   const client = () =>
     new DynamoDBClient({
