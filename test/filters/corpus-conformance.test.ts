@@ -1,14 +1,14 @@
 // The bundled filters against fail2ban's sample corpus: for every service the corpus covers (a sample file named
 // like one of our filters), each annotated line must get the verdict the corpus expects (match or not, host, time)
-// when run through our filter. Run with the reference fail2ban engine as a differential check of the filters
-// themselves, independent of our engine.
+// when run through our filter. Run by cloudjail's engine and, as a differential check of the filters themselves, by
+// the reference fail2ban.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fail2banSampleLogs, requireFail2ban } from "../support/reference.js";
 import type { SampleVerdict } from "../support/sample-conformance.js";
 import { bundledConfig, bundledFilterNames } from "./bundled-filters.js";
-import { runSampleFileWithReference } from "./reference-filter.js";
+import { ENGINES } from "./engines.js";
 
 requireFail2ban();
 
@@ -18,15 +18,14 @@ const covered = readdirSync(fail2banSampleLogs).filter(
   (name) => statSync(join(fail2banSampleLogs, name)).isFile() && ours.has(name),
 );
 
-const verdicts = new Map<string, SampleVerdict[]>();
-
 function agreement(results: readonly SampleVerdict[]): number {
   return results.length === 0 ? 0 : results.filter((v) => v.ok).length / results.length;
 }
 
-describe("fail2ban's sample corpus against the bundled filters (reference engine)", () => {
+describe.each(ENGINES)("fail2ban's sample corpus against the bundled filters (%s)", (engine, runSample) => {
+  const verdicts = new Map<string, SampleVerdict[]>();
   beforeAll(() => {
-    for (const name of covered) verdicts.set(name, runSampleFileWithReference(bundledConfig, fail2banSampleLogs, name));
+    for (const name of covered) verdicts.set(name, runSample(bundledConfig, fail2banSampleLogs, name).verdicts);
   }, 120_000);
 
   it("covers at least 25 of our services", () => {
@@ -44,7 +43,7 @@ describe("fail2ban's sample corpus against the bundled filters (reference engine
   it("agrees on at least 99% overall", () => {
     const all = [...verdicts.values()].flat();
     process.stderr.write(
-      `bundled filters vs corpus (reference engine): ${all.filter((v) => v.ok).length}/${all.length} line checks agree\n`,
+      `bundled filters vs corpus (${engine}): ${all.filter((v) => v.ok).length}/${all.length} line checks agree\n`,
     );
     expect(agreement(all)).toBeGreaterThanOrEqual(0.99);
   });

@@ -65,12 +65,18 @@ function toResult(failures: readonly ReferenceFailure[]): LineResult {
   };
 }
 
+/** The verdicts on an annotated file, and every address or id any filter instance reported (failures and nofail). */
+export interface SampleRun {
+  readonly verdicts: SampleVerdict[];
+  readonly reported: string[];
+}
+
 /**
  * Runs an annotated sample file against the filters of `configDir` with the reference fail2ban (in fail2ban's test
  * time zone and clock, like {@link runSampleFile} with our engine). `name` is the file name in `sampleDir`; a
  * `.log` extension is dropped to name the filter.
  */
-export function runSampleFileWithReference(configDir: string, sampleDir: string, name: string): SampleVerdict[] {
+export function runSampleFileWithReference(configDir: string, sampleDir: string, name: string): SampleRun {
   const jobs = new Map<string, { key: string; name: string; options: Record<string, string>; calls: Call[] }>();
   let instance = 0;
   const recording: FilterFactory = (filterName, options) => {
@@ -95,5 +101,7 @@ export function runSampleFileWithReference(configDir: string, sampleDir: string,
     let next = 0;
     return { processLine: () => toResult(results[next++] ?? []) };
   };
-  return runSampleFile(sampleDir, name, replaying);
+  const verdicts = runSampleFile(sampleDir, name, replaying);
+  const reported = Object.values(answers).flatMap((calls) => calls.flat().flatMap((f) => [f.id, f.host]));
+  return { verdicts, reported: reported.filter((id) => id !== "") };
 }
