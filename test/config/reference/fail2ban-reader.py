@@ -58,16 +58,20 @@ def read_jail(config_dir, case):
 
 
 def read_config(config_dir, case):
-    reader = ConfigReader(basedir=config_dir)
+    reader = ConfigReader(basedir=case.get("configDir") or config_dir)
     if not reader.read(case["name"]):
         return {"error": "config not found"}
+    gets = case.get("gets")
+    if gets is None:  # every option of every section, [DEFAULT] included
+        gets = [[section, option] for section in ["DEFAULT"] + list(reader.sections())
+                for option in (reader.options(section) if section != "DEFAULT" else reader._cfg.get_defaults())]
     values = []
-    for section, option in case["gets"]:
+    for section, option in gets:
         try:
             values.append(reader.get(section, option))
         except Exception as error:
             values.append({"error": "%s: %s" % (type(error).__name__, error)})
-    return {"sections": list(reader.sections()), "values": values}
+    return {"sections": list(reader.sections()), "gets": gets, "values": values}
 
 
 def read_action(config_dir, case):

@@ -39,6 +39,7 @@ export interface ReferenceJail {
 export interface ReferenceConfig {
   readonly error?: string;
   readonly sections?: string[];
+  readonly gets?: [string, string][];
   readonly values?: (string | { error: string })[];
 }
 
@@ -66,7 +67,8 @@ export function runFail2banReader(request: {
   configDir?: string;
   filters?: readonly FilterCase[];
   jails?: readonly { name: string; options: readonly string[] }[];
-  configs?: readonly { name: string; gets: readonly (readonly [string, string])[] }[];
+  /** `gets` absent: every option of every section ([DEFAULT] first), listed in the answer's `gets`. */
+  configs?: readonly { name: string; configDir?: string; gets?: readonly (readonly [string, string])[] }[];
   actions?: readonly {
     name: string;
     jail: string;
