@@ -1,10 +1,10 @@
-import { DatePatternError } from "./date-errors.js";
+import { DatePatternError, DateTimeZoneError } from "./date-errors.js";
 import { TemplateFlags, unboundPattern } from "./date-pattern.js";
 import type { DateTemplate, TemplateMatch } from "./date-template.js";
 import { baseTemplates, builtInTemplate, defaultTemplates } from "./default-templates.js";
 import { compiledTemplate } from "./template-cache.js";
 import { patternKey, specForPattern } from "./template-specs.js";
-import { fixedOffsetMinutes, ZoneClock } from "./zone-clock.js";
+import { fixedOffsetMinutes, isIntlZone, ZoneClock } from "./zone-clock.js";
 
 /** A date found in a log line. */
 export interface DateMatch {
@@ -87,6 +87,8 @@ export class DateDetector {
     const fixed = logZone ? fixedOffsetMinutes(logZone) : undefined;
     this.defaultOffset = fixed ?? null;
     if (logZone && fixed === undefined) {
+      // Not a POSIX rule here: "UTC+2" would read as two hours west of UTC, and fail2ban refuses it.
+      if (!isIntlZone(logZone)) throw new DateTimeZoneError(logZone);
       this.localClock = new ZoneClock(logZone);
     } else {
       this.localClock = new ZoneClock(options.timeZone);

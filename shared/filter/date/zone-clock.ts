@@ -34,7 +34,8 @@ const FORMAT_OPTIONS: Intl.DateTimeFormatOptions = {
   era: "short",
 };
 
-function isIntlZone(zone: string): boolean {
+/** Whether Intl knows `zone` (an IANA name such as Europe/Paris, or UTC). */
+export function isIntlZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });
     return true;

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DateDetector } from "../../../shared/filter/date/date-detector.js";
-import { DatePatternError } from "../../../shared/filter/date/date-errors.js";
+import { DatePatternError, DateTimeZoneError } from "../../../shared/filter/date/date-errors.js";
 import { runFail2banDates } from "./run-fail2ban-dates.js";
 
 interface FixtureLine {
@@ -123,6 +123,15 @@ describe("datepattern errors", () => {
     expect(error.message).toContain(fixture.message);
     expect(fixture.datepattern.split("\n")).toContain(error.pattern);
   });
+
+  it.each(["Mars/Olympus", "UTC+2", "UTC+0200x", "CET-01CEST-02,M3.5.0,M10.5.0"])(
+    "logtimezone %j is refused, as by fail2ban",
+    (zone) => {
+      const [reference] = runFail2banDates([{ tz: "UTC", logtimezone: zone, lines: [] }]);
+      expect(reference!.error).toMatch(/time zone/);
+      expect(() => new DateDetector({ logtimezone: zone })).toThrow(DateTimeZoneError);
+    },
+  );
 
   it("an unknown time zone is refused with its name", () => {
     expect(() => new DateDetector({ logtimezone: "Mars/Olympus" })).toThrow(/"Mars\/Olympus"/);
