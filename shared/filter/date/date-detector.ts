@@ -49,6 +49,17 @@ const ANCHORED = TemplateFlags.LINE_BEGIN | TemplateFlags.LINE_END;
 /** Seconds after which a template that has not matched may be overtaken by a less used one. */
 const UNUSED_TIME = 300;
 const ALNUM = /^[\p{L}\p{N}]$/u;
+/** No character (out of the line). */
+const NONE = -1;
+
+function codeAt(line: string, index: number): number {
+  return index >= 0 && index < line.length ? line.charCodeAt(index) : NONE;
+}
+
+/** Python's str.isalnum() for one character. */
+function isAlnum(code: number): boolean {
+  return code !== NONE && ALNUM.test(String.fromCharCode(code));
+}
 const DATE_MARK = /(?<!\\)\{DATE\}/gi;
 
 function entryWeight(entry: Entry): number {
@@ -73,11 +84,15 @@ export class DateDetector {
   private readonly localClock: ZoneClock;
   private readonly defaultOffset: number | null;
   private lastDistance = 1;
-  private lastBefore: string | undefined;
-  private lastAt: string | undefined;
+  // The characters around the last date (UTF-16 codes, NONE where the line has none): before it, its first, its
+  // last, after it.
+  private lastBefore = NONE;
+  private lastAt = NONE;
+  private lastAtAlnum = false;
   private lastEnd = NEVER;
-  private lastEndChar: string | undefined;
-  private lastAfter: string | undefined;
+  private lastEndChar = NONE;
+  private lastEndAlnum = false;
+  private lastAfter = NONE;
   private lastIndex = NEVER;
   private firstUnused = 0;
 
@@ -125,14 +140,14 @@ export class DateDetector {
     const found = this.findTemplate(line);
     if (!found) return null;
     const [template, match] = found;
-    const span = { start: match.dateStart, end: match.dateEnd, template: template.name };
-    if (match.dateStart === match.dateEnd) return { time: now, ...span };
+    const { dateStart: start, dateEnd: end } = match;
+    if (start === end) return { time: now, start, end, template: template.name };
     const time = template.toTime(line, match, {
       nowWall: this.localClock.toWall(now),
       defaultOffset: this.defaultOffset,
       clock: this.localClock,
     });
-    return { time, ...span };
+    return { time, start, end, template: template.name };
   }
 
   private append(template: DateTemplate, ignoreDuplicate: boolean, pattern: string): void {
@@ -232,11 +247,14 @@ export class DateDetector {
     entry.distance = match.start;
     if (this.firstUnused === index) this.firstUnused++;
     this.lastDistance = match.start;
-    this.lastBefore = line.slice(match.start - 1, match.start);
-    this.lastAt = line[match.start];
+    this.lastBefore = match.start >= 1 ? codeAt(line, match.start - 1) : NONE;
+    this.lastAt = codeAt(line, match.start);
+    this.lastAtAlnum = isAlnum(this.lastAt);
     this.lastEnd = match.end;
-    this.lastEndChar = line.at(match.end - 1);
-    this.lastAfter = line.slice(match.end, match.end + 1);
+    // Python's line[endpos - 1] wraps around to the last character when endpos is 0.
+    this.lastEndChar = codeAt(line, match.end >= 1 ? match.end - 1 : line.length - 1);
+    this.lastEndAlnum = isAlnum(this.lastEndChar);
+    this.lastAfter = codeAt(line, match.end);
     if (index && index !== this.lastIndex) index = this.reorder(index);
     this.lastIndex = index;
     return [entry.template, match];
@@ -247,12 +265,14 @@ export class DateDetector {
     const start = this.lastDistance;
     const end = this.lastEnd;
     const left =
-      line.slice(start - 1, start) === this.lastBefore ||
-      (this.lastAt !== undefined && line.slice(start, start + 1) === this.lastAt && !ALNUM.test(this.lastAt));
+      (start >= 1 ? codeAt(line, start - 1) : NONE) === this.lastBefore ||
+      (this.lastAt !== NONE && codeAt(line, start) === this.lastAt && !this.lastAtAlnum);
     if (!left) return false;
     return (
-      line.slice(end, end + 1) === this.lastAfter ||
-      (this.lastEndChar !== undefined && line.slice(end - 1, end) === this.lastEndChar && !ALNUM.test(this.lastEndChar))
+      codeAt(line, end) === this.lastAfter ||
+      (this.lastEndChar !== NONE &&
+        (end >= 1 ? codeAt(line, end - 1) : NONE) === this.lastEndChar &&
+        !this.lastEndAlnum)
     );
   }
 

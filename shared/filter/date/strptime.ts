@@ -42,6 +42,8 @@ function pyInt(text: string): number {
   let digits = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i) - 48;
+    // Space-padded fields (" 3" for %d, %k) are common: skip blanks before the first digit.
+    if (code === -16 && digits === 0) continue;
     if (code < 0 || code > 9) return slowPyInt(text);
     value = value * 10 + code;
     digits++;
