@@ -36,4 +36,11 @@ export { DEFAULT_SECTION, type ParsedIniFile, parseIni } from "./ini-parser.js";
 export { interpolate, MAX_INTERPOLATION_DEPTH } from "./interpolation.js";
 export { type ConfigVars, KNOWN_PREFIX, LayeredConfig } from "./layered-config.js";
 export { type OptionSpec, parseOptionSpec, parseOptionSpecList, splitOptionSpecs } from "./option-spec.js";
-export { MAX_TAG_REPLACE_COUNT, replaceTags, substituteTags, type TagOptions, TagRecursionError } from "./tags.js";
+export {
+  MAX_TAG_REPLACE_COUNT,
+  MAX_TAG_VALUE_LENGTH,
+  replaceTags,
+  substituteTags,
+  type TagOptions,
+  TagRecursionError,
+} from "./tags.js";

@@ -3,6 +3,9 @@ import { CloudjailError } from "../errors.js";
 /** fail2ban stops substituting a tag inside another after this many replacements (self-reference guard). */
 export const MAX_TAG_REPLACE_COUNT = 25;
 
+/** A value growing past this while tags are substituted is a runaway definition (fail2ban would exhaust memory). */
+export const MAX_TAG_VALUE_LENGTH = 1_000_000;
+
 const TAG = /<([^ <>]+)>/g;
 
 /** A `<tag>` definition cannot be resolved: it refers to itself, directly or through other tags. */
@@ -67,6 +70,13 @@ export function substituteTags(values: ReadonlyMap<string, string>, options: Tag
           continue;
         }
         value = value.split(`<${found}>`).join(replacement);
+        if (value.length > MAX_TAG_VALUE_LENGTH) {
+          throw new TagRecursionError(
+            tag,
+            found,
+            `${value.slice(0, 80)}... (grows past ${MAX_TAG_VALUE_LENGTH} characters)`,
+          );
+        }
         counts.set(found, (counts.get(found) ?? 0) + 1);
         match = searchTag(value, match.start);
       }

@@ -33,7 +33,11 @@ const substitutions: SubstituteCase[] = [
   { title: "not a tag with spaces", values: { a: "1", v: "< a> <a > <a>" }, expected: { a: "1", v: "< a> <a > 1" } },
   { title: "direct self reference", values: { a: "x<a>" }, expected: { error: /'a' refers to itself through <a>/ } },
   { title: "indirect loop", values: { a: "<b>", b: "<a>" }, expected: { error: /refers to itself/ } },
-  { title: "growing loop", values: { a: "x<b>", b: "<c><c>", c: "<b>" }, expected: { error: /refers to itself/ } },
+  {
+    title: "loop through a third value",
+    values: { a: "x<b>", b: "<c>", c: "<b>" },
+    expected: { error: /refers to itself/ },
+  },
   {
     title: "conditional value wins",
     values: { blocktype: "REJECT", "blocktype?family=inet6": "REJECT6", ban: "x <blocktype>" },
@@ -103,6 +107,16 @@ describe("substituteTags and replaceTags", () => {
       expect(reference.replacements[index]).toEqual({ value: entry.expected });
     },
   );
+
+  it("stops a definition that doubles itself before it exhausts memory", () => {
+    const values = new Map([
+      ["a", "x<b>"],
+      ["b", "<c><c>"],
+      ["c", "<d><d>"],
+      ["d", "<b><b>"],
+    ]);
+    expect(() => substituteTags(values)).toThrow(/refers to itself|grows past 1000000 characters/);
+  });
 
   it("does not modify its input", () => {
     const values = new Map([

@@ -23,7 +23,7 @@ def read_filter(config_dir, case):
     if "spec" in case:  # a reference such as "name[k=v]", parsed by fail2ban itself
         case = dict(case, **dict(zip(("name", "options"), extractOptions(case["spec"]))))
     reader = FilterReader(case["name"], "cloudjail-conformance", dict(case.get("options") or {}),
-                          share_config={}, basedir=config_dir)
+                          share_config={}, basedir=case.get("configDir") or config_dir)
     if not reader.read():
         return {"error": "filter not found"}
     reader.applyAutoOptions(case.get("backend") or "auto")

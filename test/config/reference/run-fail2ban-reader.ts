@@ -11,6 +11,8 @@ export interface FilterCase {
   /** A reference such as `name[k=v]`, parsed by fail2ban itself (instead of name and options). */
   readonly spec?: string;
   readonly backend?: string;
+  /** Configuration folder of this case, when not the request's. */
+  readonly configDir?: string;
 }
 
 /** What fail2ban's FilterReader resolved (or the error it raised). */
