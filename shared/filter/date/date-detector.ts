@@ -15,7 +15,9 @@ export interface DateMatch {
    * text fail2ban cuts out of the line before applying failregexes. Boundary characters the template consumed
    * around the date (the up to two punctuation characters of a line-begin template, "[" of "[1234567890") are not
    * in it. An empty span (`start === end`) means the template matched but holds no date (`{NONE}`, `^WARNING:()**`):
-   * `time` is then `now`, and fail2ban reuses the previous line's date if it is less than a minute old.
+   * `time` is then `now`, and fail2ban reuses the previous line's date if it is less than a minute old. Offsets are
+   * JavaScript string indices (UTF-16 code units; Python counts code points, which differs only after astral
+   * characters such as emoji).
    */
   readonly start: number;
   readonly end: number;
@@ -32,7 +34,10 @@ export interface DateDetectorOptions {
   readonly datepattern?: string;
   /** fail2ban `logtimezone`: a fixed offset (UTC+0200, -04:00, CEST) or, beyond fail2ban, an IANA zone name. */
   readonly logtimezone?: string;
-  /** Zone of dates without offset when no logtimezone is set (IANA name); default: the process's local zone. */
+  /**
+   * Zone of dates without offset when no logtimezone is set: an IANA name, or a POSIX TZ rule such as fail2ban's test
+   * zone "CET-01CEST-02,M3.5.0,M10.5.0"; default: the process's local zone (the TZ variable, POSIX rules included).
+   */
   readonly timeZone?: string;
 }
 
@@ -60,6 +65,7 @@ function codeAt(line: string, index: number): number {
 function isAlnum(code: number): boolean {
   return code !== NONE && ALNUM.test(String.fromCharCode(code));
 }
+
 const DATE_MARK = /(?<!\\)\{DATE\}/gi;
 
 function entryWeight(entry: Entry): number {
