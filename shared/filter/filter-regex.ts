@@ -25,6 +25,8 @@ export interface FilterRegexHit {
 export interface FilterRegex {
   /** The regex as configured, tags included. */
   readonly regex: string;
+  /** Its named groups (Python names). */
+  readonly groupNames: readonly string[];
   /** Searches `text` (the buffer text of `original`); `original` is the buffer the split refers to. */
   search(text: string, original?: readonly TupleLine[]): FilterRegexHit | null;
   /** fail2ban's getFailID for a match without address: throws when the match has no id at all. */
@@ -48,15 +50,6 @@ export interface FilterRegexOptions {
 const compiledOf = new WeakMap<FilterRegex, FailRegex>();
 
 function plainGroups(groups: FailGroups, failId: () => string): Record<string, string | undefined> {
-  let hasTuple = false;
-  for (const key in groups) {
-    if (Array.isArray(groups[key])) {
-      hasTuple = true;
-      break;
-    }
-  }
-  // a fresh object per match, with string values only: used as it is (no copy on the hot path)
-  if (!hasTuple) return groups as Record<string, string | undefined>;
   const out: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(groups)) {
     if (Array.isArray(value)) out[key] = key === "fid" ? failId() : value.filter((v) => v !== undefined).join(" ");
@@ -94,12 +87,17 @@ export function compileFilterRegex(pattern: string, options: FilterRegexOptions)
   }
   const skipGroups: string[] = [];
   for (let n = 0; compiled.groupNames.includes(`skiplines${n}`); n++) skipGroups.push(`skiplines${n}`);
+  // only TUPLE_ groups give array values; without them, a match's groups object (fresh per match) is used as it is
+  const hasTuples = compiled.groupNames.some((name) => /^tuple_/i.test(name));
   const regex: FilterRegex = {
     regex: pattern,
+    groupNames: compiled.groupNames,
     search(text, original) {
       const match = compiled.search(text);
       if (!match) return null;
-      const groups = plainGroups(match.groups, () => match.failId());
+      const groups = hasTuples
+        ? plainGroups(match.groups, () => match.failId())
+        : (match.groups as Record<string, string | undefined>);
       const skipped: string[] = [];
       for (const name of skipGroups) {
         const value = groups[name];

@@ -76,6 +76,8 @@ export class LogFilter {
   readonly failRegexes: readonly FilterRegex[];
   readonly ignoreRegexes: readonly FilterRegex[];
   readonly prefRegex: FilterRegex | undefined;
+  /** The prefregex's groups that reach failures (all but `content`). */
+  private readonly prefGroupNames: readonly string[];
   readonly dates: DateDetector;
   private readonly dateOptions: DateDetectorOptions;
   readonly maxLines: number;
@@ -99,6 +101,7 @@ export class LogFilter {
       spec.prefregex !== undefined && spec.prefregex !== ""
         ? compileFilterRegex(spec.prefregex, { kind: "prefregex", multiline, useDns, label })
         : undefined;
+    this.prefGroupNames = (this.prefRegex?.groupNames ?? []).filter((name) => name !== "content");
     this.failRegexes = spec.failregex.map((pattern, index) =>
       compileFilterRegex(pattern, {
         kind: "failregex",
@@ -266,7 +269,8 @@ export class LogFilter {
         text = undefined;
       }
       consumed = hit.split.matched;
-      if (preGroups) fail = Object.assign({ ...preGroups }, fail);
+      // fail2ban: the prefregex groups, updated by the failregex's (None values included)
+      if (preGroups) for (const key of this.prefGroupNames) if (!(key in fail)) fail[key] = preGroups[key];
       const mlfid = fail.mlfid as string | undefined;
       if (mlfid !== undefined) {
         fail = this.mergeSession(mlfid, fail, hit.split.matched, date ?? now);
@@ -316,10 +320,11 @@ export class LogFilter {
     data: FailData,
   ): Failure {
     const fields: Record<string, string | readonly string[] | undefined> = {};
-    for (const [key, value] of Object.entries(data)) {
+    for (const key in data) {
       if (key === "matches" || key === "nofail-matches" || key === "mlfpending") continue;
-      if (value instanceof Set) fields[key] = [...value] as string[];
-      else if (typeof value === "string") fields[key] = value;
+      const value = data[key];
+      if (typeof value === "string") fields[key] = value;
+      else if (value instanceof Set) fields[key] = [...value] as string[];
     }
     return {
       regexIndex,
@@ -337,7 +342,8 @@ export class LogFilter {
    * fail2ban's multi-line session merge (F-MLFID with NOFAIL, MLFFORGET, MLFGAINED), state kept per session id.
    * Sessions expire 5 minutes after their last line in log time (fail2ban uses the wall clock, which never expires
    * anything in a replay), and a session keeps at most MAX_SESSION_MATCHES lines, so that an attacker reusing one
-   * connection cannot grow memory or cost without bound.
+   * connection cannot grow memory or cost without bound. Keys are cleared by assigning undefined, never `delete`,
+   * which would turn these hot objects into slow dictionaries.
    */
   private mergeSession(mlfid: string, current: FailData, matched: readonly TupleLine[], now: number): FailData {
     let fail = current;
@@ -351,16 +357,16 @@ export class LogFilter {
       flags |= NOFAIL;
     }
     const forget = fail.mlfforget;
-    delete fail.mlfforget;
+    fail.mlfforget = undefined;
     if (forget) flags |= FORGET;
     if (cached) {
       users = addUser(cached, fail.user as string | undefined);
       if (cached.nofail) flags |= CACHED_NOFAIL;
-      delete cached.nofail;
+      cached.nofail = undefined;
       if (cached.mlfgained) flags |= CACHED_NOFAIL;
-      delete cached.mlfgained;
-      if (flags & GAINED) delete cached.mlfpending;
-      if ((flags & CACHED_NOFAIL) === 0 && !cached.mlfpending) delete cached.matches;
+      cached.mlfgained = undefined;
+      if (flags & GAINED) cached.mlfpending = undefined;
+      if ((flags & CACHED_NOFAIL) === 0 && !cached.mlfpending) cached.matches = undefined;
       for (const [key, value] of Object.entries(fail)) if (value !== undefined) cached[key] = value;
       fail = cached;
       if (flags & FORGET) this.sessions.delete(mlfid);
@@ -369,15 +375,15 @@ export class LogFilter {
       this.sessions.set(mlfid, fail, now);
     }
     const pending = fail.mlfpending;
-    delete fail.mlfpending;
+    fail.mlfpending = undefined;
     if (pending || (users && users.size > 1)) {
-      delete fail.nofail;
-      delete fail.mlfgained;
+      fail.nofail = undefined;
+      fail.mlfgained = undefined;
       flags &= ~(GAINED | NOFAIL);
     }
     if ((flags & NOFAIL) === 0) {
       const merged = [...(fail["nofail-matches"] ?? []), ...(fail.matches ?? [])];
-      delete fail["nofail-matches"];
+      fail["nofail-matches"] = undefined;
       if ((flags & GAINED) === 0) merged.push(...matched);
       fail.matches = merged.length > MAX_SESSION_MATCHES ? merged.slice(-MAX_SESSION_MATCHES) : merged;
     } else if ((flags & (NOFAIL | FORGET)) === NOFAIL) {
