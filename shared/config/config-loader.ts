@@ -7,6 +7,8 @@ import { KNOWN_PREFIX, LayeredConfig } from "./layered-config.js";
 
 const INCLUDES_SECTION = "INCLUDES";
 const CONDITIONAL_SECTION = /^(\w+)(\?.+)$/;
+/** Deepest chain of `[INCLUDES]` followed; real configurations use two or three levels. */
+export const MAX_INCLUDE_DEPTH = 32;
 
 /**
  * The files fail2ban reads for a named configuration, in order: `X.conf`, `X.d/*.conf` (sorted), `X.local`,
@@ -106,13 +108,22 @@ class IncludeReader {
   }
 
   private expandOne(file: string, seen: readonly string[]): string[] {
+    if (seen.length >= MAX_INCLUDE_DEPTH) {
+      // fail2ban recurses until Python gives up; a chain this long is a loop its simple check does not see.
+      const loop = [...new Set([...seen, file])].join(", ");
+      throw new ConfigError(`includes nested deeper than ${MAX_INCLUDE_DEPTH} levels, looping through ${loop}`, {
+        file: seen[seen.length - 1] ?? file,
+        section: INCLUDES_SECTION,
+      });
+    }
     const parsed = this.parsed(file);
     if (!parsed) return [];
     const includes = parsed.sections.get(INCLUDES_SECTION);
     if (!includes) return [file];
     const single = new LayeredConfig(parsed.defaults, new Map(parsed.sections), [file]);
     const resolve = (option: "before" | "after"): string[] => {
-      if (!includes.has(option)) return [];
+      // As in fail2ban, a `before`/`after` of the file's [DEFAULT] counts too.
+      if (!single.hasOption(INCLUDES_SECTION, option)) return [];
       const list: string[] = [];
       for (const entry of single.get(INCLUDES_SECTION, option)!.split("\n")) {
         const target = isAbsolute(entry) ? entry : join(dirname(file), entry);
@@ -143,12 +154,17 @@ function withLocals(files: readonly string[]): string[] {
 /** Reads and parses a file; undefined when it cannot be opened (fail2ban skips such files). */
 function readIni(file: string): ParsedIniFile | undefined {
   if (!isFile(file)) return undefined;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    return undefined;
+  }
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(readFileSync(file));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (error) {
-    if (error instanceof TypeError) throw new ConfigError("file is not valid UTF-8", { file }, { cause: error });
-    return undefined;
+    throw new ConfigError("file is not valid UTF-8", { file }, { cause: error });
   }
   return parseIni(text, file);
 }

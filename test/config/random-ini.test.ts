@@ -23,7 +23,20 @@ function random(seed: number): () => number {
 }
 
 const SECTIONS = ["Definition", "Init", "DEFAULT", "lt_x", "Init?family=inet6", "INCLUDES", "misc"];
-const NAMES = ["a", "b", "Mode", "port", "failregex", "_daemon", "__prefix", "x.y", "known", "with space"];
+const NAMES = [
+  "a",
+  "b",
+  "Mode",
+  "port",
+  "failregex",
+  "_daemon",
+  "__prefix",
+  "x.y",
+  "known",
+  "with space",
+  "before",
+  "after",
+];
 const PIECES = [
   "plain",
   "^%(a)s <HOST>",
@@ -42,6 +55,10 @@ const PIECES = [
   "c: d",
   "",
   "\\s+(?:%(port)s)",
+  "inc.conf",
+  "f.conf",
+  "f.d/10.conf",
+  "%(inc)s",
 ];
 // Pieces that make the value fail to resolve (fail2ban rejects them too).
 const BAD_PIECES = ["%(missing)s", "5%", "%(Definition/a)s", "%(a"];
@@ -81,9 +98,12 @@ describe("random configuration trees read like fail2ban's ConfigReader", () => {
     const files: Record<string, string> = { "f.conf": generateFile(next) };
     // Most trees define the names the pieces refer to, so most values resolve.
     if (next() < 0.8)
-      files["f.d/00.conf"] = "[DEFAULT]\na = A\nb = <b>%(a)s\nmode = normal\nport = 22\n[lt_x]\na = lt\n";
+      files["f.d/00.conf"] =
+        "[DEFAULT]\na = A\nb = <b>%(a)s\nmode = normal\nport = 22\ninc = inc.conf\n[lt_x]\na = lt\n";
     if (next() < 0.5) files["f.local"] = generateFile(next);
     if (next() < 0.3) files["f.d/10.conf"] = generateFile(next);
+    if (next() < 0.5) files["inc.conf"] = generateFile(next);
+    if (next() < 0.2) files["inc.local"] = generateFile(next);
     for (const [path, text] of Object.entries(files)) {
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), text);
