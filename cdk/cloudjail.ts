@@ -247,6 +247,7 @@ export class Cloudjail extends Construct {
           mainFields: ["module", "main"],
           banner: LAMBDA_BANNER,
           externalModules: [...LAMBDA_EXTERNALS],
+          bundleAwsSDK: true,
           forceDockerBundling: false,
           commandHooks: {
             beforeBundling: () => [],

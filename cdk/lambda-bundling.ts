@@ -7,8 +7,12 @@ import type { DeploymentConfig } from "../cloud/deployment/deployment-config.js"
 
 /** esbuild target of the bundles (the runtime is Node.js 24; node22 syntax keeps the output conservative). */
 export const LAMBDA_TARGET = "node22";
-/** Provided by the Lambda runtime (the AWS SDK) or never loaded by the functions (the SQLite store). */
-export const LAMBDA_EXTERNALS = ["@aws-sdk/*", "better-sqlite3"];
+/**
+ * Never loaded by the functions (the SQLite store is host mode's). The AWS SDK is bundled, not taken from the
+ * runtime: tree-shaken and minified it imports several times faster (the EC2 client alone takes over a second to load
+ * from node_modules), and the functions run the SDK version they were tested with.
+ */
+export const LAMBDA_EXTERNALS = ["better-sqlite3"];
 /** ESM bundles still meet CommonJS dependencies that call require(). */
 export const LAMBDA_BANNER =
   "import { createRequire as __cjRequire } from 'node:module'; const require = __cjRequire(import.meta.url);";
@@ -30,13 +34,16 @@ export interface LocalBundle {
 
 /**
  * Bundles the three functions into `outDir/<name>/` as NodejsFunction would (minified ESM, same externals, banner,
- * deployment.json and filter worker), for tests and benchmarks that run the real artifacts. `outDir` must lie inside
- * the project (for example under node_modules/.cache) so the external AWS SDK resolves from node_modules.
+ * deployment.json and filter worker, AWS SDK bundled), for tests and benchmarks that run the real artifacts. With
+ * `externalAwsSdk` the SDK is left to node_modules, so that a test's fakes installed on the SDK client classes are the
+ * ones the functions use. `outDir` must lie inside
+ * the project (for example under node_modules/.cache) so that modules resolve from node_modules.
  */
 export async function bundleLambdasLocally(
   root: string,
   outDir: string,
   deployment: DeploymentConfig,
+  options: { readonly externalAwsSdk?: boolean } = {},
 ): Promise<Record<keyof typeof LAMBDA_ENTRIES, LocalBundle>> {
   const bundles = {} as Record<keyof typeof LAMBDA_ENTRIES, LocalBundle>;
   for (const [name, { entry, filterWorker }] of Object.entries(LAMBDA_ENTRIES)) {
@@ -56,7 +63,7 @@ export async function bundleLambdasLocally(
       ...common,
       entryPoints: [join(root, "lambdas", entry)],
       outfile: join(dir, "index.mjs"),
-      external: LAMBDA_EXTERNALS,
+      external: options.externalAwsSdk ? [...LAMBDA_EXTERNALS, "@aws-sdk/*"] : LAMBDA_EXTERNALS,
       mainFields: ["module", "main"],
       banner: { js: LAMBDA_BANNER },
     });

@@ -14,6 +14,7 @@ export async function handler(event: unknown): Promise<void> {
   try {
     await ingestDelivery(event, {
       runner: ready.runner,
+      store: ready.store,
       routes: ready.routes,
       enforce: ready.enforce,
       announce: ready.announce,

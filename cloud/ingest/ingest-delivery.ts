@@ -3,12 +3,15 @@
 // which the store counts once, so a redelivered batch changes nothing. A malformed delivery or event is logged with
 // its log group, stream and event id and skipped; only a store failure (which a retry can fix) fails the invocation.
 import type { BanDecision } from "../../shared/jail/decision.js";
+import { normalizeAddress } from "../../shared/jail/ip-address.js";
 import type { JailRunner } from "../../shared/jail/jail-runner.js";
+import type { Store } from "../../shared/store/store.js";
 import type { BanAlert } from "../alerts/ban-alert.js";
 import type { DeployedJail } from "../deployment/deployment-config.js";
 import type { EnforcementReport } from "../enforcement/enforce-bans.js";
 import { decodeDelivery, MalformedPayloadError } from "../logs/subscription-payload.js";
 import type { EmbeddedMetrics } from "../metrics/embedded-metrics.js";
+import { runKeyedTasks } from "./keyed-tasks.js";
 import type { LineMatcher, MatchOutput } from "./line-matcher.js";
 
 /** A jail as the ingest pipeline runs it. */
@@ -24,6 +27,8 @@ export type IngestLog = (level: "info" | "warn" | "error", message: string, fiel
 /** What the pipeline uses; all injected, so tests run it on DynamoDB Local and fake AWS APIs. */
 export interface IngestDependencies {
   readonly runner: JailRunner;
+  /** The runner's store, read directly to learn a known ban's end. */
+  readonly store: Store;
   /** Jails per log group. */
   readonly routes: ReadonlyMap<string, readonly IngestJail[]>;
   /** Syncs the targets to the active bans at `now`. */
@@ -47,6 +52,9 @@ export interface IngestReport {
   readonly bans: readonly BanDecision[];
   readonly enforcement?: EnforcementReport;
 }
+
+/** Store requests in flight at once during one delivery (each address's own failures stay in order). */
+export const STORE_CONCURRENCY = 16;
 
 const empty = { events: 0, rejectedEvents: 0, failures: 0, duplicates: 0, bans: [] } as const;
 
@@ -80,6 +88,10 @@ export async function ingestDelivery(event: unknown, deps: IngestDependencies): 
   const now = deps.clock();
   const bans: BanDecision[] = [];
   const firstSeen = new Map<string, { first: number; count: number }>();
+  // Bans met in this delivery: the later failures of a banned address cost no store request (an attack goes on
+  // for a while after its ban, and the store would only answer "banned" again).
+  const knownBans = new Map<string, { time: number; until: number }>();
+  const queues = new Map<string, Array<() => Promise<void>>>();
   let failures = 0;
   let duplicates = 0;
   const inputs = batch.logEvents.map((logEvent) => ({
@@ -110,36 +122,50 @@ export async function ingestDelivery(event: unknown, deps: IngestDependencies): 
       for (const [index, failure] of output.failures.entries()) {
         failures++;
         metrics.add("Failures", 1, { Jail: jail.name });
-        const key = `${jail.name}|${failure.fid ?? failure.ip}`;
-        const seen = firstSeen.get(key);
-        firstSeen.set(key, {
-          first: Math.min(seen?.first ?? failure.time, failure.time),
-          count: (seen?.count ?? 0) + 1,
-        });
-        const outcome = await deps.runner.recordFailure(
-          {
-            jail: jail.name,
-            ip: failure.ip,
-            ...(failure.fid !== undefined ? { fid: failure.fid } : {}),
-            time: failure.time,
-            eventId: index === 0 ? logEvent.id : `${logEvent.id}#${index}`,
-            line: failure.line,
-          },
-          now,
-        );
-        if (outcome.kind === "duplicate") duplicates++;
-        if (outcome.kind === "ban") {
-          bans.push(outcome.ban);
-          metrics.add("Bans", 1, { Jail: jail.name });
-          log("info", `ban ${outcome.ban.ip} in ${jail.name}`, {
-            ...where,
-            eventId: logEvent.id,
-            until: outcome.ban.banUntil,
+        const fid = normalizeAddress(failure.fid ?? failure.ip);
+        const key = `${jail.name}|${fid}`;
+        const task = async () => {
+          const known = knownBans.get(key);
+          const time = Math.min(failure.time, now);
+          if (known && (time <= known.time || time < known.until)) return;
+          const seen = firstSeen.get(key);
+          firstSeen.set(key, {
+            first: Math.min(seen?.first ?? failure.time, failure.time),
+            count: (seen?.count ?? 0) + 1,
           });
-        }
+          const outcome = await deps.runner.recordFailure(
+            {
+              jail: jail.name,
+              ip: failure.ip,
+              ...(failure.fid !== undefined ? { fid: failure.fid } : {}),
+              time: failure.time,
+              eventId: index === 0 ? logEvent.id : `${logEvent.id}#${index}`,
+              line: failure.line,
+            },
+            now,
+          );
+          if (outcome.kind === "duplicate") duplicates++;
+          if (outcome.kind === "banned") {
+            const ban = (await deps.store.get(jail.name, fid))?.entry.ban;
+            if (ban) knownBans.set(key, { time: ban.time, until: ban.until ?? Number.POSITIVE_INFINITY });
+          }
+          if (outcome.kind === "ban") {
+            knownBans.set(key, { time: outcome.ban.time, until: outcome.ban.banUntil ?? Number.POSITIVE_INFINITY });
+            bans.push(outcome.ban);
+            metrics.add("Bans", 1, { Jail: jail.name });
+            log("info", `ban ${outcome.ban.ip} in ${jail.name}`, {
+              ...where,
+              eventId: logEvent.id,
+              until: outcome.ban.banUntil,
+            });
+          }
+        };
+        queues.set(key, [...(queues.get(key) ?? []), task]);
       }
     }
   }
+  // Each address's failures in log order; different addresses in parallel.
+  await runKeyedTasks(queues, STORE_CONCURRENCY);
 
   let enforcement: EnforcementReport | undefined;
   if (bans.length > 0) {

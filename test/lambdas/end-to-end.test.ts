@@ -1,5 +1,6 @@
-// End to end, as deployed: the three functions are bundled exactly as the CDK app bundles them (deployment.json and
-// the filter worker beside each handler), imported, and driven with CloudWatch Logs deliveries built at test time.
+// End to end, as deployed: the three functions are bundled as the CDK app bundles them (deployment.json and the
+// filter worker beside each handler; only the AWS SDK is left external, see below), imported, and driven with
+// CloudWatch Logs deliveries built at test time.
 // DynamoDB is DynamoDB Local; WAF, EC2, SNS and Lambda are fakes that keep the AWS rules, installed on the SDK client
 // classes so that the functions' own module-scope clients reach them.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -136,7 +137,8 @@ describe("cloud mode end to end", () => {
     });
     bundleDir = join(root, "node_modules", ".cache", "cloudjail-e2e", String(process.pid));
     mkdirSync(bundleDir, { recursive: true });
-    const bundles = await bundleLambdasLocally(root, bundleDir, deployment);
+    // The SDK stays external here (deployed bundles include it) so that the functions meet the fakes above.
+    const bundles = await bundleLambdasLocally(root, bundleDir, deployment, { externalAwsSdk: true });
 
     Object.assign(process.env, {
       AWS_REGION: "us-east-1",
