@@ -85,11 +85,8 @@ export async function executeCommand(daemon: Daemon, argv: readonly string[]): P
       if (!jail || !verb) throw new CloudjailError("usage: set <JAIL> banip|unbanip|addignoreip <IP> ...");
       if (verb === "banip" || verb === "unbanip") {
         if (values.length === 0) throw new CloudjailError(`usage: set <JAIL> ${verb} <IP> ...`);
-        let count = 0;
-        for (const value of values) {
-          const ip = requireIp(value);
-          count += verb === "banip" ? await daemon.banIp(jail, ip) : await daemon.unbanIp(ip, jail);
-        }
+        const ips = values.map(requireIp);
+        const count = verb === "banip" ? await daemon.banIps(jail, ips) : await daemon.unbanIps(ips, jail);
         if (verb === "unbanip" && count === 0) throw new CloudjailError(`${values.join(" ")} is not banned`);
         return String(count);
       }
@@ -108,9 +105,7 @@ export async function executeCommand(daemon: Daemon, argv: readonly string[]): P
     case "unban": {
       if (rest.length === 1 && rest[0] === "--all") return String(await daemon.unbanAll());
       if (rest.length === 0) throw new CloudjailError("usage: unban --all | unban <IP> ...");
-      let count = 0;
-      for (const value of rest) count += await daemon.unbanIp(requireIp(value));
-      return String(count);
+      return String(await daemon.unbanIps(rest.map(requireIp)));
     }
     case "reload": {
       await daemon.reload(rest[0]);

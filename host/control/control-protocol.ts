@@ -12,7 +12,7 @@ export type ControlResponse =
   | { readonly ok: false; readonly error: string };
 
 /** Largest request accepted, so a stray writer cannot make the daemon buffer without end. */
-export const MAX_REQUEST_BYTES = 64 * 1024;
+export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
 /** Parses a request line; throws a plain Error saying what is wrong. */
 export function parseRequest(line: string): ControlRequest {

@@ -37,6 +37,8 @@ export interface DaemonOptions {
   /** Only these jails (enabled or not); default every enabled jail. */
   readonly jails?: readonly string[];
   readonly pollIntervalMs?: number;
+  /** Runs the action scripts of a jail (default: /bin/sh, or the dry-run printer); benchmarks wrap it. */
+  readonly commandRunner?: (jail: string) => CommandRunner;
   /** Action timing, mostly for tests. */
   readonly actionAttempts?: number;
   readonly actionBackoffMs?: number;
@@ -157,25 +159,43 @@ export class Daemon {
 
   /** Bans `ip` in `jail` by hand; returns 1 when a new ban was made, 0 when already banned or ignored. */
   async banIp(jail: string, ip: string): Promise<number> {
+    return this.banIps(jail, [ip]);
+  }
+
+  /** Bans addresses by hand, enforced in one batch per action; returns how many new bans were made. */
+  async banIps(jail: string, ips: readonly string[]): Promise<number> {
     const pipeline = this.pipeline(jail);
-    const ban = await this.runner!.ban(jail, ip, this.now());
-    if (!ban) return 0;
-    pipeline.stats.totalBanned++;
-    this.log("NOTICE", "cloudjail.actions", `[${jail}] Ban ${ban.ip}`);
-    await pipeline.enforcer.ban([ticketOf(ban)]);
-    return 1;
+    const tickets = [];
+    for (const ip of ips) {
+      const ban = await this.runner!.ban(jail, ip, this.now());
+      if (!ban) continue;
+      pipeline.stats.totalBanned++;
+      this.log("NOTICE", "cloudjail.actions", `[${jail}] Ban ${ban.ip}`);
+      tickets.push(ticketOf(ban));
+    }
+    if (tickets.length > 0) await pipeline.enforcer.ban(tickets);
+    return tickets.length;
   }
 
   /** Lifts the ban of `ip` in `jail` (every jail when undefined); returns how many bans were lifted. */
   async unbanIp(ip: string, jail?: string): Promise<number> {
+    return this.unbanIps([ip], jail);
+  }
+
+  /** Lifts bans in `jail` (every jail when undefined), enforced in one batch per action; returns how many. */
+  async unbanIps(ips: readonly string[], jail?: string): Promise<number> {
     const jails = jail === undefined ? this.jailNames() : [this.pipeline(jail).config.name];
     let count = 0;
     for (const name of jails) {
-      const unban = await this.runner!.unban(name, ip, this.now());
-      if (!unban) continue;
-      count++;
-      this.log("NOTICE", "cloudjail.actions", `[${name}] Unban ${unban.ip}`);
-      await this.pipeline(name).enforcer.unban([unban.ip]);
+      const lifted: string[] = [];
+      for (const ip of ips) {
+        const unban = await this.runner!.unban(name, ip, this.now());
+        if (!unban) continue;
+        this.log("NOTICE", "cloudjail.actions", `[${name}] Unban ${unban.ip}`);
+        lifted.push(unban.ip);
+      }
+      if (lifted.length > 0) await this.pipeline(name).enforcer.unban(lifted);
+      count += lifted.length;
     }
     return count;
   }
@@ -183,9 +203,7 @@ export class Daemon {
   /** Lifts every ban of every jail; returns how many. */
   async unbanAll(): Promise<number> {
     let count = 0;
-    for (const jail of this.jailNames()) {
-      for (const ip of await this.bannedIps(jail)) count += await this.unbanIp(ip, jail);
-    }
+    for (const jail of this.jailNames()) count += await this.unbanIps(await this.bannedIps(jail), jail);
     return count;
   }
 
@@ -272,6 +290,7 @@ export class Daemon {
   }
 
   private commandRunner(jail: string): CommandRunner {
+    if (this.options.commandRunner) return this.options.commandRunner(jail);
     if (!this.options.dryRun) return new ShellCommandRunner(this.options.commandPrefix ?? []);
     return new DryRunCommandRunner(({ script, env }) => {
       const values = Object.entries(env).map(([name, value]) => `${name}=${JSON.stringify(value)}`);
@@ -308,7 +327,9 @@ export class Daemon {
       runner: () => this.runner!,
       tailer: this.tailer,
       now: () => this.now(),
-      ...(this.options.once ? { observeTime: (time: number) => this.advanceLogClock(time) } : {}),
+      ...(this.options.once
+        ? { observeTime: (time: number) => this.advanceLogClock(time), dateNow: () => Date.now() / 1000 }
+        : {}),
       startAt,
       notice: (message) => this.log("NOTICE", "cloudjail.actions", message),
       info: (message) => this.log("INFO", "cloudjail.filter", message),

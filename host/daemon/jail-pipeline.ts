@@ -18,6 +18,8 @@ export interface PipelineContext {
   readonly tailer: FileTailer;
   /** The daemon clock, epoch seconds (the log's own time in a replay). */
   readonly now: () => number;
+  /** "Now" for reading dates (year inference): the wall clock even in a replay, whose log clock starts at 0. */
+  readonly dateNow?: () => number;
   /** Told the time of each line in a replay, so that the clock follows the log. */
   readonly observeTime?: (time: number) => Promise<void>;
   /** Where a log starts being read, by its logpath position (`head`, the default, or `tail`). */
@@ -154,7 +156,7 @@ export class JailPipeline {
     try {
       const filter = this.filterFor(line.source);
       const result = filter.processLine(line.text, {
-        now: context.now(),
+        now: context.dateNow?.() ?? context.now(),
         ...(line.time !== undefined ? { time: line.time } : {}),
       });
       for (const failure of result.failures) {
@@ -170,12 +172,12 @@ export class JailPipeline {
             time,
             line: failure.matches.join("\n"),
             // The same line read again (a restart reads findtime back) is counted once.
-            ...(line.eventId !== undefined ? { eventId: `${line.source}:${line.eventId}` } : {}),
+            ...(line.eventId !== undefined ? { eventId: line.eventId } : {}),
           },
           context.now(),
         );
-        // A line read a second time (after a restart) is not news.
-        if (outcome.kind === "duplicate") continue;
+        // A line read a second time (after a restart) is not news; one older than findtime counts for nothing.
+        if (outcome.kind === "duplicate" || outcome.kind === "obsolete") continue;
         this.stats.totalFailed++;
         context.info(`[${config.name}] Found ${ip} - ${new Date(time * 1000).toISOString()}`);
         if (outcome.kind === "counted") this.failing.set(failure.id, time);

@@ -2,11 +2,11 @@
 // its packages resolve, without touching dist/.
 import { join } from "node:path";
 import { build } from "esbuild";
-
-const root = join(import.meta.dirname, "..", "..", "..");
+import { repoRoot } from "./repo-root.js";
 
 /** Bundles cli/main.ts and returns the path of the entry script to run with node. */
 export async function buildCli(): Promise<string> {
+  const root = repoRoot();
   const outdir = join(root, "node_modules", ".cache", `cloudjail-e2e-${process.pid}`);
   await build({
     entryPoints: { cli: join(root, "cli", "main.ts") },

@@ -3,9 +3,10 @@
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { repoRoot } from "./repo-root.js";
 
 /** The repository's bundled config/ folder. */
-export const bundledConfig = join(import.meta.dirname, "..", "..", "..", "config");
+export const bundledConfig = join(repoRoot(), "config");
 
 /** Creates the tree and returns its folder; `files` maps a relative path to its text (e.g. `jail.conf`). */
 export function makeConfigDir(files: Readonly<Record<string, string>>): string {
