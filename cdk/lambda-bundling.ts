@@ -80,3 +80,16 @@ export async function bundleLambdasLocally(
   }
   return bundles;
 }
+
+/** Bundles the filter worker alone (what the ingest function runs its filters in) to `outfile`. */
+export async function bundleFilterWorker(root: string, outfile: string): Promise<void> {
+  await build({
+    entryPoints: [join(root, FILTER_WORKER_ENTRY)],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: LAMBDA_TARGET,
+    logLevel: "warning",
+  });
+}

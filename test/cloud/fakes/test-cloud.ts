@@ -39,6 +39,12 @@ export interface TestCloudOptions {
   readonly now?: number;
   readonly naclRuleLimit?: number;
   readonly announceUnbans?: boolean;
+  /**
+   * Enable TTL on the table (as deployed). Tests that replay dated fixtures turn it off: DynamoDB Local really deletes
+   * items whose TTL lies in the real past.
+   * @default true
+   */
+  readonly ttl?: boolean;
 }
 
 /** Creates a fresh table and fakes, and a runtime over them. */
@@ -50,7 +56,7 @@ export async function createTestCloud(
   const tableName = `cloud-${process.pid}-${++tables}`;
   const admin = local.client();
   await admin.send(new CreateTableCommand(dynamoDbTableDefinition(tableName)));
-  await admin.send(new UpdateTimeToLiveCommand(dynamoDbTimeToLive(tableName)));
+  if (options.ttl ?? true) await admin.send(new UpdateTimeToLiveCommand(dynamoDbTimeToLive(tableName)));
   admin.destroy();
   const waf = new FakeWaf();
   const ipv4 = waf.createIpSet("cloudjail-v4", "REGIONAL", "IPV4");
