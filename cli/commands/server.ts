@@ -1,8 +1,9 @@
 // `cloudjail server`: the host-mode daemon in the foreground (systemd runs it so). With --once it replays the
 // logs from their start with the log's own clock and exits: the quick start's dry run over a sample log.
 
+import { existsSync } from "node:fs";
 import type { Server } from "node:net";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { executeCommand } from "../../host/control/control-commands.js";
 import { startControlServer, stopControlServer } from "../../host/control/control-server.js";
 import { Daemon } from "../../host/daemon/daemon.js";
@@ -129,11 +130,14 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     ...(plan.loglevel !== undefined ? { loglevel: plan.loglevel } : plan.once ? { loglevel: "NOTICE" } : {}),
   });
   const log: DaemonLog = openDaemonLog(settings.logtarget, settings.loglevel);
+  // Bundled beside cli.js; run from sources (tests) it is absent and filters run in the main thread.
+  const workerPath = join(context.distDir, "filter-worker.js");
   const daemon = new Daemon({
     settings,
     log,
     dryRun: plan.dryRun,
     once: plan.once,
+    ...(existsSync(workerPath) ? { filterWorkerPath: workerPath } : {}),
     ...(plan.jails.length > 0 ? { jails: plan.jails } : {}),
     ...(Object.keys(plan.logpaths).length > 0 ? { logpaths: plan.logpaths } : {}),
   });

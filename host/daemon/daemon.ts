@@ -37,6 +37,8 @@ export interface DaemonOptions {
   /** Only these jails (enabled or not); default every enabled jail. */
   readonly jails?: readonly string[];
   readonly pollIntervalMs?: number;
+  /** dist/filter-worker.js: filters run in a watched worker thread so a crafted line cannot stall the daemon. */
+  readonly filterWorkerPath?: string;
   /** Runs the action scripts of a jail (default: /bin/sh, or the dry-run printer); benchmarks wrap it. */
   readonly commandRunner?: (jail: string) => CommandRunner;
   /** Action timing, mostly for tests. */
@@ -294,7 +296,9 @@ export class Daemon {
     if (!this.options.dryRun) return new ShellCommandRunner(this.options.commandPrefix ?? []);
     return new DryRunCommandRunner(({ script, env }) => {
       const values = Object.entries(env).map(([name, value]) => `${name}=${JSON.stringify(value)}`);
-      const text = `${script.replace(/\s*\n\s*/g, " ")}${values.length ? `   [${values.join(" ")}]` : ""}`;
+      // One line per script: continuation lines joined, separate commands separated by "; ".
+      const oneLine = script.replace(/\\\n\s*/g, " ").replace(/\s*\n\s*/g, "; ");
+      const text = `${oneLine}${values.length ? `   [${values.join(" ")}]` : ""}`;
       if (this.options.printDryRun) this.options.printDryRun(jail, text);
       else this.log("NOTICE", "cloudjail.actions", `[${jail}] dry-run: ${text}`);
     });
@@ -331,6 +335,7 @@ export class Daemon {
         ? { observeTime: (time: number) => this.advanceLogClock(time), dateNow: () => Date.now() / 1000 }
         : {}),
       startAt,
+      ...(this.options.filterWorkerPath ? { filterWorkerPath: this.options.filterWorkerPath } : {}),
       notice: (message) => this.log("NOTICE", "cloudjail.actions", message),
       info: (message) => this.log("INFO", "cloudjail.filter", message),
       debug: (message) => this.log("DEBUG", "cloudjail.filter", message),

@@ -1,7 +1,9 @@
 // One running jail: its log sources feed its filter (one filter state per log, as multi-line filters need), the
 // failures go through the jail logic on the store, and the bans to the jail's enforcer. Lines of a jail are handled
 // strictly in order; several jails run side by side.
+import type { Failure } from "../../shared/filter/failure.js";
 import { LogFilter } from "../../shared/filter/log-filter.js";
+import { type GuardedLineResult, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
 import type { BanDecision } from "../../shared/jail/decision.js";
 import type { JailRunner } from "../../shared/jail/jail-runner.js";
 import type { BanTicket } from "../actions/action.js";
@@ -11,6 +13,7 @@ import { JournalSource } from "../sources/journal-source.js";
 import type { LogLine, LogSource } from "../sources/log-source.js";
 import type { HostJailConfig } from "./jail-config.js";
 import type { JailEnforcer } from "./jail-enforcer.js";
+import { filterSpec, guardedMatcher, inlineMatcher, type LineMatcher } from "./line-matcher.js";
 
 /** What a pipeline needs from the daemon around it. */
 export interface PipelineContext {
@@ -24,6 +27,8 @@ export interface PipelineContext {
   readonly observeTime?: (time: number) => Promise<void>;
   /** Where a log starts being read, by its logpath position (`head`, the default, or `tail`). */
   readonly startAt: (position: "head" | "tail") => StartAt;
+  /** dist/filter-worker.js: run filters in a watched worker thread (the daemon); undefined runs them inline. */
+  readonly filterWorkerPath?: string;
   readonly notice: (message: string) => void;
   readonly info: (message: string) => void;
   readonly debug: (message: string) => void;
@@ -56,7 +61,11 @@ export class JailPipeline {
   readonly stats: PipelineStats = { totalFailed: 0, totalBanned: 0, lines: 0 };
   /** Addresses with failures counted recently and no ban yet (fail2ban's "Currently failed"), with the last time. */
   private readonly failing = new Map<string, number>();
-  private readonly filters = new Map<string, LogFilter>();
+  private readonly matchers = new Map<string, Promise<LineMatcher>>();
+  private readonly pending: LogLine[] = [];
+  private flushQueued = false;
+  /** Reads dates only (for the findtime-back start); never sees attacker text beyond date templates. */
+  private dateFilter: LogFilter | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   private journal: LogSource | undefined;
   private queue: Promise<void> = Promise.resolve();
@@ -91,11 +100,13 @@ export class JailPipeline {
     }
   }
 
-  /** Stops reading; lines already queued are still handled. */
+  /** Stops reading; lines already queued are still handled; filter workers end. */
   async stop(): Promise<void> {
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     await this.journal?.stop();
     await this.queue;
+    for (const matcher of this.matchers.values()) await (await matcher.catch(() => undefined))?.close();
+    this.matchers.clear();
   }
 
   /** Resolves when every line received so far has been handled. */
@@ -113,53 +124,82 @@ export class JailPipeline {
   describeSources(): { files: string[]; journal?: string } {
     if (this.config.backend.startsWith("systemd")) return { files: [], journal: this.config.journalmatch };
     const files = new Set<string>();
-    for (const [path] of this.context.tailer.stats()) if (this.filters.has(path)) files.add(path);
+    for (const [path] of this.context.tailer.stats()) if (this.matchers.has(path)) files.add(path);
     for (const { pattern } of this.config.logpaths) if (!hasGlob(pattern)) files.add(pattern);
     return { files: [...files] };
   }
 
   /** The date of a log line as this jail's filter reads it (epoch seconds), for the findtime-back start. */
   lineTime(text: string, now: number): number | undefined {
-    return this.filterFor("<dates>").dates.matchTime(text, now)?.time;
+    this.dateFilter ??= new LogFilter(filterSpec(this.config.filter), {
+      ...(this.config.logTimeZone ? { logTimeZone: this.config.logTimeZone } : {}),
+    });
+    return this.dateFilter.dates.matchTime(text, now)?.time;
   }
 
   private receive(line: LogLine): void {
+    // Lines delivered together (one read of a file) are matched as one batch: one message to the filter worker.
+    this.pending.push(line);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
     this.queue = this.queue.then(
-      () => this.handle(line),
-      () => this.handle(line),
+      () => this.flush(),
+      () => this.flush(),
     );
   }
 
-  private filterFor(source: string): LogFilter {
-    let filter = this.filters.get(source);
-    if (!filter) {
+  private matcherFor(source: string): Promise<LineMatcher> {
+    let matcher = this.matchers.get(source);
+    if (!matcher) {
       const { filter: definition, logTimeZone } = this.config;
-      filter = new LogFilter(
-        {
-          failregex: definition.failregex.map((regex) => regex.pattern),
-          ignoreregex: definition.ignoreregex.map((regex) => regex.pattern),
-          ...(definition.prefregex ? { prefregex: definition.prefregex } : {}),
-          ...(definition.datepattern ? { datepattern: definition.datepattern } : {}),
-          ...(definition.maxlines ? { maxlines: definition.maxlines } : {}),
-          source: definition.name,
-        },
-        { useDns: "no", ...(logTimeZone ? { logTimeZone } : {}) },
-      );
-      this.filters.set(source, filter);
+      const options = { useDns: "no" as const, ...(logTimeZone ? { logTimeZone } : {}) };
+      const workerPath = this.context.filterWorkerPath;
+      matcher = workerPath
+        ? guardedMatcher(filterSpec(definition), options, workerPath)
+        : Promise.resolve(inlineMatcher(filterSpec(definition), options));
+      this.matchers.set(source, matcher);
     }
-    return filter;
+    return matcher;
   }
 
-  private async handle(line: LogLine): Promise<void> {
+  private async flush(): Promise<void> {
+    this.flushQueued = false;
+    const lines = this.pending.splice(0);
+    const bySource = new Map<string, LogLine[]>();
+    for (const line of lines) bySource.set(line.source, [...(bySource.get(line.source) ?? []), line]);
+    for (const [source, group] of bySource) {
+      const { config, context } = this;
+      this.stats.lines += group.length;
+      let results: GuardedLineResult[];
+      try {
+        const matcher = await this.matcherFor(source);
+        const dateNow = context.dateNow?.() ?? context.now();
+        results = await matcher.match(
+          group.map((line) => line.text),
+          group.map((line) => ({ now: dateNow, ...(line.time !== undefined ? { time: line.time } : {}) })),
+        );
+      } catch (error) {
+        context.error(`[${config.name}] filter failed on ${source}: ${(error as Error).message}`);
+        continue;
+      }
+      for (const [index, result] of results.entries()) {
+        const line = group[index]!;
+        if (isStalled(result)) {
+          context.error(
+            `[${config.name}] abandoned a line of ${source} after ${result.budgetMs} ms in the filter (a regex ` +
+              `blowing up on crafted input?): ${line.text.slice(0, 200)}`,
+          );
+          continue;
+        }
+        await this.handle(line, result.failures);
+      }
+    }
+  }
+
+  private async handle(line: LogLine, failures: readonly Failure[]): Promise<void> {
     const { config, context } = this;
-    this.stats.lines++;
     try {
-      const filter = this.filterFor(line.source);
-      const result = filter.processLine(line.text, {
-        now: context.dateNow?.() ?? context.now(),
-        ...(line.time !== undefined ? { time: line.time } : {}),
-      });
-      for (const failure of result.failures) {
+      for (const failure of failures) {
         if (failure.nofail || failure.isHostName) continue;
         const time = failure.time ?? line.time ?? context.now();
         await context.observeTime?.(time);
