@@ -2,9 +2,10 @@
 // `loggroup =` (CloudWatch Logs log groups) where fail2ban has `logpath =`. Everything is resolved and validated here,
 // at `cdk synth`: a bad time, regex, filter reference or target fails with file, line and reason.
 
-import { loadConfigFiles } from "../../shared/config/config-loader.js";
+import { loadConfig, loadConfigFiles } from "../../shared/config/config-loader.js";
 import { loadFilterDefinition } from "../../shared/config/filter-definition.js";
 import type { LayeredConfig } from "../../shared/config/layered-config.js";
+import { parseOptionSpec } from "../../shared/config/option-spec.js";
 import { ConfigError, type ConfigLocation } from "../../shared/errors.js";
 import type { BanTimeIncrementOptions } from "../../shared/jail/ban-time.js";
 import { banTimeIncrement } from "../../shared/jail/ban-time.js";
@@ -125,7 +126,7 @@ function readLogGroups(reader: JailReader): string[] {
   return [...new Set(groups)];
 }
 
-function readFilter(reader: JailReader, options: CloudJailFileOptions): DeployedFilter {
+function readFilter(reader: JailReader, options: CloudJailFileOptions): { filter: DeployedFilter; daemon?: string } {
   const spec = reader.text("filter") || reader.section;
   const overrides: Record<string, string> = {};
   for (const option of ["failregex", "ignoreregex", "datepattern", "maxlines", "prefregex"]) {
@@ -157,7 +158,38 @@ function readFilter(reader: JailReader, options: CloudJailFileOptions): Deployed
     option: "filter",
   }));
   options.checkFilter?.(filter, locations);
-  return filter;
+  return { filter, ...(filterDaemon(options.filterConfigDir, spec) ?? {}) };
+}
+
+/** The program name a filter.d filter reads (`_daemon`), when it is a named filter that sets one. */
+function filterDaemon(configDir: string, spec: string): { daemon: string } | undefined {
+  try {
+    const { name } = parseOptionSpec(spec);
+    if (name.includes("/")) return undefined;
+    const daemon = loadConfig(configDir, `filter.d/${name}`).get("Definition", "_daemon");
+    return daemon === undefined ? undefined : { daemon };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The subscription filter pattern of a jail: as written, or with `auto` the program name the filter reads
+ * (`_daemon`, e.g. `sshd`), so that CloudWatch Logs only invokes the function for that program's lines. `auto` needs
+ * logs that carry the program name (syslog format, as the CloudWatch agent ships /var/log/auth.log).
+ */
+function readFilterPattern(reader: JailReader, daemon: string | undefined): string {
+  const pattern = reader.text("filterpattern") ?? "";
+  if (pattern.length > 1024)
+    throw new ConfigError("filterpattern is longer than 1024 characters", reader.where("filterpattern"));
+  if (pattern !== "auto") return pattern;
+  if (daemon === undefined || !/^[A-Za-z0-9_.-]+$/.test(daemon)) {
+    throw new ConfigError(
+      `filterpattern = auto needs a filter whose _daemon is one program name (this one has ${daemon === undefined ? "none" : JSON.stringify(daemon)}): write the CloudWatch Logs filter pattern instead`,
+      reader.where("filterpattern"),
+    );
+  }
+  return daemon;
 }
 
 function readJail(config: LayeredConfig, section: string, options: CloudJailFileOptions): DeployedJail {
@@ -184,14 +216,12 @@ function readJail(config: LayeredConfig, section: string, options: CloudJailFile
   } catch (error) {
     throw new ConfigError((error as Error).message, reader.where("ignoreip"), { cause: error });
   }
-  const filterPattern = reader.text("filterpattern") ?? "";
-  if (filterPattern.length > 1024)
-    throw new ConfigError("filterpattern is longer than 1024 characters", reader.where("filterpattern"));
+  const { filter, daemon } = readFilter(reader, options);
   const logTimeZone = reader.text("logtimezone");
   return {
     name: section,
     logGroups: readLogGroups(reader),
-    filter: readFilter(reader, options),
+    filter,
     maxRetry,
     findTime,
     banTime,
@@ -199,7 +229,7 @@ function readJail(config: LayeredConfig, section: string, options: CloudJailFile
     increment: readIncrement(reader),
     ignoreIp,
     ...(logTimeZone ? { logTimeZone } : {}),
-    filterPattern,
+    filterPattern: readFilterPattern(reader, daemon),
   };
 }
 

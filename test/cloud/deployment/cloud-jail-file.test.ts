@@ -81,6 +81,21 @@ describe("loadCloudJails", () => {
     expect(() => load(text)).toThrow(message);
   });
 
+  it("derives the subscription filter pattern from the filter's program name with filterpattern = auto", () => {
+    expect(load("[sshd]\nenabled = true\nloggroup = /a\nfilterpattern = auto\n").jails[0]!.filterPattern).toBe("sshd");
+    const filterDir = mkdtempSync(join(tmpdir(), "cloudjail-filters-"));
+    mkdirSync(join(filterDir, "filter.d"));
+    writeFileSync(join(filterDir, "filter.d", "plain.conf"), "[Definition]\nfailregex = ^x from <HOST>$\n");
+    expect(() =>
+      loadCloudJails({
+        jailFile: jailFile("[web]\nenabled = true\nfilter = plain\nloggroup = /a\nfilterpattern = auto\n"),
+        filterConfigDir: filterDir,
+      }),
+    ).toThrow(
+      /:5 \[web\] filterpattern: filterpattern = auto needs a filter whose _daemon is one program name \(this one has none\)/,
+    );
+  });
+
   it("refuses a security group as ban action, saying what to use", () => {
     const text = "[sshd]\nenabled = true\nloggroup = /a\nbanaction = sg-0123456789abcdef0\n";
     expect(() => load(text)).toThrow(SecurityGroupTargetError);
