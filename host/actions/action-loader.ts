@@ -50,5 +50,14 @@ export function actionDefinitionFromConfig(
     init[option] = value;
     for (const family of Object.values(initByFamily)) delete family[option];
   }
-  return { name, file: config.files[0], definition, init, initByFamily };
+  // `<section/option>` and `<known/option>` tags, as fail2ban resolves them.
+  const resolveTag = (tag: string): string | undefined => {
+    if (!tag.includes("/")) return undefined;
+    try {
+      return config.getEx("Definition", tag);
+    } catch {
+      return undefined;
+    }
+  };
+  return { name, file: config.files[0], definition, init, initByFamily, resolveTag };
 }

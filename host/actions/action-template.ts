@@ -41,34 +41,47 @@ export function ticketTagVariable(tag: string): string {
 }
 
 /**
- * Substitutes configuration tags in `template` from `values`, recursively (a value may hold tags itself), leaving
- * ticket tags in place for {@link bindTicketTags}. A configuration tag with no value, or a cycle, is a ConfigError,
- * so that a broken action fails at start, not at the first ban.
+ * Substitutes configuration tags in `template` from `values` (then `where.fallback`, e.g. fail2ban's
+ * `<section/option>` references), recursively (a value may hold tags itself), leaving
+ * ticket tags in place for {@link bindTicketTags}. A tag nothing defines stays as written (fail2ban does the same)
+ * and is reported through `where.unknown`; a cycle is a ConfigError, raised at start, not at the first ban.
  */
 export function substituteConfigTags(
   template: string,
   values: Readonly<Record<string, string>>,
-  where: { file?: string; option?: string } = {},
+  where: {
+    file?: string;
+    option?: string;
+    fallback?: (tag: string) => string | undefined;
+    /** Told of a tag nothing defines; it stays as written, as in fail2ban (`From: Fail2Ban <<sender>>`). */
+    unknown?: (tag: string) => void;
+  } = {},
 ): string {
   const lookup = (tag: string): string | undefined => {
-    const value = values[tag] ?? values[tag.toLowerCase()];
+    const value = values[tag] ?? values[tag.toLowerCase()] ?? where.fallback?.(tag);
     if (value !== undefined) return value;
     return tag === "br" ? "\n" : tag === "sp" ? " " : undefined;
   };
   // Innermost tags first: `<rule-<type>>` becomes `<rule-allports>`, which the next pass resolves.
   let text = template;
   for (let pass = 0; ; pass++) {
-    if (pass > 50) throw new ConfigError("tags refer to each other without end", where);
+    if (pass > 50)
+      throw new ConfigError("tags refer to each other without end", { file: where.file, option: where.option });
     let changed = false;
     text = text.replace(TAG, (whole, tag: string) => {
       if (isTicketTag(tag)) return whole;
       const value = lookup(tag);
-      if (value === undefined) throw new ConfigError(`unknown tag <${tag}>`, where);
-      if (value.includes(whole)) throw new ConfigError(`tag <${tag}> refers to itself`, where);
+      if (value === undefined) {
+        where.unknown?.(tag);
+        return `\u0000${tag}\u0001`;
+      }
+      if (value.includes(whole)) {
+        throw new ConfigError(`tag <${tag}> refers to itself`, { file: where.file, option: where.option });
+      }
       changed = true;
       return value;
     });
-    if (!changed) return text;
+    if (!changed) return text.replace(/\u0000([^\u0001]*)\u0001/g, "<$1>");
   }
 }
 

@@ -1,5 +1,6 @@
 // One configured action of one jail (fail2ban's CommandAction): its scripts compiled once per address family,
 // run with ticket values in the environment, retried with backoff, batched where the action file says how.
+import { hostname } from "node:os";
 import { CloudjailError } from "../../shared/errors.js";
 import { parseIp } from "../../shared/net/ip.js";
 import { bindTicketTags, substituteConfigTags, ticketTagVariable } from "./action-template.js";
@@ -32,6 +33,8 @@ export interface ActionDefinition {
   readonly init: Readonly<Record<string, string>>;
   /** `[Init?family=inet6]` (and inet4) overrides. */
   readonly initByFamily?: Readonly<Partial<Record<Family, Readonly<Record<string, string>>>>>;
+  /** Resolves tags the options above lack, such as fail2ban's `<section/option>` references. */
+  readonly resolveTag?: (tag: string) => string | undefined;
 }
 
 /** What a ban action is told about one ban. Everything here may come from attacker-written log text. */
@@ -108,8 +111,13 @@ export class Action {
     this.name = definition.name;
     const timeout = Number(definition.init.timeout ?? definition.definition.timeout);
     this.timeoutMs = Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : (options.timeoutMs ?? 60_000);
+    const unknownTags = new Set<string>();
     for (const family of ["inet4", "inet6"] as const) {
+      const host = hostname();
       const values: Record<string, string> = {
+        // fail2ban's built-in host name tags (sendmail actions use them).
+        "fq-hostname": host,
+        "sh-hostname": host.split(".")[0] ?? host,
         ...definition.definition,
         ...definition.init,
         ...definition.initByFamily?.[family],
@@ -118,10 +126,20 @@ export class Action {
       for (const operation of OPERATIONS) {
         const template = definition.definition[operation];
         if (template === undefined || template.trim() === "") continue;
-        const text = substituteConfigTags(template, values, { file: definition.file, option: operation });
+        const text = substituteConfigTags(template, values, {
+          file: definition.file,
+          option: operation,
+          ...(definition.resolveTag ? { fallback: definition.resolveTag } : {}),
+          unknown: (tag) => unknownTags.add(`<${tag}> in ${operation}`),
+        });
         compiled.set(operation, bindTicketTags(text));
       }
       this.scripts.set(family, compiled);
+    }
+    for (const tag of unknownTags) {
+      options.warn?.(
+        `action ${this.name}: nothing defines ${tag}; it stays as written (${definition.file ?? "no file"})`,
+      );
     }
   }
 

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { bindTicketTags, substituteConfigTags, ticketTagVariable } from "../../../host/actions/action-template.js";
 import { ShellCommandRunner } from "../../../host/actions/command-runner.js";
-import { ConfigError } from "../../../shared/errors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cloudjail-template-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,11 +57,21 @@ describe("configuration tags", () => {
     expect(substituteConfigTags("x <rule-<type>> <name><sp>y <ip>", values)).toBe("x -p tcp sshd y <ip>");
   });
 
-  it("reject unknown tags and cycles with where they are", () => {
-    expect(() => substituteConfigTags("a <nope>", {}, { file: "x.conf", option: "actionban" })).toThrow(ConfigError);
-    expect(() => substituteConfigTags("a <nope>", {}, { file: "x.conf", option: "actionban" })).toThrow(
-      "x.conf actionban: unknown tag <nope>",
+  it("leave unknown tags as written, reporting them, and reject cycles", () => {
+    const unknown: string[] = [];
+    expect(
+      substituteConfigTags(
+        "From: <sendername> <<sender>>",
+        { sendername: "Fail2Ban", sender: "fail2ban" },
+        { unknown: (tag) => unknown.push(tag) },
+      ),
+    ).toBe("From: Fail2Ban <fail2ban>");
+    expect(unknown).toEqual(["fail2ban"]);
+    expect(
+      substituteConfigTags("<ipt/rule> x", {}, { fallback: (tag) => (tag === "ipt/rule" ? "-j DROP" : undefined) }),
+    ).toBe("-j DROP x");
+    expect(() => substituteConfigTags("<a>", { a: "<b>", b: "<a>" }, { file: "x.conf", option: "actionban" })).toThrow(
+      /x\.conf actionban: (tag <a> refers to itself|tags refer to each other without end)/,
     );
-    expect(() => substituteConfigTags("<a>", { a: "<b>", b: "<a>" })).toThrow(/refers to itself|without end/);
   });
 });
