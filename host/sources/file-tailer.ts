@@ -53,7 +53,12 @@ interface TailedFile {
   /** The subscriptions whose pattern matches this path, computed once. */
   subscribers: Set<Subscription>;
   stats: { opens: number; bytesRead: number; lines: number };
+  /** The file's first bytes as last seen: when they change, the file was truncated and written again. */
+  head: Buffer;
 }
+
+/** How many leading bytes identify a file's content (fail2ban hashes the first line for the same purpose). */
+const headSize = 128;
 
 const chunkSize = 256 * 1024;
 /** Upper bound of bytes read from one file in one pass, so that a huge backlog does not starve the event loop. */
@@ -185,6 +190,7 @@ export class FileTailer implements LogSource {
       skipBefore: new Map(),
       subscribers: new Set([...this.subscriptions].filter((subscription) => globMatches(subscription.pattern, path))),
       stats: { opens: 0, bytesRead: 0, lines: 0 },
+      head: Buffer.alloc(0),
     };
     if (!this.open(file)) return undefined;
     this.files.set(path, file);
@@ -201,6 +207,7 @@ export class FileTailer implements LogSource {
       file.position = 0;
       file.partial = Buffer.alloc(0);
       file.skipBefore.clear();
+      file.head = Buffer.alloc(0);
       file.stats.opens++;
       return true;
     } catch (error) {
@@ -265,13 +272,24 @@ export class FileTailer implements LogSource {
       if (!current || !this.open(file)) return;
     }
     const size = fstatSync(file.fd!).size;
-    if (size < file.position) {
-      // Truncated in place (copytruncate): the content starts again from 0.
+    // Truncated in place (copytruncate): the content starts again from 0. Shorter than where we were is the plain
+    // sign; different first bytes catch a file that was truncated and grew past our position before we looked.
+    if (size < file.position || (file.head.length > 0 && !this.readHead(file, file.head.length).equals(file.head))) {
       file.position = 0;
       file.partial = Buffer.alloc(0);
       file.skipBefore.clear();
+      file.head = Buffer.alloc(0);
     }
     this.drain(file, false);
+    if (file.head.length < headSize && file.position > file.head.length) {
+      file.head = this.readHead(file, Math.min(headSize, file.position));
+    }
+  }
+
+  private readHead(file: TailedFile, length: number): Buffer {
+    const buffer = Buffer.alloc(length);
+    const n = readSync(file.fd!, buffer, 0, length, 0);
+    return buffer.subarray(0, n);
   }
 
   private drain(file: TailedFile, final: boolean): void {

@@ -113,6 +113,21 @@ describe("FileTailer", () => {
     ]);
   });
 
+  it("notices a copy-truncate even when the file grew past the old position before the next look", async () => {
+    const log = join(dir, "busy.log");
+    writeFileSync(log, "");
+    const got = collect();
+    tailer = new FileTailer({ watch: false });
+    tailer.subscribe(log, (line) => got.lines.push(line));
+    await tailer.start();
+    appendFileSync(log, "old one\nold two\n");
+    await tailer.poll();
+    truncateSync(log, 0);
+    appendFileSync(log, "new content, longer than before\nand more\n");
+    await tailer.poll();
+    expect(got.texts()).toEqual(["old one", "old two", "new content, longer than before", "and more"]);
+  });
+
   it("picks up a file that appears after start, by exact path and by glob, from its beginning", async () => {
     const exact = join(dir, "later.log");
     const got = collect();
