@@ -142,7 +142,8 @@ class Emitter {
   }
 
   private wordBoundary(negate: boolean, ascii: boolean, prev: PyNode | undefined, next: PyNode | undefined): string {
-    if (ascii && !this.jsIgnoreCase) return negate ? "\\B" : "\\b";
+    // CPython's \B never matches in an empty string; JavaScript's does.
+    if (ascii && !this.jsIgnoreCase) return negate ? "(?!^$)\\B" : "\\b";
     const w = ascii ? "[a-zA-Z0-9_]" : `[${UNICODE_WORD}]`;
     const after = this.edge(next, true, ascii);
     const before = this.edge(prev, false, ascii);
@@ -155,7 +156,7 @@ class Emitter {
       if (negate) return before ? `(?=${w})` : `(?!${w})`;
       return before ? `(?!${w})` : `(?=${w})`;
     }
-    return negate ? `(?:(?<=${w})(?=${w})|(?<!${w})(?!${w}))` : `(?:(?<=${w})(?!${w})|(?<!${w})(?=${w}))`;
+    return negate ? `(?!^$)(?:(?<=${w})(?=${w})|(?<!${w})(?!${w}))` : `(?:(?<=${w})(?!${w})|(?<!${w})(?=${w}))`;
   }
 
   private charPiece(cp: number, icase: boolean): string {
@@ -226,6 +227,7 @@ class Emitter {
   }
 
   private quantifier(min: number, max: number): string {
+    if (min === 1 && max === 1) return "";
     if (min === 0 && max === Infinity) return "*";
     if (min === 1 && max === Infinity) return "+";
     if (min === 0 && max === 1) return "?";
@@ -305,7 +307,7 @@ class Emitter {
         const q = this.quantifier(node.min, node.max);
         if (node.mode === "possessive") return { src: this.atomic(body + q), prec: "seq" };
         // "seq": a quantified piece cannot take another quantifier without brackets.
-        return { src: body + q + (node.mode === "lazy" ? "?" : ""), prec: "seq" };
+        return { src: body + q + (node.mode === "lazy" && q !== "" ? "?" : ""), prec: q === "" ? "atom" : "seq" };
       }
       case "backref": {
         if (node.icase && !this.jsIgnoreCase) {

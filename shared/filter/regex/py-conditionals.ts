@@ -8,7 +8,7 @@
 // Backreferences get the same treatment: Python fails `(?P=g)` when g is unset, JavaScript matches the empty
 // string, so a reference to a group that may be unset becomes `(?(g)(?P=g)|(?!))`.
 import type { PyNode } from "./py-ast.js";
-import { containsCond, containsGroup } from "./py-ast.js";
+import { containsCond, containsGroup, walk } from "./py-ast.js";
 
 const EMPTY: PyNode = { type: "seq", items: [] };
 const FAIL: PyNode = { type: "look", behind: false, negate: true, body: EMPTY };
@@ -22,6 +22,9 @@ export class UnsupportedConditional extends Error {
     super(message);
   }
 }
+
+/** The pair cannot be expanded yet: an enclosing sequence has to expand another conditional first. */
+class Deferred extends UnsupportedConditional {}
 
 interface Variant {
   readonly node: PyNode;
@@ -65,6 +68,20 @@ class Expander {
       case "repeat": {
         const body = this.variants(node.body, g, pos);
         if (node.min >= 1 && body.every((v) => v.set)) return [{ node, set: true }];
+        const none: Variant = { node: EMPTY, set: false };
+        const atomic = (b: PyNode): PyNode => ({ type: "atomic", body: b });
+        if (node.mode === "possessive" && node.min === 0) {
+          // A possessive repeat is an atomic group around its greedy form.
+          if (node.max === 1) return this.firstSuccess([...body, none], atomic);
+          if (body.every((v) => v.set)) {
+            return this.firstSuccess([{ node: { ...node, mode: "greedy", min: 1 }, set: true }, none], atomic);
+          }
+        }
+        if (node.min === 0 && node.mode !== "possessive" && body.every((v) => v.set)) {
+          // Zero iterations leave g unset, one or more set it: greedy tries more first, lazy fewer.
+          const some: Variant = { node: { ...node, min: 1 }, set: true };
+          return node.mode === "greedy" ? [some, none] : [none, some];
+        }
         if (node.max === 1 && node.mode !== "possessive") {
           const once = node.min === 1 ? body : body;
           if (node.min === 1) return once;
@@ -76,10 +93,33 @@ class Expander {
       }
       case "look":
         if (node.negate) return [{ node, set: false }];
-        throw new UnsupportedConditional("conditional on a group inside a lookaround is not supported", pos);
+        if (node.behind) {
+          throw new UnsupportedConditional("conditional on a group inside a lookbehind is not supported", pos);
+        }
+        return this.firstSuccess(this.variants(node.body, g, pos), (body) => ({ ...node, body }));
+      case "atomic":
+        return this.firstSuccess(this.variants(node.body, g, pos), (body) => ({ ...node, body }));
+      case "cond":
+        // A conditional on a group of an enclosing sequence: expanded there first, then this pair again.
+        throw new Deferred("conditional on a group inside a conditional part", pos);
       default:
-        throw new UnsupportedConditional("conditional on a group inside an atomic or conditional part", pos);
+        throw new UnsupportedConditional("conditional on a group inside a conditional part", pos);
     }
+  }
+
+  /**
+   * Variants of an atomic construct (lookahead, atomic group): it keeps the first way its body succeeds, so way i
+   * applies only where the ways before it cannot match: `(?!v1)...(?!v[i-1])wrap(v[i])`.
+   */
+  private firstSuccess(inner: Variant[], wrap: (body: PyNode) => PyNode): Variant[] {
+    const merged = mergeVariants(inner);
+    if (merged.length === 1) return [{ node: wrap((merged[0] as Variant).node), set: (merged[0] as Variant).set }];
+    return merged.map((v, i) => {
+      const guards: PyNode[] = merged
+        .slice(0, i)
+        .map((before) => ({ type: "look", behind: false, negate: true, body: before.node }));
+      return { node: { type: "seq", items: [...guards, wrap(v.node)] }, set: v.set };
+    });
   }
 
   /** Replaces every conditional on `g` in `node` by its yes or no branch. */
@@ -132,7 +172,7 @@ class Expander {
   }
 
   /** Expands the first (group, conditional) pair found in `items`; null when there is none at this level. */
-  private expandSeq(items: readonly PyNode[], inRepeat: boolean): PyNode | null {
+  private expandSeq(items: readonly PyNode[], inRepeat: boolean): { at: number; items: PyNode[] } | null {
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as PyNode;
       for (let j = i + 1; j < items.length; j++) {
@@ -142,23 +182,19 @@ class Expander {
         let variants: Variant[];
         try {
           variants = this.variants(item, g, cond.pos);
-          if (inRepeat && variants.some((v) => !v.set)) {
+          // Inside a repetition Python keeps a group's value from earlier iterations, which a copy cannot know;
+          // a backreference still fails on a group unset in its own iteration (exact in the first iteration).
+          if (inRepeat && !isBackrefCond(cond) && variants.some((v) => !v.set)) {
             throw new UnsupportedConditional("conditional inside a repetition is not supported", cond.pos);
           }
         } catch (e) {
+          if (e instanceof Deferred) continue;
           if (!(e instanceof UnsupportedConditional) || !isBackrefCond(cond)) throw e;
           // A backreference keeps JavaScript's meaning when it cannot be made exact.
           const rest = items.slice(i + 1).map((n) => replaceCond(n, cond, cond.yes));
-          return { type: "seq", items: [...items.slice(0, i + 1), ...rest] };
+          return { at: i + 1, items: [...items.slice(0, i + 1), ...rest] };
         }
-        const merged: Variant[] = [];
-        for (const v of variants) {
-          const last = merged[merged.length - 1];
-          if (last && last.set === v.set) {
-            const branches = last.node.type === "alt" ? [...last.node.branches, v.node] : [last.node, v.node];
-            merged[merged.length - 1] = { node: { type: "alt", branches }, set: v.set };
-          } else merged.push(v);
-        }
+        const merged = mergeVariants(variants);
         const rest = items.slice(i + 1);
         const copies = merged.map((v) => {
           const tail = rest.map((n) => this.substitute(n, g, v.set));
@@ -166,53 +202,95 @@ class Expander {
           return merged.length > 1 ? this.rename(seq) : seq;
         });
         const choice: PyNode = copies.length === 1 ? (copies[0] as PyNode) : { type: "alt", branches: copies };
-        return { type: "seq", items: [...items.slice(0, i), choice] };
+        return { at: i, items: [...items.slice(0, i), choice] };
       }
     }
     return null;
   }
 
-  /** Resolves every conditional below `node`. */
-  resolve(node: PyNode, inRepeat: boolean, enclosing: readonly number[]): PyNode {
+  /**
+   * Resolves every conditional below `node`, innermost sequences first. `outer` holds the groups of earlier
+   * elements of enclosing sequences: conditionals on those are left for the enclosing sequence to expand.
+   */
+  resolve(node: PyNode, inRepeat: boolean, enclosing: readonly number[], outer: ReadonlySet<number>): PyNode {
     switch (node.type) {
       case "seq": {
-        let items = node.items;
+        const seen = new Set(outer);
+        let items = node.items.map((item) => {
+          const resolved = this.resolve(item, inRepeat, enclosing, new Set(seen));
+          for (const g of groupsIn(resolved)) seen.add(g);
+          return resolved;
+        });
         for (;;) {
           const expanded = this.expandSeq(items, inRepeat);
           if (!expanded) break;
-          if (expanded.type !== "seq") return this.resolve(expanded, inRepeat, enclosing);
-          items = expanded.items;
+          // The copies now hold groups and conditionals together: resolve them in their new place.
+          const before = new Set(outer);
+          for (const item of expanded.items.slice(0, expanded.at)) for (const g of groupsIn(item)) before.add(g);
+          items = expanded.items.map((item, k) => {
+            if (k < expanded.at) return item;
+            const resolved = this.resolve(item, inRepeat, enclosing, new Set(before));
+            for (const g of groupsIn(resolved)) before.add(g);
+            return resolved;
+          });
         }
-        return { type: "seq", items: items.map((n) => this.resolve(n, inRepeat, enclosing)) };
+        return { type: "seq", items };
       }
       case "alt":
-        return { type: "alt", branches: node.branches.map((n) => this.resolve(n, inRepeat, enclosing)) };
+        return {
+          type: "alt",
+          branches: node.branches.map((n) => this.resolve(n, inRepeat, enclosing, outer)),
+        };
       case "group": {
         const inner = node.capture ? [...enclosing, node.capture.index] : enclosing;
-        return { ...node, body: this.resolve(node.body, inRepeat, inner) };
+        return { ...node, body: this.resolve(node.body, inRepeat, inner, outer) };
       }
       case "look":
       case "atomic":
-        return { ...node, body: this.resolve(node.body, inRepeat, enclosing) };
+        return { ...node, body: this.resolve(node.body, inRepeat, enclosing, outer) };
       case "repeat":
-        return { ...node, body: this.resolve(node.body, inRepeat || node.max > 1, enclosing) };
+        return { ...node, body: this.resolve(node.body, inRepeat || node.max > 1, enclosing, outer) };
       case "cond": {
+        const yes = this.resolve(node.yes, inRepeat, enclosing, outer);
+        const no = node.no && this.resolve(node.no, inRepeat, enclosing, outer);
+        if (outer.has(node.group)) return { ...node, yes, no };
         // No earlier element holds the group: it is unset here, unless a repetition or an enclosing group
         // could have set it, which this translation does not follow.
         const backref = isBackrefCond(node);
         if (enclosing.includes(node.group) && !backref) {
           throw new UnsupportedConditional("conditional on an enclosing group is not supported", node.pos);
         }
-        if (inRepeat) {
-          if (backref) return node.yes;
+        if (inRepeat && !backref) {
           throw new UnsupportedConditional("conditional inside a repetition is not supported", node.pos);
         }
-        return this.resolve(node.no ?? EMPTY, inRepeat, enclosing);
+        return no ?? EMPTY;
       }
       default:
         return node;
     }
   }
+}
+
+/** The capturing group numbers inside `node`. */
+function groupsIn(node: PyNode): number[] {
+  const out: number[] = [];
+  walk(node, (n) => {
+    if (n.type === "group" && n.capture) out.push(n.capture.index);
+  });
+  return out;
+}
+
+/** Joins neighbouring variants of the same kind into one alternation: `v1 R | v2 R` is `(?:v1|v2) R`. */
+function mergeVariants(variants: readonly Variant[]): Variant[] {
+  const merged: Variant[] = [];
+  for (const v of variants) {
+    const last = merged[merged.length - 1];
+    if (last && last.set === v.set) {
+      const branches = last.node.type === "alt" ? [...last.node.branches, v.node] : [last.node, v.node];
+      merged[merged.length - 1] = { node: { type: "alt", branches }, set: v.set };
+    } else merged.push(v);
+  }
+  return merged;
 }
 
 /** Finds the first conditional in `node` whose group satisfies `wanted`. */
@@ -314,5 +392,5 @@ export function expandConditionals(root: PyNode): PyNode {
   check(root);
   if (!hasRef) return root;
   const wrapped: PyNode = { type: "seq", items: [guardBackrefs(root)] };
-  return new Expander().resolve(wrapped, false, []);
+  return new Expander().resolve(wrapped, false, [], new Set());
 }

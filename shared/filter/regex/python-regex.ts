@@ -18,6 +18,8 @@ export interface PyRegexOptions {
   readonly ascii?: boolean;
   /** Emit provably safe character runs as possessive, against catastrophic backtracking (default true). */
   readonly autoPossessive?: boolean;
+  /** Also report where each named group matched (`PyMatch.spans`); costs some speed (JavaScript's `d` flag). */
+  readonly groupSpans?: boolean;
 }
 
 /** One match: positions in the searched text and the named groups (Python names; unset groups are undefined). */
@@ -26,6 +28,8 @@ export interface PyMatch {
   readonly end: number;
   readonly text: string;
   readonly groups: Readonly<Record<string, string | undefined>>;
+  /** With the `groupSpans` option: [start, end) of each named group that matched. */
+  readonly spans?: Readonly<Record<string, readonly [number, number] | undefined>>;
 }
 
 /** A compiled Python regular expression, run by the JavaScript engine. */
@@ -68,7 +72,7 @@ export class PyRegex {
     }
     const names = [...parsed.groupIndex.entries()].sort((a, b) => a[1] - b[1]);
     const nameMap = names.map(([name, index]) => [name, emitted.aliases.get(index) ?? []] as const);
-    const flags = `u${emitted.ignoreCaseFlag ? "i" : ""}`;
+    const flags = `${options.groupSpans ? "d" : ""}u${emitted.ignoreCaseFlag ? "i" : ""}`;
     try {
       return new PyRegex(
         pattern,
@@ -99,7 +103,19 @@ export class PyRegex {
         groups[py] = value;
       }
     }
-    return { start: m.index, end: m.index + m[0].length, text: m[0], groups };
+    const match = { start: m.index, end: m.index + m[0].length, text: m[0], groups };
+    const indices = m.indices?.groups;
+    if (!indices) return match;
+    const spans: Record<string, readonly [number, number] | undefined> = {};
+    for (const [py, aliases] of this.nameMap) {
+      let span: readonly [number, number] | undefined;
+      for (const a of aliases) {
+        span = indices[a];
+        if (span !== undefined) break;
+      }
+      spans[py] = span;
+    }
+    return { ...match, spans };
   }
 
   /** Python's `re.search`: the first match at or after `pos` (lookbehinds and `^` still see the text before). */

@@ -48,8 +48,12 @@ def run_re(items):
             if m is None:
                 results.append(None)
             else:
-                results.append({"start": u16(text, m.start()), "end": u16(text, m.end()), "text": m.group(0),
-                                "groups": m.groupdict()})
+                result = {"start": u16(text, m.start()), "end": u16(text, m.end()), "text": m.group(0),
+                          "groups": m.groupdict()}
+                if item.get("spans"):
+                    result["spans"] = {name: None if m.start(name) < 0 else [u16(text, m.start(name)), u16(text, m.end(name))]
+                                       for name in cre.groupindex}
+                results.append(result)
         out.append({"results": results})
     return out
 

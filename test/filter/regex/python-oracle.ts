@@ -32,6 +32,8 @@ export interface OracleMatch {
   readonly end: number;
   readonly text: string;
   readonly groups: Record<string, string | null>;
+  /** Only when asked for: [start, end) of each named group, null when unset. */
+  readonly spans?: Record<string, [number, number] | null>;
 }
 
 /** CPython's answer for one pattern: an error, or one result per text. */
@@ -41,7 +43,13 @@ export type OracleResult =
 
 /** Runs `re.compile(pattern, flags).search(text)` (or `.match` when anchored) for every item in one process. */
 export function pythonSearch(
-  items: ReadonlyArray<{ pattern: string; flags?: OracleFlags; texts: readonly string[]; anchored?: boolean }>,
+  items: ReadonlyArray<{
+    pattern: string;
+    flags?: OracleFlags;
+    texts: readonly string[];
+    anchored?: boolean;
+    spans?: boolean;
+  }>,
 ): OracleResult[] {
   return askPython<OracleResult[]>({ kind: "re", items });
 }

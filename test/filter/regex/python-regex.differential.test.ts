@@ -16,33 +16,54 @@ interface FilterRegex {
   readonly maxlines: string | null;
 }
 
-function jsResults(pattern: string, flags: object, texts: readonly string[], anchored = false): OracleResult {
+function jsResults(
+  pattern: string,
+  flags: object,
+  texts: readonly string[],
+  mode: { anchored?: boolean; spans?: boolean } = {},
+): OracleResult {
   let re: PyRegex;
   try {
-    re = PyRegex.compile(pattern, flags);
+    re = PyRegex.compile(pattern, { ...flags, groupSpans: mode.spans ?? false });
   } catch (e) {
     if (e instanceof PythonRegexError) return { error: { message: e.reason, index: e.index } };
     throw e;
   }
   return {
     results: texts.map((t) => {
-      const m = anchored ? re.match(t) : re.search(t);
+      const m = mode.anchored ? re.match(t) : re.search(t);
       if (!m) return null;
       const groups: Record<string, string | null> = {};
       for (const name of re.groupNames) groups[name] = m.groups[name] ?? null;
-      return { start: m.start, end: m.end, text: m.text, groups } satisfies OracleMatch;
+      const result: OracleMatch = { start: m.start, end: m.end, text: m.text, groups };
+      if (!mode.spans) return result;
+      const spans: Record<string, [number, number] | null> = {};
+      for (const name of re.groupNames) {
+        const span = m.spans?.[name];
+        spans[name] = span ? [span[0], span[1]] : null;
+      }
+      return { ...result, spans };
     }),
   };
 }
 
 describe("PyRegex against CPython re", () => {
-  it("agrees on every fixture pattern and text", () => {
+  it.each([
+    ["search", {}],
+    ["match", { anchored: true }],
+    ["search with group spans", { spans: true }],
+  ])("agrees on every fixture pattern and text (%s)", (_, mode: { anchored?: boolean; spans?: boolean }) => {
     const cases = loadRegexCases();
-    const items = cases.map((c) => ({ pattern: c.pattern, flags: c.flags ?? {}, texts: c.inputs.map((i) => i.text) }));
+    const items = cases.map((c) => ({
+      pattern: c.pattern,
+      flags: c.flags ?? {},
+      texts: c.inputs.flatMap((i) => [i.text, `-${i.text}`]),
+      ...mode,
+    }));
     const python = pythonSearch(items);
     items.forEach((item, k) => {
       const expected = python[k] as OracleResult;
-      const actual = jsResults(item.pattern, item.flags, item.texts);
+      const actual = jsResults(item.pattern, item.flags, item.texts, mode);
       if ("error" in expected) {
         expect(actual, item.pattern).toHaveProperty("error");
       } else {
