@@ -56,6 +56,15 @@ export function ticketOf(ban: BanDecision, restored = false): BanTicket {
   };
 }
 
+/** The filter's captured groups as action tags: `user` becomes `<F-USER>`, as fail2ban names them. */
+export function capturedFields(failure: Failure): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(failure.fields)) {
+    if (typeof value === "string") fields[`F-${key.toUpperCase()}`] = value;
+  }
+  return fields;
+}
+
 /** A running jail. */
 export class JailPipeline {
   readonly stats: PipelineStats = { totalFailed: 0, totalBanned: 0, lines: 0 };
@@ -226,7 +235,7 @@ export class JailPipeline {
           this.failing.delete(failure.id);
           this.stats.totalBanned++;
           context.notice(`[${config.name}] Ban ${outcome.ban.ip}`);
-          void this.enforcer.ban([ticketOf(outcome.ban)]);
+          void this.enforcer.ban([{ ...ticketOf(outcome.ban), fields: capturedFields(failure) }]);
         }
       }
     } catch (error) {
