@@ -157,20 +157,23 @@ export class LogFilter {
       this.lastTimeText = tuple[1];
       this.lastDate = date;
     } else {
-      const found = this.dates.matchTime(line, now);
+      // fail2ban cuts a template's text out of the line even when it is no valid date (February 30)
+      const found = this.dates.findDate(line, now);
       if (found) {
         dateTemplate = found.template;
         const text = line.slice(found.start, found.end);
         tuple = [line.slice(0, found.start), text, line.slice(found.end)];
-        if (text) {
+        if (!text) {
+          if (this.lastDate !== undefined && this.lastDate > now - 60) {
+            tuple = ["", this.lastTimeText, line];
+            date = this.lastDate;
+          } else {
+            date = now;
+          }
+        } else if (found.time !== null) {
           date = found.time;
           this.lastTimeText = text;
           this.lastDate = date;
-        } else if (this.lastDate !== undefined && this.lastDate > now - 60) {
-          tuple = ["", this.lastTimeText, line];
-          date = this.lastDate;
-        } else {
-          date = now;
         }
       } else {
         tuple = ["", "", line];
