@@ -3,7 +3,7 @@
 //   2024-05-01 12:00:00,123 cloudjail.actions        [812]: NOTICE  [sshd] Ban 192.0.2.7
 
 import { createSocket } from "node:dgram";
-import { appendFileSync, closeSync, openSync } from "node:fs";
+import { appendFileSync, closeSync, fstatSync, openSync, statSync, writeSync } from "node:fs";
 
 /** fail2ban's levels, most severe first. */
 export const LEVELS = ["CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"] as const;
@@ -56,6 +56,43 @@ export function parseLevel(text: string): Level | undefined {
 
 const SYSLOG_SEVERITY: Record<Level, number> = { CRITICAL: 2, ERROR: 3, WARNING: 4, NOTICE: 5, INFO: 6, DEBUG: 7 };
 
+/**
+ * An append-only log file kept open (thousands of ban lines must not mean thousands of open/close), reopened when
+ * logrotate renamed or removed it, as Python's WatchedFileHandler does for fail2ban; checked at most once a second.
+ */
+class LogFile {
+  private fd: number | undefined;
+  private ino = 0;
+  private checkedAt = 0;
+
+  constructor(private readonly path: string) {}
+
+  write(text: string): void {
+    const now = Date.now();
+    if (this.fd !== undefined && now - this.checkedAt >= 1000) {
+      this.checkedAt = now;
+      let current: number | undefined;
+      try {
+        current = statSync(this.path).ino;
+      } catch {
+        current = undefined;
+      }
+      if (current !== this.ino) this.close();
+    }
+    if (this.fd === undefined) {
+      this.fd = openSync(this.path, "a", 0o600);
+      this.ino = fstatSync(this.fd).ino;
+      this.checkedAt = now;
+    }
+    writeSync(this.fd, text);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
 /** Opens the log for `target` (a file is appended to, and reopened on every write so logrotate needs no signal). */
 export function openDaemonLog(target: LogTarget, level: Level, now: () => Date = () => new Date()): DaemonLog {
   const upper = target.toUpperCase();
@@ -82,7 +119,11 @@ export function openDaemonLog(target: LogTarget, level: Level, now: () => Date =
       socket.close();
       if (unix !== undefined) closeSync(unix);
     };
-  } else write = (line) => appendFileSync(target, `${line}\n`, { mode: 0o600 });
+  } else {
+    const file = new LogFile(target);
+    write = (line) => file.write(`${line}\n`);
+    close = () => file.close();
+  }
   const log: DaemonLog = {
     level,
     log(lineLevel, logger, message) {

@@ -106,6 +106,8 @@ export class JailPipeline {
       const startAt = context.startAt(position);
       this.unsubscribe.push(context.tailer.subscribe(pattern, (line) => this.receive(line), { startAt }));
       context.info(`[${config.name}] Added logfile: '${pattern}' (${position})`);
+      // Start the filter worker now rather than on the first line, which would then wait for it.
+      if (!hasGlob(pattern)) void this.matcherFor(pattern).catch(() => {});
     }
   }
 
