@@ -75,6 +75,7 @@ export interface CloudjailProps {
 /** The cloud mode of cloudjail: store, functions, subscriptions, WAF IP sets, network ACL access, alerts, monitoring. */
 export class Cloudjail extends Construct {
   readonly table: dynamodb.Table;
+  readonly alertOutbox: dynamodb.Table;
   readonly topic: sns.Topic;
   readonly ipv4Set: wafv2.CfnIPSet;
   readonly ipv6Set: wafv2.CfnIPSet;
@@ -114,6 +115,16 @@ export class Cloudjail extends Construct {
       partitionKey: { name: "banPk", type: dynamodb.AttributeType.STRING },
       sortKey: { name: "banUntil", type: dynamodb.AttributeType.NUMBER },
       projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    // Alert outbox: the bans of a busy minute wait here for the reconcile run's digest (see cloud/alerts/alert-outbox.ts).
+    this.alertOutbox = new dynamodb.Table(this, "AlertOutbox", {
+      partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
+      sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: "exp",
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
     });
 
     // Alerts: encrypted with the AWS-managed SNS key, TLS only.
@@ -193,6 +204,7 @@ export class Cloudjail extends Construct {
       [ENV.wafIpv4]: this.ipv4Set.ref,
       [ENV.wafIpv6]: this.ipv6Set.ref,
       [ENV.topicArn]: this.topic.topicArn,
+      [ENV.alertTable]: this.alertOutbox.tableName,
       [ENV.label]: label,
       [ENV.announceUnbans]: String(props.announceUnbans ?? false),
       ...(naclIds.length
@@ -316,6 +328,8 @@ export class Cloudjail extends Construct {
         fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["ec2:DescribeNetworkAcls"], resources: ["*"] }));
       }
     }
+    this.alertOutbox.grantWriteData(this.ingestFunction);
+    this.alertOutbox.grantReadWriteData(this.reconcileFunction);
     this.topic.grantPublish(this.ingestFunction);
     this.topic.grantPublish(this.reconcileFunction);
     this.topic.grantPublish(this.adminFunction);

@@ -31,6 +31,13 @@ export async function reconcile(runtime: CloudRuntime, now: number = runtime.clo
   metrics.add("EnforcementFailures", enforcement.failures);
   metrics.set("TargetOverflow", enforcement.overflow);
   metrics.flush();
+  try {
+    const sent = await runtime.flushAlerts(now);
+    if (sent > 0) runtime.log("info", `sent the digest of ${sent} queued ban alerts`);
+  } catch (error) {
+    // The alerts stay queued and go out with the next run.
+    runtime.log("error", `ban digest not sent: ${(error as Error).message}`);
+  }
   if (runtime.settings.announceUnbans && unbans.length > 0 && runtime.notifier) {
     const lines = unbans.map(
       (unban) => `  ${unban.jail.padEnd(20)} ${unban.ip.padEnd(40)} ${unban.reason} at ${isoTime(unban.time)}`,

@@ -10,8 +10,9 @@ import { resolveIgnoreNames } from "../../shared/jail/ignore-list.js";
 import { JailRunner } from "../../shared/jail/jail-runner.js";
 import { DynamoDbStore } from "../../shared/store/dynamodb-store.js";
 import type { Store } from "../../shared/store/store.js";
-import type { AlertLimits, BanAlert } from "../alerts/ban-alert.js";
-import { planAlertMessages } from "../alerts/ban-digest.js";
+import { AlertOutbox, type QueuedAlert } from "../alerts/alert-outbox.js";
+import { type AlertLimits, type BanAlert, formatBanMessage } from "../alerts/ban-alert.js";
+import { formatDigest, planAlertMessages } from "../alerts/ban-digest.js";
 import { type Notifier, SnsNotifier } from "../alerts/sns-notifier.js";
 import {
   type DeployedJail,
@@ -70,8 +71,13 @@ export interface CloudRuntime {
   metrics(): EmbeddedMetrics;
   /** Syncs every target to the bans active at `now`. */
   enforce(now: number): Promise<EnforcementReport>;
-  /** Sends alerts for new bans: one message, or one digest per minute of bans. */
+  /**
+   * Sends alerts for new bans: the first of the minute (across all invocations) at once, as one message or digest;
+   * later ones of that minute go to the outbox for the reconcile run's digest.
+   */
   announce(alerts: readonly BanAlert[]): Promise<void>;
+  /** Sends the outbox's digests of the minutes that ended before `now`; returns the number of alerts sent. */
+  flushAlerts(now: number): Promise<number>;
 }
 
 async function dnsAddresses(name: string): Promise<readonly string[]> {
@@ -123,6 +129,7 @@ export async function createCloudRuntime(
     ]),
   );
   const notifier = settings.topicArn && clients.sns ? new SnsNotifier(clients.sns, settings.topicArn) : undefined;
+  const outbox = settings.alertTable ? new AlertOutbox(clients.dynamodb, settings.alertTable) : undefined;
   const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
   const clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
   const log: IngestLog = (level, message, fields = {}) => sink(JSON.stringify({ level, message, ...fields }));
@@ -140,8 +147,32 @@ export async function createCloudRuntime(
     enforce: async (now) => enforceBans(targets, await runner.activeBans(now)),
     announce: async (alerts) => {
       if (!notifier) return;
-      for (const message of planAlertMessages(alerts, settings.label, options.alertLimits))
+      if (outbox && !(await outbox.claimMinute(clock()))) {
+        await outbox.enqueue(clock(), alerts);
+        return;
+      }
+      for (const message of planAlertMessages(alerts, settings.label, options.alertLimits)) {
         await notifier.publish(message);
+      }
+    },
+    flushAlerts: async (now) => {
+      if (!outbox || !notifier) return 0;
+      const due = await outbox.due(now);
+      const byMinute = new Map<string, QueuedAlert[]>();
+      for (const queued of due) {
+        const minute = queued.key.slice(0, queued.key.indexOf("#"));
+        byMinute.set(minute, [...(byMinute.get(minute) ?? []), queued]);
+      }
+      for (const group of byMinute.values()) {
+        const alerts = group.map((queued) => queued.alert);
+        const message =
+          alerts.length === 1
+            ? formatBanMessage(alerts[0]!, settings.label, options.alertLimits)
+            : formatDigest(alerts, settings.label, options.alertLimits);
+        await notifier.publish(message);
+        await outbox.remove(group.map((queued) => queued.key));
+      }
+      return due.length;
     },
   };
 }

@@ -16,6 +16,8 @@ export const ENV = {
   naclRules: "CLOUDJAIL_NACL_RULES",
   naclLimit: "CLOUDJAIL_NACL_LIMIT",
   topicArn: "CLOUDJAIL_TOPIC_ARN",
+  /** The alert outbox table (one immediate alert per minute, the rest as a digest). */
+  alertTable: "CLOUDJAIL_ALERT_TABLE",
   label: "CLOUDJAIL_LABEL",
   announceUnbans: "CLOUDJAIL_ANNOUNCE_UNBANS",
 } as const;
@@ -29,6 +31,8 @@ export interface RuntimeSettings {
   readonly waf?: { readonly scope: "REGIONAL" | "CLOUDFRONT"; readonly ipv4: WafIpSetRef; readonly ipv6: WafIpSetRef };
   readonly nacl?: { readonly ids: readonly string[]; readonly range: RuleRange; readonly limit: number };
   readonly topicArn?: string;
+  /** Alert outbox table; without it every invocation mails its own bans. */
+  readonly alertTable?: string;
   /** The stack's name in alerts and metrics. */
   readonly label: string;
   readonly announceUnbans: boolean;
@@ -70,6 +74,7 @@ export function readRuntimeSettings(env: Env = process.env): RuntimeSettings {
     ...(scope ? { waf: { scope, ipv4: ipSetRef(env, ENV.wafIpv4), ipv6: ipSetRef(env, ENV.wafIpv6) } } : {}),
     ...(nacl ? { nacl } : {}),
     ...(env[ENV.topicArn] ? { topicArn: env[ENV.topicArn] } : {}),
+    ...(env[ENV.alertTable] ? { alertTable: env[ENV.alertTable] } : {}),
     label: env[ENV.label] || "cloudjail",
     announceUnbans: env[ENV.announceUnbans] === "true",
   };

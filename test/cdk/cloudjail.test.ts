@@ -48,6 +48,18 @@ describe("Cloudjail construct", () => {
     });
   });
 
+  it("keeps the alert outbox in its own on-demand table with TTL", () => {
+    template.resourceCountIs("AWS::DynamoDB::Table", 2);
+    template.hasResourceProperties("AWS::DynamoDB::Table", {
+      TimeToLiveSpecification: { AttributeName: "exp", Enabled: true },
+      KeySchema: [
+        { AttributeName: "pk", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ],
+      GlobalSecondaryIndexes: Match.absent(),
+    });
+  });
+
   it("runs three arm64 functions on Node.js 24 with the settings in their environment", () => {
     template.resourceCountIs("AWS::Lambda::Function", 3);
     template.allResourcesProperties("AWS::Lambda::Function", {

@@ -1,6 +1,7 @@
 // A cloud runtime for tests: the real store on DynamoDB Local, the real targets on fake WAF and EC2 APIs that keep
 // AWS's rules, a fake SNS topic, a settable clock, and logs/metrics captured instead of printed.
 import { CreateTableCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
+import { alertOutboxTableDefinition } from "../../../cloud/alerts/alert-outbox.js";
 import type { DeployedJail, DeploymentConfig } from "../../../cloud/deployment/deployment-config.js";
 import type { LineMatcher } from "../../../cloud/ingest/line-matcher.js";
 import { type CloudRuntime, createCloudRuntime } from "../../../cloud/runtime/cloud-runtime.js";
@@ -57,6 +58,7 @@ export async function createTestCloud(
   const admin = local.client();
   await admin.send(new CreateTableCommand(dynamoDbTableDefinition(tableName)));
   if (options.ttl ?? true) await admin.send(new UpdateTimeToLiveCommand(dynamoDbTimeToLive(tableName)));
+  await admin.send(new CreateTableCommand(alertOutboxTableDefinition(`${tableName}-alerts`)));
   admin.destroy();
   const waf = new FakeWaf();
   const ipv4 = waf.createIpSet("cloudjail-v4", "REGIONAL", "IPV4");
@@ -69,6 +71,7 @@ export async function createTestCloud(
     waf: { scope: "REGIONAL", ipv4: { name: ipv4.name, id: ipv4.id }, ipv6: { name: ipv6.name, id: ipv6.id } },
     nacl: { ids: [TEST_ACL], range: { first: 1, last: 90 }, limit: options.naclRuleLimit ?? 20 },
     topicArn: sns.topicArn,
+    alertTable: `${tableName}-alerts`,
     label: "test",
     announceUnbans: options.announceUnbans ?? false,
   };
