@@ -4,14 +4,13 @@
 
 import { loadConfig, loadConfigFiles } from "../../shared/config/config-loader.js";
 import { loadFilterDefinition } from "../../shared/config/filter-definition.js";
+import { DEFAULT_SECTION } from "../../shared/config/ini-parser.js";
 import type { LayeredConfig } from "../../shared/config/layered-config.js";
 import { parseOptionSpec } from "../../shared/config/option-spec.js";
 import { ConfigError, type ConfigLocation } from "../../shared/errors.js";
 import type { BanTimeIncrementOptions } from "../../shared/jail/ban-time.js";
-import { banTimeIncrement } from "../../shared/jail/ban-time.js";
-import { parseIgnoreIp } from "../../shared/jail/ignore-list.js";
-import { DEFAULT_POLICY } from "../../shared/jail/jail-policy.js";
-import { parseTimeSpan } from "../../shared/jail/time-span.js";
+import type { JailConfig } from "../../shared/jail/jail-config.js";
+import { readEnabled, readJail } from "../../shared/jail/jail-config-reader.js";
 import { SecurityGroupTargetError } from "../targets/target-spec.js";
 import type { DeployedFilter, DeployedJail, DeploymentConfig } from "./deployment-config.js";
 
@@ -30,94 +29,54 @@ export interface CloudJailFileOptions {
 
 const LOG_GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const JAIL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
-const TRUE_WORDS = new Set(["true", "yes", "on", "1"]);
-const FALSE_WORDS = new Set(["false", "no", "off", "0"]);
+/** fail2ban's jail.conf defaults: a cloud jail.local stands alone, without the jail.conf that sets them. */
+const JAIL_CONF_DEFAULTS = { maxretry: "5", findtime: "10m", bantime: "10m" } as const;
 
+/** Where an option of a jail was written, from the shared reader's origins. */
 class JailReader {
   constructor(
-    private readonly config: LayeredConfig,
+    private readonly jail: JailConfig,
     readonly section: string,
   ) {}
 
   where(option: string): ConfigLocation {
-    const raw = this.config.raw(this.section, option);
+    const origin = this.jail.origins[option];
     return {
-      ...(raw?.file ? { file: raw.file } : {}),
-      ...(raw?.line ? { line: raw.line } : {}),
+      ...(origin?.file ? { file: origin.file } : {}),
+      ...(origin?.line ? { line: origin.line } : {}),
       section: this.section,
       option,
     };
   }
 
   text(option: string): string | undefined {
-    try {
-      return this.config.get(this.section, option)?.trim();
-    } catch (error) {
-      if (error instanceof ConfigError) throw error;
-      throw new ConfigError((error as Error).message, this.where(option), { cause: error });
-    }
-  }
-
-  bool(option: string, fallback: boolean): boolean {
-    const value = this.text(option);
-    if (value === undefined || value === "") return fallback;
-    const lower = value.toLowerCase();
-    if (TRUE_WORDS.has(lower)) return true;
-    if (FALSE_WORDS.has(lower)) return false;
-    throw new ConfigError(`"${value}" is not a boolean (true/false, yes/no, on/off, 1/0)`, this.where(option));
-  }
-
-  seconds(option: string, fallback: number | undefined): number | undefined {
-    const value = this.text(option);
-    if (value === undefined || value === "") return fallback;
-    try {
-      return parseTimeSpan(value);
-    } catch (error) {
-      throw new ConfigError((error as Error).message, this.where(option), { cause: error });
-    }
-  }
-
-  wholeNumber(option: string, fallback: number, min: number): number {
-    const value = this.text(option);
-    if (value === undefined || value === "") return fallback;
-    if (!/^\d+$/.test(value) || Number(value) < min) {
-      throw new ConfigError(`"${value}" must be a whole number of at least ${min}`, this.where(option));
-    }
-    return Number(value);
+    return this.jail.options[option]?.trim();
   }
 }
 
-function readIncrement(reader: JailReader): BanTimeIncrementOptions {
-  const optional = (option: string) => reader.text(option) || undefined;
-  const maxTime = reader.seconds("bantime.maxtime", undefined);
-  const rndTime = reader.seconds("bantime.rndtime", undefined);
-  const options: BanTimeIncrementOptions = {
-    enabled: reader.bool("bantime.increment", false),
-    overallJails: reader.bool("bantime.overalljails", false),
-    ...(optional("bantime.factor") ? { factor: optional("bantime.factor")! } : {}),
-    ...(optional("bantime.formula") ? { formula: optional("bantime.formula")! } : {}),
-    ...(optional("bantime.multipliers") ? { multipliers: optional("bantime.multipliers")! } : {}),
-    ...(maxTime !== undefined ? { maxTime } : {}),
-    ...(rndTime !== undefined ? { rndTime } : {}),
+/** The `bantime.*` options as written, already checked by the shared reader, kept as data for the bundle. */
+function readIncrement(jail: JailConfig): BanTimeIncrementOptions {
+  const text = (option: string) => jail.options[option]?.trim() || undefined;
+  const { bantimeIncrement: increment } = jail;
+  return {
+    enabled: increment.enabled,
+    overallJails: increment.overallJails,
+    ...(text("bantime.factor") ? { factor: text("bantime.factor")! } : {}),
+    ...(text("bantime.formula") ? { formula: text("bantime.formula")! } : {}),
+    ...(text("bantime.multipliers") ? { multipliers: text("bantime.multipliers")! } : {}),
+    ...(increment.maxTime !== undefined ? { maxTime: increment.maxTime } : {}),
+    ...(increment.rndTime !== undefined ? { rndTime: increment.rndTime } : {}),
   };
-  try {
-    banTimeIncrement(options);
-  } catch (error) {
-    const option = /multipliers/.test((error as Error).message) ? "bantime.multipliers" : "bantime.formula";
-    throw new ConfigError((error as Error).message, reader.where(option), { cause: error });
-  }
-  return options;
 }
 
-function readLogGroups(reader: JailReader): string[] {
-  const value = reader.text("loggroup");
-  if (!value) {
+function readLogGroups(reader: JailReader, jail: JailConfig): string[] {
+  if (jail.loggroup.length === 0) {
     const hint = reader.text("logpath")
       ? "cloud mode reads CloudWatch Logs: write `loggroup = <log group name>` instead of `logpath =`"
       : "missing `loggroup =`: the CloudWatch Logs log group(s) this jail reads";
     throw new ConfigError(hint, reader.where(reader.text("logpath") ? "logpath" : "loggroup"));
   }
-  const groups = value.split(/[\s,]+/).filter((group) => group !== "");
+  const groups = jail.loggroup.flatMap((group) => group.split(",")).filter((group) => group !== "");
   for (const group of groups) {
     if (!LOG_GROUP_NAME.test(group)) {
       throw new ConfigError(`"${group}" is not a CloudWatch Logs log group name`, reader.where("loggroup"));
@@ -127,6 +86,7 @@ function readLogGroups(reader: JailReader): string[] {
 }
 
 function readFilter(reader: JailReader, options: CloudJailFileOptions): { filter: DeployedFilter; daemon?: string } {
+  // fail2ban's jail.conf sets `filter = %(__name__)s`: a jail without a filter line uses the filter of its name.
   const spec = reader.text("filter") || reader.section;
   const overrides: Record<string, string> = {};
   for (const option of ["failregex", "ignoreregex", "datepattern", "maxlines", "prefregex"]) {
@@ -192,42 +152,29 @@ function readFilterPattern(reader: JailReader, daemon: string | undefined): stri
   return daemon;
 }
 
-function readJail(config: LayeredConfig, section: string, options: CloudJailFileOptions): DeployedJail {
-  const reader = new JailReader(config, section);
+function readCloudJail(config: LayeredConfig, section: string, options: CloudJailFileOptions): DeployedJail {
   if (!JAIL_NAME.test(section)) {
     throw new ConfigError("a jail name may hold letters, digits and _ . @ - (at most 64 characters)", { section });
   }
-  const banaction = `${reader.text("banaction") ?? ""} ${reader.text("action") ?? ""}`;
-  const sg = /(^|[\s,[])(sg-[0-9a-z]+|security[-_]?groups?)\b/i.exec(banaction);
-  if (sg)
-    throw new SecurityGroupTargetError(
-      sg[2]!,
-      reader.where(reader.text("banaction")?.includes(sg[2]!) ? "banaction" : "action"),
-    );
-  const maxRetry = reader.wholeNumber("maxretry", DEFAULT_POLICY.maxRetry, 1);
-  const findTime = reader.seconds("findtime", DEFAULT_POLICY.findTime)!;
-  if (findTime <= 0) throw new ConfigError("findtime must be positive", reader.where("findtime"));
-  const banTime = reader.seconds("bantime", DEFAULT_POLICY.banTime)!;
-  if (banTime === 0)
-    throw new ConfigError("bantime must not be 0 (use a negative value for a permanent ban)", reader.where("bantime"));
-  const ignoreIp = reader.text("ignoreip") ?? "";
-  try {
-    parseIgnoreIp(ignoreIp);
-  } catch (error) {
-    throw new ConfigError((error as Error).message, reader.where("ignoreip"), { cause: error });
+  // Times, numbers, booleans, ignoreip, bantime.* and the filter/action references: checked by the shared reader.
+  const jail = readJail(config, section);
+  const reader = new JailReader(jail, section);
+  for (const option of ["banaction", "action"]) {
+    const sg = /(^|[\s,[])(sg-[0-9a-z]+|security[-_]?groups?)\b/i.exec(reader.text(option) ?? "");
+    if (sg) throw new SecurityGroupTargetError(sg[2]!, reader.where(option));
   }
   const { filter, daemon } = readFilter(reader, options);
   const logTimeZone = reader.text("logtimezone");
   return {
     name: section,
-    logGroups: readLogGroups(reader),
+    logGroups: readLogGroups(reader, jail),
     filter,
-    maxRetry,
-    findTime,
-    banTime,
-    maxMatches: reader.wholeNumber("maxmatches", maxRetry, 0),
-    increment: readIncrement(reader),
-    ignoreIp,
+    maxRetry: jail.maxretry,
+    findTime: jail.findtime,
+    banTime: jail.bantime,
+    maxMatches: jail.maxmatches,
+    increment: readIncrement(jail),
+    ignoreIp: reader.text("ignoreip") ?? "",
     ...(logTimeZone ? { logTimeZone } : {}),
     filterPattern: readFilterPattern(reader, daemon),
   };
@@ -240,12 +187,13 @@ function readJail(config: LayeredConfig, section: string, options: CloudJailFile
  */
 export function loadCloudJails(options: CloudJailFileOptions): DeploymentConfig {
   const config = loadConfigFiles([options.jailFile]);
+  for (const [name, value] of Object.entries(JAIL_CONF_DEFAULTS)) {
+    if (!config.hasOption(DEFAULT_SECTION, name)) config.mergeDefaults({ [name]: value });
+  }
   const jails: DeployedJail[] = [];
   for (const section of config.sections()) {
-    if (section === "INCLUDES") continue;
-    const reader = new JailReader(config, section);
-    if (!reader.bool("enabled", false)) continue;
-    jails.push(readJail(config, section, options));
+    if (section === "INCLUDES" || !readEnabled(config, section)) continue;
+    jails.push(readCloudJail(config, section, options));
   }
   if (jails.length === 0) {
     throw new ConfigError("no jail is enabled: add `enabled = true` to at least one jail", { file: options.jailFile });

@@ -65,9 +65,9 @@ describe("loadCloudJails", () => {
     ],
     [
       "[sshd]\nenabled = true\nloggroup = /a\nmaxretry = three\n",
-      /:4 \[sshd\] maxretry: "three" must be a whole number/,
+      /:4 \[sshd\] maxretry: expected a whole number of at least 1, found 'three'/,
     ],
-    ["[sshd]\nenabled = maybe\nloggroup = /a\n", /:2 \[sshd\] enabled: "maybe" is not a boolean/],
+    ["[sshd]\nenabled = maybe\nloggroup = /a\n", /:2 \[sshd\] enabled: expected true or false/],
     ["[sshd]\nenabled = true\nloggroup = /a\nignoreip = 10.0.0.0/99\n", /:4 \[sshd\] ignoreip: /],
     [
       "[sshd]\nenabled = true\nloggroup = bad group!\n",
