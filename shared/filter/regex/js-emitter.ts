@@ -159,7 +159,11 @@ class Emitter {
     return negate ? `(?!^$)(?:(?<=${w})(?=${w})|(?<!${w})(?!${w}))` : `(?:(?<=${w})(?!${w})|(?<!${w})(?=${w}))`;
   }
 
-  private charPiece(cp: number, icase: boolean): string {
+  private charPiece(cp: number, icase: boolean, asciiCase: boolean): string {
+    if (icase && asciiCase) {
+      const isLetter = (cp >= 65 && cp <= 90) || (cp >= 97 && cp <= 122);
+      return isLetter ? `[${classLiteral(cp & ~32)}${classLiteral(cp | 32)}]` : literal(cp);
+    }
     if (icase && this.jsIgnoreCase && JS_FOLD_GAPS.has(cp)) return `[${[...JS_FOLD_GAPS].map(classLiteral).join("")}]`;
     if (!icase || this.jsIgnoreCase) return literal(cp);
     const variants = caseVariants(cp);
@@ -172,15 +176,24 @@ class Emitter {
     let extra = "";
     const complements: string[] = [];
     const expand = node.icase && !this.jsIgnoreCase;
+    const asciiCase = node.asciiCase ?? false;
+    const variantsOf = (cp: number): readonly number[] => {
+      if (!asciiCase) return caseVariants(cp);
+      const isLetter = (cp >= 65 && cp <= 90) || (cp >= 97 && cp <= 122);
+      return isLetter ? [cp & ~32, cp | 32] : [cp];
+    };
     const addChar = (cp: number) => {
-      if (expand) for (const v of caseVariants(cp)) ranges.push([v, v]);
+      if (expand) for (const v of variantsOf(cp)) ranges.push([v, v]);
       else ranges.push([cp, cp]);
     };
     for (const item of node.items as SetItem[]) {
       if (item.kind === "char") addChar(item.cp);
       else if (item.kind === "range") {
         ranges.push([item.lo, item.hi]);
-        if (expand) for (const cp of casedInRange(item.lo, item.hi)) addChar(cp);
+        if (expand) for (const cp of asciiCase ? [] : casedInRange(item.lo, item.hi)) addChar(cp);
+        if (expand && asciiCase) {
+          for (let cp = Math.max(item.lo, 65); cp <= Math.min(item.hi, 122); cp++) addChar(cp);
+        }
       } else {
         const c = categoryClass(item.cat, node.ascii);
         if (!c.negated) extra += c.body;
@@ -257,7 +270,7 @@ class Emitter {
       case "alt":
         return { src: node.branches.map((b) => this.emit(b, prev, next).src).join("|"), prec: "alt" };
       case "char":
-        return { src: this.charPiece(node.cp, node.icase), prec: "atom" };
+        return { src: this.charPiece(node.cp, node.icase, node.asciiCase ?? false), prec: "atom" };
       case "any":
         return { src: node.dotAll ? "[^]" : "[^\\n]", prec: "atom" };
       case "set": {
@@ -337,6 +350,12 @@ function canUseIgnoreCaseFlag(root: PyNode): boolean {
       case "backref":
         if (n.icase) someIcase = true;
         else someCaseSensitive = true;
+        // JavaScript's `i` folds Unicode (K to k): ASCII-only folding and ASCII classes need exact classes.
+        if (n.type !== "backref" && (n.asciiCase || (n.type === "set" && n.ascii))) someCaseSensitive = true;
+        return;
+      case "category":
+      case "assert":
+        if (n.ascii) someCaseSensitive = true;
         return;
       case "seq":
         n.items.forEach(visit);

@@ -23,14 +23,23 @@ export interface Capture {
 export type PyNode =
   | { readonly type: "seq"; readonly items: readonly PyNode[] }
   | { readonly type: "alt"; readonly branches: readonly PyNode[] }
-  | { readonly type: "char"; readonly cp: number; readonly icase: boolean }
+  | {
+      readonly type: "char";
+      readonly cp: number;
+      readonly icase: boolean;
+      /** Under re.ASCII only ASCII letters fold (set by the flag in scope). */
+      readonly asciiCase?: boolean;
+    }
   | { readonly type: "any"; readonly dotAll: boolean }
   | {
       readonly type: "set";
       readonly negate: boolean;
       readonly items: readonly SetItem[];
       readonly icase: boolean;
+      /** Categories inside the set use ASCII meanings (global re.ASCII). */
       readonly ascii: boolean;
+      /** Under re.ASCII only ASCII letters fold (set by the flag in scope). */
+      readonly asciiCase?: boolean;
     }
   | { readonly type: "category"; readonly cat: Category; readonly ascii: boolean }
   | {

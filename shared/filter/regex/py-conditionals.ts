@@ -199,7 +199,8 @@ class Expander {
         const copies = merged.map((v) => {
           const tail = rest.map((n) => this.substitute(n, g, v.set));
           const seq: PyNode = { type: "seq", items: [v.node, ...tail] };
-          return merged.length > 1 ? this.rename(seq) : seq;
+          // Copies (and merged alternatives, which hold one copy of the element per way) need fresh names.
+          return variants.length > 1 ? this.rename(seq) : seq;
         });
         const choice: PyNode = copies.length === 1 ? (copies[0] as PyNode) : { type: "alt", branches: copies };
         return { at: i, items: [...items.slice(0, i), choice] };

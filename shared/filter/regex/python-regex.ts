@@ -32,6 +32,14 @@ export interface PyMatch {
   readonly spans?: Readonly<Record<string, readonly [number, number] | undefined>>;
 }
 
+/** True when `index` falls between the high and the low half of a surrogate pair of `text`. */
+function splitsPair(text: string, index: number): boolean {
+  const low = text.charCodeAt(index);
+  if (low < 0xdc00 || low > 0xdfff) return false;
+  const high = text.charCodeAt(index - 1);
+  return high >= 0xd800 && high <= 0xdbff;
+}
+
 /** A compiled Python regular expression, run by the JavaScript engine. */
 export class PyRegex {
   private readonly searcher: RegExp;
@@ -121,7 +129,13 @@ export class PyRegex {
   /** Python's `re.search`: the first match at or after `pos` (lookbehinds and `^` still see the text before). */
   search(text: string, pos = 0): PyMatch | null {
     this.searcher.lastIndex = pos;
-    const m = this.searcher.exec(text);
+    let m = this.searcher.exec(text);
+    // V8 may report a match starting between the two halves of a surrogate pair (an empty lookahead match does);
+    // Python has no such position: search on from the next code point.
+    while (m && splitsPair(text, m.index)) {
+      this.searcher.lastIndex = m.index + 1;
+      m = this.searcher.exec(text);
+    }
     return m ? this.toMatch(m) : null;
   }
 
@@ -129,7 +143,7 @@ export class PyRegex {
   match(text: string, pos = 0): PyMatch | null {
     this.anchored ??= new RegExp(this.jsSource, `y${this.jsFlags}`);
     this.anchored.lastIndex = pos;
-    const m = this.anchored.exec(text);
+    const m = splitsPair(text, pos) ? null : this.anchored.exec(text);
     return m ? this.toMatch(m) : null;
   }
 
@@ -137,13 +151,12 @@ export class PyRegex {
   fullmatch(text: string, pos = 0): PyMatch | null {
     this.full ??= new RegExp(`(?:${this.jsSource})$`, `y${this.jsFlags}`);
     this.full.lastIndex = pos;
-    const m = this.full.exec(text);
+    const m = splitsPair(text, pos) ? null : this.full.exec(text);
     return m ? this.toMatch(m) : null;
   }
 
   /** True when the pattern matches somewhere in `text` (no group extraction). */
   test(text: string): boolean {
-    this.searcher.lastIndex = 0;
-    return this.searcher.test(text);
+    return this.search(text) !== null;
   }
 }

@@ -68,3 +68,8 @@ export interface FailRegexFixtures {
 export function loadFailRegexFixtures(): FailRegexFixtures {
   return load<FailRegexFixtures>("fail-regex.json");
 }
+
+/** Patterns CPython accepts that the translator refuses on purpose, with its message and position. */
+export function loadUnsupported(): RegexErrorCase[] {
+  return load<{ unsupported: RegexErrorCase[] }>("python-regex.json").unsupported;
+}

@@ -2,7 +2,7 @@
 // CPython 3.11 gives, and invalid patterns to CPython's message and position.
 import { describe, expect, it } from "vitest";
 import { PyRegex, PythonRegexError } from "../../../shared/filter/regex/python-regex.js";
-import { loadRegexCases, loadRegexErrors } from "./fixtures.js";
+import { loadRegexCases, loadRegexErrors, loadUnsupported } from "./fixtures.js";
 
 describe("PyRegex.search", () => {
   for (const c of loadRegexCases()) {
@@ -23,7 +23,7 @@ describe("PyRegex.search", () => {
 });
 
 describe("PyRegex.compile errors", () => {
-  for (const c of loadRegexErrors()) {
+  for (const c of [...loadRegexErrors(), ...loadUnsupported()]) {
     it(JSON.stringify(c.pattern), () => {
       let error: unknown;
       try {

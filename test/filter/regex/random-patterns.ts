@@ -62,7 +62,7 @@ export function randomPattern(next: () => number): string {
       const g = pick(closed);
       return `(?(${g})${seq(depth + 1)}|${seq(depth + 1)})`;
     }
-    if (r < 0.85) return `(?i:${seq(depth + 1)})`;
+    if (r < 0.85) return `(?${pick(["i", "m", "s", "-i", "im", "-s"])}:${seq(depth + 1)})`;
     if (r < 0.9) return `(?=${seq(depth + 1)})`;
     if (r < 0.93) return `(?!${seq(depth + 1)})`;
     if (r < 0.96) return `(?<=${pick(["a", "b", "\\d", "[ab]", "ab"])})`;
@@ -93,9 +93,24 @@ export function randomPattern(next: () => number): string {
 
 /** A random short text over the characters the atoms care about. */
 export function randomText(next: () => number): string {
-  const chars = ["a", "b", "A", "B", "1", " ", "\n", "é", "-", "]", "_"];
+  const chars = ["a", "b", "A", "B", "1", " ", "\n", "é", "-", "]", "_", "\r", "😀", "İ", "ı", "\u212a", "٣"];
   let out = "";
   const n = Math.floor(next() * 9);
   for (let k = 0; k < n; k++) out += chars[Math.floor(next() * chars.length)];
   return out;
+}
+
+/** Random re.compile flags. */
+export function randomFlags(next: () => number): {
+  ignoreCase?: boolean;
+  multiline?: boolean;
+  dotAll?: boolean;
+  ascii?: boolean;
+} {
+  const flags: { ignoreCase?: boolean; multiline?: boolean; dotAll?: boolean; ascii?: boolean } = {};
+  if (next() < 0.15) flags.ascii = true;
+  if (next() < 0.25) flags.ignoreCase = true;
+  if (next() < 0.25) flags.multiline = true;
+  if (next() < 0.25) flags.dotAll = true;
+  return flags;
 }
