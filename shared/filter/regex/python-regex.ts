@@ -1,5 +1,15 @@
 // Python `re` patterns run by the JavaScript engine: parse (py-parser.ts), expand conditionals
 // (py-conditionals.ts), emit JavaScript source (js-emitter.ts), compile once and match.
+//
+// Checked against CPython 3.11 by fixtures, by every fail2ban filter.d regex on fail2ban's sample logs, and by a
+// seeded fuzz test. Known differences, by design or because JavaScript cannot express them:
+//  - refused (PythonRegexError): scoped type flags (?a:...)/(?u:...), a case-insensitive backreference inside a
+//    scoped (?i:...), conditionals inside a repetition or on an enclosing group, \N{NAME} escapes;
+//  - a group inside a repetition keeps, in Python, its value from an earlier iteration; JavaScript resets it at each
+//    iteration (a backreference to it then fails instead of matching the old value);
+//  - repetitions of parts that can match the empty string stop differently (`(?:a*?)*`), rarely visible;
+//  - \w, \d are Node's Unicode tables (newer than Python 3.11's: a few recent characters differ); positions are
+//    UTF-16 offsets.
 import { EmitError, emitJs } from "./js-emitter.js";
 import { expandConditionals, UnsupportedConditional } from "./py-conditionals.js";
 import { parsePython } from "./py-parser.js";
@@ -40,6 +50,9 @@ function splitsPair(text: string, index: number): boolean {
   return high >= 0xd800 && high <= 0xdbff;
 }
 
+const MAX_CACHED = 2048;
+const compiled = new Map<string, PyRegex>();
+
 /** A compiled Python regular expression, run by the JavaScript engine. */
 export class PyRegex {
   private readonly searcher: RegExp;
@@ -68,6 +81,19 @@ export class PyRegex {
 
   /** Compiles `pattern` (Python syntax); throws PythonRegexError with the position of what cannot be translated. */
   static compile(pattern: string, options: PyRegexOptions = {}): PyRegex {
+    // Filters share regexes (common.conf prefixes, the same filter in several jails): compile each once.
+    const key = `${pattern}\u0000${options.ignoreCase ? 1 : 0}${options.multiline ? 1 : 0}${options.dotAll ? 1 : 0}${
+      options.verbose ? 1 : 0
+    }${options.ascii ? 1 : 0}${options.autoPossessive === false ? 0 : 1}${options.groupSpans ? 1 : 0}`;
+    const cached = compiled.get(key);
+    if (cached) return cached;
+    const regex = PyRegex.translate(pattern, options);
+    if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value as string);
+    compiled.set(key, regex);
+    return regex;
+  }
+
+  private static translate(pattern: string, options: PyRegexOptions): PyRegex {
     const parsed = parsePython(pattern, options);
     let emitted: ReturnType<typeof emitJs>;
     try {
