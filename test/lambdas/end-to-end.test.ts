@@ -275,4 +275,25 @@ describe("cloud mode end to end", () => {
     expect(enforced()).toEqual({ ipv4: [], ipv6: [], nacl: [] });
     expect(sns.published.at(-1)?.subject).toBe("[cloudjail] 4 unbans (e2e)");
   });
+
+  it("runs the deployed bundles too (AWS SDK inside): the admin function answers from DynamoDB Local", async () => {
+    const deployed = join(bundleDir, "deployed");
+    const jailFile = join(mkdtempSync(join(tmpdir(), "cloudjail-e2e-")), "jail.local");
+    writeFileSync(jailFile, JAILS);
+    const deployment = loadCloudJails({ jailFile, filterConfigDir: join(root, "config") });
+    const bundles = await bundleLambdasLocally(root, deployed, deployment);
+    const deployedAdmin = (await import(pathToFileURL(join(bundles.admin.dir, "index.mjs")).href)).handler as Handler;
+    const answer = (await deployedAdmin({ command: "banned" })) as { ok: boolean; data: { bans: unknown[] } };
+    expect(answer).toMatchObject({ ok: true, data: { bans: [] } });
+    expect(await deployedAdmin({ command: "status", jail: "nope" })).toMatchObject({ ok: false, field: "jail" });
+    const deployedIngest = (await import(pathToFileURL(join(bundles.ingest.dir, "index.mjs")).href)).handler as Handler;
+    await expect(
+      deployedIngest(
+        encodeDelivery(
+          { owner: "", logGroup: "", logStream: "", subscriptionFilters: [], logEvents: [] },
+          "CONTROL_MESSAGE",
+        ),
+      ),
+    ).resolves.toBeUndefined();
+  });
 });
