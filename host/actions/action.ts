@@ -183,7 +183,9 @@ export class Action {
     const byFamily = new Map<Family, BanTicket[]>();
     for (const ticket of tickets) {
       const family: Family = parseIp(ticket.ip)?.family === 6 ? "inet6" : "inet4";
-      byFamily.set(family, [...(byFamily.get(family) ?? []), ticket]);
+      const group = byFamily.get(family);
+      if (group) group.push(ticket);
+      else byFamily.set(family, [ticket]);
     }
     for (const [family, group] of byFamily) {
       try {

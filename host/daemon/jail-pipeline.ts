@@ -177,7 +177,11 @@ export class JailPipeline {
     this.flushQueued = false;
     const lines = this.pending.splice(0);
     const bySource = new Map<string, LogLine[]>();
-    for (const line of lines) bySource.set(line.source, [...(bySource.get(line.source) ?? []), line]);
+    for (const line of lines) {
+      const group = bySource.get(line.source);
+      if (group) group.push(line);
+      else bySource.set(line.source, [line]);
+    }
     for (const [source, group] of bySource) {
       const { config, context } = this;
       this.stats.lines += group.length;
@@ -195,6 +199,8 @@ export class JailPipeline {
       }
       for (const [index, result] of results.entries()) {
         const line = group[index]!;
+        // A backlog of many thousand lines must not keep the control socket and the expiry timer waiting.
+        if (index > 0 && index % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
         if (isStalled(result)) {
           context.error(
             `[${config.name}] abandoned a line of ${source} after ${result.budgetMs} ms in the filter (a regex ` +
