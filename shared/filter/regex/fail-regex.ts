@@ -179,7 +179,10 @@ export class FailRegex {
     return out;
   }
 
-  /** Searches one line (or any text already joined). */
+  /**
+   * Searches `text` as it is. fail2ban searches its line buffer joined with "\n" plus a final "\n"
+   * (searchLines does that); a regex with an explicit `\n` or `<SKIPLINES>` needs that form.
+   */
   search(text: string): FailMatch | null {
     const m = this.compiled.search(text);
     return m ? this.toFailMatch(m, [0], null) : null;

@@ -83,11 +83,8 @@ class Expander {
           return node.mode === "greedy" ? [some, none] : [none, some];
         }
         if (node.max === 1 && node.mode !== "possessive") {
-          const once = node.min === 1 ? body : body;
-          if (node.min === 1) return once;
-          return node.mode === "greedy"
-            ? [...once, { node: EMPTY, set: false }]
-            : [{ node: EMPTY, set: false }, ...once];
+          if (node.min === 1) return body;
+          return node.mode === "greedy" ? [...body, none] : [none, ...body];
         }
         throw new UnsupportedConditional("conditional on a group inside a repetition is not supported", pos);
       }

@@ -56,7 +56,7 @@ export function randomPattern(next: () => number): string {
     }
     if (r < 0.72 && closed.length > 0) {
       const g = pick(closed);
-      return next() < 0.5 ? `\\${g}` : `(?P=g${g})`.replace(`g${g})`, `g${g})`);
+      return next() < 0.5 ? `\\${g}` : `(?P=g${g})`;
     }
     if (r < 0.8 && closed.length > 0) {
       const g = pick(closed);
