@@ -103,10 +103,11 @@ export async function ingestDelivery(event: unknown, deps: IngestDependencies): 
     try {
       outputs = await matcher.match(inputs);
     } catch (error) {
-      // The engine itself failed on this batch (not a store error): log it with the batch's origin and skip the jail.
+      // The engine itself failed (its worker could not start or died), not a line: skipping would drop the batch
+      // silently, so the invocation fails and Lambda retries it (twice, then the IngestErrors alarm). Jails already
+      // run on this batch count nothing twice on the retry: the store knows their event ids.
       log("error", `jail ${jail.name} could not run on this batch: ${(error as Error).message}`, where);
-      metrics.add("MalformedEvents", batch.logEvents.length);
-      continue;
+      throw error;
     }
     for (const [position, logEvent] of batch.logEvents.entries()) {
       const output = outputs[position];

@@ -80,7 +80,14 @@ export function guardedLineMatcher(jail: DeployedJail, workerPath: string | URL,
         workerPath,
         ...(lineBudgetMs ? { lineBudgetMs } : {}),
       });
-      const filter = await guarded;
+      let filter: GuardedLogFilter;
+      try {
+        filter = await guarded;
+      } catch (error) {
+        // A worker that could not start is tried again on the next delivery, not given up for the container's life.
+        guarded = undefined;
+        throw error;
+      }
       return matchLines(events, (lines, nows) =>
         filter.processBatch(
           lines,

@@ -223,4 +223,34 @@ describe("ingest pipeline", () => {
     );
     slowCloud.destroy();
   });
+
+  it("fails the invocation when a jail's filter worker cannot start, and starts it on the next delivery", async () => {
+    let calls = 0;
+    const flaky = await createTestCloud(local, deployment, {
+      now: ARRIVAL,
+      ttl: false,
+      matcherFactory: (jail) => {
+        const real = guardedLineMatcher(jail, workerPath);
+        const missing = guardedLineMatcher(jail, join(tmpdir(), "no-such-worker.mjs"));
+        return { match: (events) => (++calls === 1 ? missing.match(events) : real.match(events)) };
+      },
+    });
+    const { runtime } = flaky;
+    const deps = {
+      runner: runtime.runner,
+      store: runtime.store,
+      routes: runtime.routes,
+      enforce: runtime.enforce,
+      metrics: runtime.metrics(),
+      log: runtime.log,
+      clock: runtime.clock,
+    };
+    await expect(ingestDelivery(loadDelivery("sshd-auth"), deps)).rejects.toThrow();
+    expect(flaky.lines).toContainEqual(
+      expect.objectContaining({ level: "error", message: expect.stringMatching(/could not run on this batch/) }),
+    );
+    const retried = await ingestDelivery(loadDelivery("sshd-auth"), deps);
+    expect(retried.bans.map((ban) => ban.ip)).toEqual(["192.0.2.10"]);
+    flaky.destroy();
+  });
 });
