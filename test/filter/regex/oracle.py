@@ -44,7 +44,10 @@ def run_re(items):
             continue
         results = []
         for text in item["texts"]:
-            m = cre.match(text) if item.get("anchored") else cre.search(text)
+            if item.get("full"):
+                m = cre.fullmatch(text)
+            else:
+                m = cre.match(text) if item.get("anchored") else cre.search(text)
             if m is None:
                 results.append(None)
             else:

@@ -41,13 +41,14 @@ export type OracleResult =
   | { readonly error: { readonly message: string; readonly index: number } }
   | { readonly results: ReadonlyArray<OracleMatch | null> };
 
-/** Runs `re.compile(pattern, flags).search(text)` (or `.match` when anchored) for every item in one process. */
+/** Runs `re.compile(pattern, flags).search(text)` (`.match` when anchored, `.fullmatch` when full) per item. */
 export function pythonSearch(
   items: ReadonlyArray<{
     pattern: string;
     flags?: OracleFlags;
     texts: readonly string[];
     anchored?: boolean;
+    full?: boolean;
     spans?: boolean;
   }>,
 ): OracleResult[] {

@@ -20,7 +20,7 @@ function jsResults(
   pattern: string,
   flags: object,
   texts: readonly string[],
-  mode: { anchored?: boolean; spans?: boolean } = {},
+  mode: { anchored?: boolean; full?: boolean; spans?: boolean } = {},
 ): OracleResult {
   let re: PyRegex;
   try {
@@ -31,7 +31,7 @@ function jsResults(
   }
   return {
     results: texts.map((t) => {
-      const m = mode.anchored ? re.match(t) : re.search(t);
+      const m = mode.full ? re.fullmatch(t) : mode.anchored ? re.match(t) : re.search(t);
       if (!m) return null;
       const groups: Record<string, string | null> = {};
       for (const name of re.groupNames) groups[name] = m.groups[name] ?? null;
@@ -51,26 +51,30 @@ describe("PyRegex against CPython re", () => {
   it.each([
     ["search", {}],
     ["match", { anchored: true }],
+    ["fullmatch", { full: true }],
     ["search with group spans", { spans: true }],
-  ])("agrees on every fixture pattern and text (%s)", (_, mode: { anchored?: boolean; spans?: boolean }) => {
-    const cases = loadRegexCases();
-    const items = cases.map((c) => ({
-      pattern: c.pattern,
-      flags: c.flags ?? {},
-      texts: c.inputs.flatMap((i) => [i.text, `-${i.text}`]),
-      ...mode,
-    }));
-    const python = pythonSearch(items);
-    items.forEach((item, k) => {
-      const expected = python[k] as OracleResult;
-      const actual = jsResults(item.pattern, item.flags, item.texts, mode);
-      if ("error" in expected) {
-        expect(actual, item.pattern).toHaveProperty("error");
-      } else {
-        expect(actual, item.pattern).toEqual(expected);
-      }
-    });
-  });
+  ])(
+    "agrees on every fixture pattern and text (%s)",
+    (_, mode: { anchored?: boolean; full?: boolean; spans?: boolean }) => {
+      const cases = loadRegexCases();
+      const items = cases.map((c) => ({
+        pattern: c.pattern,
+        flags: c.flags ?? {},
+        texts: c.inputs.flatMap((i) => [i.text, `-${i.text}`]),
+        ...mode,
+      }));
+      const python = pythonSearch(items);
+      items.forEach((item, k) => {
+        const expected = python[k] as OracleResult;
+        const actual = jsResults(item.pattern, item.flags, item.texts, mode);
+        if ("error" in expected) {
+          expect(actual, item.pattern).toHaveProperty("error");
+        } else {
+          expect(actual, item.pattern).toEqual(expected);
+        }
+      });
+    },
+  );
 
   describe("fail2ban filter.d regexes on the sample logs", () => {
     let regexes: FilterRegex[] = [];
