@@ -86,6 +86,7 @@ export function runFail2banReader(request: {
     input: JSON.stringify(request),
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,
+    timeout: 240_000,
     env: { ...process.env, PYTHONPATH: dirname(fail2banPython), PYTHONDONTWRITEBYTECODE: "1" },
   });
   if (result.status !== 0) {
