@@ -61,12 +61,12 @@ export function resolveDefinitionOptions(request: DefinitionRequest): ResolvedDe
   }
   const args = toValues(request.args, "<arguments>");
   const callerVars: Record<string, ConfigValue> = { ...toValues(request.callerOptions, "<caller>"), ...args };
-  const lowerCaller = new Set(Object.keys(callerVars));
+  const callerNames = new Set(Object.keys(callerVars));
 
   const values = new Map<string, string>();
   const origins = new Map<string, ConfigValue>();
   for (const name of request.knownOptions) {
-    if (lowerCaller.has(name)) continue;
+    if (callerNames.has(name)) continue;
     const raw = config.raw("Definition", name, {});
     const value = config.get("Definition", name, callerVars);
     if (value === undefined || raw === undefined) continue;

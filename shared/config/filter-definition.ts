@@ -18,7 +18,9 @@ export interface FilterRegex {
 export interface FilterDefinition {
   /** The filter's name (`sshd`), or the path given. */
   readonly name: string;
-  /** Files read, in merge order. */
+  /** The filter's own file (`filter.d/sshd.conf`, or the path given). */
+  readonly file: string;
+  /** Every file read, includes too, in merge order (`common.conf` usually comes first). */
   readonly files: readonly string[];
   /** One entry per non-empty line of `failregex`; its `<HOST>`, `<F-...>` tags are left for the regex engine. */
   readonly failregex: readonly FilterRegex[];
@@ -115,6 +117,7 @@ export function loadFilterDefinition(
   const prefregex = single("prefregex");
   return {
     name,
+    file: config.layers[0] ?? name,
     files: config.files,
     failregex: regexLines(resolved.get("failregex"), origin.get("failregex")),
     ignoreregex: regexLines(resolved.get("ignoreregex"), origin.get("ignoreregex")),

@@ -97,12 +97,12 @@ export function parseIni(text: string, file: string): ParsedIniFile {
     if (name === "") {
       throw new ConfigError(`option name missing before '${option[2]}'`, { file, line: lineNo, section: current.name });
     }
-    let open2 = pending.get(current.values);
-    if (!open2) {
-      open2 = new Map();
-      pending.set(current.values, open2);
+    let sectionPending = pending.get(current.values);
+    if (!sectionPending) {
+      sectionPending = new Map();
+      pending.set(current.values, sectionPending);
     }
-    if (open2.has(name)) {
+    if (sectionPending.has(name)) {
       throw new ConfigError(`option is defined twice in this section of this file`, {
         file,
         line: lineNo,
@@ -111,7 +111,7 @@ export function parseIni(text: string, file: string): ParsedIniFile {
       });
     }
     optionName = name;
-    open2.set(name, { line: lineNo, pieces: [pyStrip(option[3]!)], lines: [lineNo] });
+    sectionPending.set(name, { line: lineNo, pieces: [pyStrip(option[3]!)], lines: [lineNo] });
     // Reserve the position now so the option order follows the file.
     current.values.set(name, { value: "", file, line: lineNo });
   });

@@ -135,6 +135,8 @@ describe("loadFilterDefinition", () => {
   it("places each regex on its own line when the value maps line for line", () => {
     const definition = loadFilterDefinition(join(fixtures, "ini-syntax"), "syn");
     expect(definition.failregex.map((entry) => entry.line)).toEqual([29, 30]);
+    expect(definition.file).toBe(join(fixtures, "ini-syntax/filter.d/syn.conf"));
+    expect(definition.files[0]).toBe(join(fixtures, "ini-syntax/filter.d/inc/base.conf"));
     expect(definition.options).toMatchObject({ maxlines: "2", logtype: "file" });
   });
 
