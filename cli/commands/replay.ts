@@ -2,6 +2,7 @@
 // The same filter engine and jail logic as the daemon and the Lambda, on a throwaway (or given) SQLite store.
 import { existsSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { globMatches } from "../../host/sources/glob.js";
 import { loadFilterDefinition } from "../../shared/config/filter-definition.js";
 import { ConfigError } from "../../shared/errors.js";
@@ -14,17 +15,35 @@ import { jailPolicy } from "../../shared/jail/jail-policy.js";
 import { JailRunner, replayFailures } from "../../shared/jail/jail-runner.js";
 import { SqliteStore } from "../../shared/store/sqlite-store.js";
 import type { CommandContext } from "../command-context.js";
-import { readLines } from "../regex/line-reader.js";
-import { parseReplayArgs, REPLAY_USAGE } from "../replay/replay-args.js";
+import { parseReplayArgs, REPLAY_USAGE, type ReplayPlan } from "../replay/replay-args.js";
 import { formatDecision } from "../replay/replay-output.js";
+import { fileSource, type LineSource, logGroupSource, type SourceLine } from "../replay/replay-sources.js";
 import { UsageError } from "../usage-error.js";
 
 const BATCH = 4096;
 
-/** Which jails read which log: named jails read every log; otherwise a jail reads the logs its logpath names. */
-function assignLogs(jails: readonly JailConfig[], logs: readonly string[], named: boolean): Map<JailConfig, string[]> {
-  const plan = new Map<JailConfig, string[]>();
-  for (const log of logs) {
+/**
+ * Which jails read which source: named jails read every source; otherwise a jail reads the files its logpath names
+ * and the log groups its loggroup names. A source no jail reads is an error (probably a typo).
+ */
+function assignSources(
+  jails: readonly JailConfig[],
+  plan: ReplayPlan,
+  now: number,
+  logsClient: () => CloudWatchLogsClient,
+): Map<JailConfig, LineSource[]> {
+  const assignment = new Map<JailConfig, LineSource[]>();
+  const named = plan.jails.length > 0;
+  const assign = (source: LineSource, readers: readonly JailConfig[], kind: string) => {
+    if (readers.length === 0) {
+      const enabled = jails.map((jail) => jail.name).join(", ") || "none";
+      throw new UsageError(
+        `replay: no enabled jail has a ${kind} matching '${source.label}' (enabled: ${enabled}); name jails with --jail`,
+      );
+    }
+    for (const jail of readers) assignment.set(jail, [...(assignment.get(jail) ?? []), source]);
+  };
+  for (const log of plan.logs) {
     const absolute = resolve(log);
     const readers = named
       ? jails
@@ -33,23 +52,20 @@ function assignLogs(jails: readonly JailConfig[], logs: readonly string[], named
             (path) => globMatches(path.pattern, absolute) || globMatches(basename(path.pattern), basename(absolute)),
           ),
         );
-    if (readers.length === 0) {
-      const enabled = jails.map((jail) => jail.name).join(", ") || "none";
-      throw new UsageError(
-        `replay: no enabled jail has a logpath matching '${log}' (enabled: ${enabled}); name jails with --jail`,
-      );
-    }
-    for (const jail of readers) plan.set(jail, [...(plan.get(jail) ?? []), log]);
+    assign(fileSource(log, now), readers, "logpath");
   }
-  return plan;
+  for (const group of plan.logGroups) {
+    const readers = named ? jails : jails.filter((jail) => jail.loggroup.includes(group));
+    assign(logGroupSource(logsClient(), group, now - plan.sinceSeconds), readers, "loggroup");
+  }
+  return assignment;
 }
 
 async function failuresOf(
   jail: JailConfig,
-  logs: readonly string[],
+  sources: readonly LineSource[],
   configDir: string,
   context: CommandContext,
-  now: number,
   timeZone: string | undefined,
 ): Promise<{ failures: Failure[]; lines: number; stalled: number }> {
   const spec = jail.filter ?? { name: jail.name, options: {} };
@@ -79,43 +95,39 @@ async function failuresOf(
   const failures: Failure[] = [];
   let lines = 0;
   try {
-    for (const log of logs) {
-      let batch: string[] = [];
-      let numbers: number[] = [];
+    for (const source of sources) {
+      let batch: SourceLine[] = [];
       const flush = async () => {
         const results = await filter.processBatch(
-          batch,
-          batch.map(() => ({ now })),
+          batch.map((item) => item.line),
+          batch.map((item) => ({ now: item.now })),
         );
         results.forEach((result, i) => {
+          const item = batch[i]!;
           if (isStalled(result)) {
             process.stderr.write(
-              `cloudjail replay: ${log}:${numbers[i]}: abandoned after ${result.budgetMs} ms (pathological input)\n`,
+              `cloudjail replay: ${item.where}: abandoned after ${result.budgetMs} ms (pathological input)\n`,
             );
             return;
           }
           for (const failure of result.failures) {
-            if (failure.nofail || failure.id === "" || failure.isHostName || failure.time === undefined) continue;
+            const time = failure.time ?? item.fallbackTime;
+            if (failure.nofail || failure.id === "" || failure.isHostName || time === undefined) continue;
             failures.push({
               jail: jail.name,
               ip: failure.ip ?? failure.id,
               fid: failure.id,
-              time: failure.time,
-              eventId: `${log}:${numbers[i]}`,
-              line: failure.matches.at(-1) ?? batch[i]!,
+              time,
+              eventId: item.eventId,
+              line: failure.matches.at(-1) ?? item.line,
             });
           }
         });
         batch = [];
-        numbers = [];
       };
-      let lineNumber = 0;
-      for (const line of readLines(log)) {
-        lineNumber++;
-        if (line === "") continue;
+      for await (const item of source.lines()) {
         lines++;
-        batch.push(line);
-        numbers.push(lineNumber);
+        batch.push(item);
         if (batch.length >= BATCH) await flush();
       }
       if (batch.length > 0) await flush();
@@ -126,8 +138,18 @@ async function failuresOf(
   return { failures, lines, stalled: filter.stalledLines };
 }
 
+/** What replay needs from the outside world, replaceable in tests. */
+export interface ReplayDependencies {
+  readonly logsClient: () => CloudWatchLogsClient;
+}
+
+const defaultDependencies = (region: string | undefined): ReplayDependencies => {
+  let client: CloudWatchLogsClient | undefined;
+  return { logsClient: () => (client ??= new CloudWatchLogsClient(region ? { region } : {})) };
+};
+
 /** Runs `cloudjail replay`; returns the exit code. */
-export async function run(argv: string[], context: CommandContext): Promise<number> {
+export async function run(argv: string[], context: CommandContext, dependencies?: ReplayDependencies): Promise<number> {
   const plan = parseReplayArgs(argv);
   if (plan.help) {
     process.stdout.write(`${REPLAY_USAGE}\n`);
@@ -140,13 +162,13 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
   const jails = loadJails(configDir, plan.jails.length > 0 ? { names: plan.jails } : {});
   if (jails.length === 0)
     throw new UsageError(`replay: no enabled jail in ${configDir}; enable one or name it with --jail`);
-  const assignment = assignLogs(jails, plan.logs, plan.jails.length > 0);
   const now = plan.now ?? Date.now() / 1000;
+  const assignment = assignSources(jails, plan, now, (dependencies ?? defaultDependencies(plan.region)).logsClient);
   const started = performance.now();
   let lines = 0;
   const failures: Failure[] = [];
-  for (const [jail, logs] of assignment) {
-    const found = await failuresOf(jail, logs, configDir, context, now, plan.timeZone);
+  for (const [jail, sources] of assignment) {
+    const found = await failuresOf(jail, sources, configDir, context, plan.timeZone);
     lines += found.lines;
     failures.push(...found.failures);
   }
