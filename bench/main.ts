@@ -2,6 +2,7 @@
 // comparisons with fail2ban run in the same run, since the machine is shared and noisy.
 import { join } from "node:path";
 import type { BenchRow } from "./bench-row.js";
+import { benchCloud } from "./cloud.js";
 import { benchRegex } from "./regex-bench.js";
 import { benchReplay } from "./replay-bench.js";
 import { benchStoreWrites } from "./store-writes.js";
@@ -13,6 +14,7 @@ const sections: Array<[string, () => Promise<BenchRow[]>]> = [
   ["filter engine", () => benchRegex(workDir, lines)],
   ["replay", () => benchReplay(join(workDir, `auth-${lines}.log`), lines)],
   ["DynamoDB store", () => benchStoreWrites()],
+  ["cloud mode", () => benchCloud(workDir)],
 ];
 
 const rows: BenchRow[] = [];
