@@ -3,8 +3,8 @@
 // which the store counts once, so a redelivered batch changes nothing. A malformed delivery or event is logged with
 // its log group, stream and event id and skipped; only a store failure (which a retry can fix) fails the invocation.
 import type { BanDecision } from "../../shared/jail/decision.js";
-import { normalizeAddress } from "../../shared/jail/ip-address.js";
 import type { JailRunner } from "../../shared/jail/jail-runner.js";
+import { normalizeAddress } from "../../shared/net/ip.js";
 import type { Store } from "../../shared/store/store.js";
 import type { BanAlert } from "../alerts/ban-alert.js";
 import type { DeployedJail } from "../deployment/deployment-config.js";

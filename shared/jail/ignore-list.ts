@@ -1,4 +1,4 @@
-import { type IpNetwork, networkContains, parseIpAddress, parseIpNetwork } from "./ip-address.js";
+import { type IpNetwork, networkContains, parseIp, parseNetworkStrict } from "../net/ip.js";
 
 /** The `ignoreip` option as written: address ranges, and DNS names to resolve before use. */
 export interface IgnoreSpec {
@@ -32,7 +32,7 @@ export function parseIgnoreIp(value: string): IgnoreSpec {
     if (entry === "") continue;
     let network: IpNetwork | undefined;
     try {
-      network = parseIpNetwork(entry);
+      network = parseNetworkStrict(entry);
     } catch (error) {
       throw new IgnoreIpSyntaxError(entry, (error as Error).message);
     }
@@ -86,14 +86,14 @@ export class IgnoreList {
     const extra = [...(sources.selfAddresses ?? [])];
     for (const name of spec.names) extra.push(...(sources.resolvedNames?.get(name) ?? []));
     for (const address of extra) {
-      const network = parseIpNetwork(address);
+      const network = parseNetworkStrict(address);
       if (network) this.networks.push(network);
     }
   }
 
   /** True when `ip` (any spelling: IPv6 case, brackets, IPv4-mapped) falls in one of the ignored ranges. */
   contains(ip: string): boolean {
-    const address = parseIpAddress(ip);
+    const address = parseIp(ip);
     if (!address) return false;
     return this.networks.some((network) => networkContains(network, address));
   }

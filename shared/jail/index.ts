@@ -1,4 +1,6 @@
 // Public surface of the jail logic: configuration model, pure decisions, and the runner over a Store.
+
+export { normalizeAddress, parseIp, parseNetworkStrict } from "../net/ip.js";
 export { type BanTimeIncrement, banTimeIncrement, DEFAULT_BANTIME_FORMULA, nextBanTime } from "./ban-time.js";
 export type { BanDecision, Decision, Failure, FailureOutcome, UnbanDecision } from "./decision.js";
 export {
@@ -10,7 +12,6 @@ export {
   parseIgnoreIp,
   resolveIgnoreNames,
 } from "./ignore-list.js";
-export { normalizeAddress, parseIpAddress, parseIpNetwork } from "./ip-address.js";
 export type { JailConfig, LogPath, UseDns } from "./jail-config.js";
 export { type LoadJailsOptions, loadJails, readEnabled, readJail } from "./jail-config-reader.js";
 export { DEFAULT_PURGE_AGE } from "./jail-decision.js";

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { CloudjailError } from "../errors.js";
+import { normalizeAddress } from "../net/ip.js";
 import type { JailEntry, Store, StoredEntry } from "../store/store.js";
 import { banInForce } from "../store/store.js";
 import type { BanDecision, Decision, Failure, FailureOutcome, UnbanDecision } from "./decision.js";
-import { normalizeAddress } from "./ip-address.js";
 import {
   applyFailures,
   applyManualBan,

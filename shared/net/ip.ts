@@ -27,8 +27,9 @@ function parseIpv4Value(text: string): bigint | undefined {
 
 function parseIpv6Value(input: string): bigint | undefined {
   let text = input;
+  // a zone id names the local interface the address was seen on; the address is the same client (as in fail2ban)
   const zone = text.indexOf("%");
-  if (zone >= 0) return undefined; // zone ids name an interface, never a remote client
+  if (zone > 0) text = text.slice(0, zone);
   let tailV4: bigint | undefined;
   const lastColon = text.lastIndexOf(":");
   if (lastColon >= 0 && text.includes(".", lastColon)) {
@@ -82,9 +83,9 @@ function ipv6Text(value: bigint): string {
 const V4_MAPPED_PREFIX = 0xffffn << 32n;
 
 /**
- * Parses an IPv4 or IPv6 address (IPv6 may be written in brackets). IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`)
- * become the IPv4 address: it is the same client, and the firewall must see one key. Returns undefined for anything
- * else, including host names and zone ids.
+ * Parses an IPv4 or IPv6 address (IPv6 may be written in brackets, with a zone id, which is dropped). IPv4-mapped
+ * IPv6 addresses (`::ffff:a.b.c.d`) become the IPv4 address: it is the same client, and the firewall must see one
+ * key. Returns undefined for anything else, including host names.
  */
 export function parseIp(input: string): IpAddress | undefined {
   let text = input.trim();
@@ -99,6 +100,11 @@ export function parseIp(input: string): IpAddress | undefined {
     return { family: 4, text: ipv4Text(mapped), value: mapped };
   }
   return { family: 6, text: ipv6Text(v6), value: v6 };
+}
+
+/** The canonical text of an address, or `input` unchanged when it is no address (a failure id, a host name). */
+export function normalizeAddress(input: string): string {
+  return normalizeIp(input) ?? input;
 }
 
 /** The canonical text of an address, or undefined when `input` is not an IP address. */
@@ -119,10 +125,26 @@ function maskOf(family: 4 | 6, prefix: number): bigint {
  * firewalls and WAF do. Returns undefined for invalid input (including non-contiguous netmasks).
  */
 export function parseNetwork(input: string): IpNetwork | undefined {
+  const network = readNetwork(input);
+  return typeof network === "string" ? undefined : network;
+}
+
+/**
+ * Like {@link parseNetwork}, but says why: undefined when `input` holds no address at all (maybe a host name), a
+ * RangeError when it does but the prefix or netmask is wrong.
+ */
+export function parseNetworkStrict(input: string): IpNetwork | undefined {
+  const network = readNetwork(input);
+  if (typeof network === "string") throw new RangeError(network);
+  return network;
+}
+
+function readNetwork(input: string): IpNetwork | string | undefined {
   const [addressText, prefixText, ...rest] = input.trim().split("/");
-  if (rest.length > 0 || addressText === undefined) return undefined;
+  if (addressText === undefined) return undefined;
   const address = parseIp(addressText);
   if (!address) return undefined;
+  if (rest.length > 0) return `too many '/' in "${input}"`;
   const maxPrefix = address.family === 4 ? 32 : 128;
   let prefix = maxPrefix;
   if (prefixText !== undefined) {
@@ -132,12 +154,12 @@ export function parseNetwork(input: string): IpNetwork | undefined {
       if (address.family === 4 && addressText.includes(":")) prefix -= 96;
     } else {
       const mask = parseIp(prefixText);
-      if (!mask || mask.family !== address.family) return undefined;
+      if (!mask || mask.family !== address.family) return `invalid netmask "${prefixText}"`;
       const bits = mask.value.toString(2).padStart(maxPrefix, "0");
-      if (!/^1*0*$/.test(bits)) return undefined;
+      if (!/^1*0*$/.test(bits)) return `netmask "${prefixText}" is not a contiguous run of leading ones`;
       prefix = bits.indexOf("0") === -1 ? maxPrefix : bits.indexOf("0");
     }
-    if (prefix < 0 || prefix > maxPrefix) return undefined;
+    if (prefix < 0 || prefix > maxPrefix) return `invalid prefix length "${prefixText}"`;
   }
   const base = address.value & maskOf(address.family, prefix);
   const baseText = address.family === 4 ? ipv4Text(base) : ipv6Text(base);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { networkContains, normalizeIp, parseIp, parseNetwork } from "../../shared/net/ip.js";
+import {
+  networkContains,
+  normalizeAddress,
+  normalizeIp,
+  parseIp,
+  parseNetwork,
+  parseNetworkStrict,
+} from "../../shared/net/ip.js";
 
 describe("normalizeIp", () => {
   it.each([
@@ -13,6 +20,11 @@ describe("normalizeIp", () => {
     ["::1", "::1"],
     ["fe80:0:0:0:0:0:0:0", "fe80::"],
     ["1:0:1:0:1:0:1:0", "1:0:1:0:1:0:1:0"],
+    ["2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"],
+    ["fe80::1%eth0", "fe80::1"],
+    ["::FFFF:c000:0207", "192.0.2.7"],
+    ["2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"],
+    ["64:ff9b::192.0.2.33", "64:ff9b::c000:221"],
   ])("%s -> %s", (input, expected) => {
     expect(normalizeIp(input)).toBe(expected);
   });
@@ -25,11 +37,18 @@ describe("normalizeIp", () => {
     "host.example.com",
     "1::2::3",
     "1:2:3:4:5:6:7:8:9",
-    "fe80::1%eth0",
+    "%eth0",
     "12345::",
     "",
   ])("rejects %j", (input) => {
     expect(parseIp(input)).toBeUndefined();
+  });
+});
+
+describe("normalizeAddress", () => {
+  it("keeps what is no address as it is (failure ids, host names)", () => {
+    expect(normalizeAddress("user@example")).toBe("user@example");
+    expect(normalizeAddress("2001:DB8::1")).toBe("2001:db8::1");
   });
 });
 
@@ -40,6 +59,8 @@ describe("parseNetwork", () => {
     ["10.1.2.3", "10.1.2.3/32"],
     ["2001:db8::1/32", "2001:db8::/32"],
     ["0.0.0.0/0", "0.0.0.0/0"],
+    ["2001:db8::/ffff:ffff::", "2001:db8::/32"],
+    ["::ffff:10.0.0.0/104", "10.0.0.0/8"],
   ])("%s -> %s", (input, expected) => {
     expect(parseNetwork(input)?.text).toBe(expected);
   });
@@ -57,5 +78,18 @@ describe("parseNetwork", () => {
     expect(networkContains(net, parseIp("192.0.3.1")!)).toBe(false);
     expect(networkContains(parseNetwork("::/0")!, parseIp("192.0.2.1")!)).toBe(false);
     expect(networkContains(parseNetwork("2001:db8::/32")!, parseIp("2001:db8:ffff::1")!)).toBe(true);
+  });
+});
+
+describe("parseNetworkStrict", () => {
+  it.each(["10.0.0.0/33", "10.0.0.0/255.0.255.0", "10.0.0.0/ffff::", "2001:db8::/129", "10.0.0.1/8/8"])(
+    "says why the mask of %s is wrong",
+    (text) => {
+      expect(() => parseNetworkStrict(text)).toThrow(RangeError);
+    },
+  );
+
+  it("returns undefined for what holds no address (a host name)", () => {
+    expect(parseNetworkStrict("example.com")).toBeUndefined();
   });
 });
