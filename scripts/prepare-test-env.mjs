@@ -21,6 +21,8 @@ const debianPackages = [
   ["ssh", "openssh-client"],
   ["sshpass", "sshpass"],
   ["journalctl", "systemd"],
+  // the reference fail2ban (and CPython's re, for the regex differential tests) run on Debian's Python
+  ["python3", "python3", "/usr/bin/python3"],
 ];
 
 function have(command, path) {

@@ -10,6 +10,6 @@ export function filterSpecFromDefinition(definition: FilterDefinition): FilterSp
     ...(definition.prefregex !== undefined ? { prefregex: definition.prefregex } : {}),
     ...(definition.datepattern !== undefined ? { datepattern: definition.datepattern } : {}),
     ...(definition.maxlines !== undefined ? { maxlines: definition.maxlines } : {}),
-    source: definition.files[0] ?? definition.name,
+    source: definition.file,
   };
 }
