@@ -10,7 +10,7 @@ import type { DeployedFilter } from "./deployment-config.js";
  */
 export function compileDeployedFilter(filter: DeployedFilter, locations: readonly ConfigLocation[]): void {
   const multiline = (filter.maxlines ?? 1) > 1;
-  const attempt = (regex: string, where: ConfigLocation, compile: () => FailRegex): FailRegex => {
+  const attempt = (where: ConfigLocation, compile: () => FailRegex): FailRegex => {
     try {
       return compile();
     } catch (error) {
@@ -22,16 +22,16 @@ export function compileDeployedFilter(filter: DeployedFilter, locations: readonl
   const prefix =
     filter.prefregex === undefined
       ? undefined
-      : attempt(filter.prefregex, { ...fallback, option: "prefregex" }, () =>
+      : attempt({ ...fallback, option: "prefregex" }, () =>
           FailRegex.compile(filter.prefregex!, { prefRegex: true, multiline, useDns: "no" }),
         );
   filter.failregex.forEach((regex, index) => {
-    attempt(regex, locations[index] ?? fallback, () =>
+    attempt(locations[index] ?? fallback, () =>
       FailRegex.compile(regex, { multiline, useDns: "no", ...(prefix ? { prefix } : {}) }),
     );
   });
   filter.ignoreregex.forEach((regex, index) => {
-    attempt(regex, locations[filter.failregex.length + index] ?? fallback, () =>
+    attempt(locations[filter.failregex.length + index] ?? fallback, () =>
       FailRegex.compile(regex, { prefRegex: true, multiline, useDns: "no" }),
     );
   });
