@@ -29,6 +29,11 @@ export interface PipelineContext {
   readonly startAt: (position: "head" | "tail") => StartAt;
   /** dist/filter-worker.js: run filters in a watched worker thread (the daemon); undefined runs them inline. */
   readonly filterWorkerPath?: string;
+  /**
+   * Time a line may spend in the filter before it is abandoned. The daemon's default, 1 s, bounds what a crafted line
+   * costs while never taking a busy machine for an attack (the watchdog counts the whole process's CPU time).
+   */
+  readonly lineBudgetMs?: number;
   readonly notice: (message: string) => void;
   readonly info: (message: string) => void;
   readonly debug: (message: string) => void;
@@ -166,7 +171,7 @@ export class JailPipeline {
       const options = { useDns: "no" as const, ...(logTimeZone ? { logTimeZone } : {}) };
       const workerPath = this.context.filterWorkerPath;
       matcher = workerPath
-        ? guardedMatcher(filterSpec(definition), options, workerPath)
+        ? guardedMatcher(filterSpec(definition), options, workerPath, this.context.lineBudgetMs ?? 1000)
         : Promise.resolve(inlineMatcher(filterSpec(definition), options));
       this.matchers.set(source, matcher);
     }
