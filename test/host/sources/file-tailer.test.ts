@@ -177,7 +177,8 @@ describe("FileTailer", () => {
     const written = Date.now();
     appendFileSync(log, "now\n");
     await waitFor(() => got.lines.length === 1, 2000);
-    expect(Date.now() - written).toBeLessThan(1000);
+    // Far below the 60 s polling period: the inotify event woke the tailer (slack for a loaded machine).
+    expect(Date.now() - written).toBeLessThan(1500);
   });
 
   it("falls back to polling when inotify is off", async () => {
