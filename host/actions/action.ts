@@ -20,6 +20,7 @@ export const OPERATIONS = [
   "actionbanbatch",
   "actionunbanbatch",
 ] as const;
+/** One of {@link OPERATIONS}. */
 export type Operation = (typeof OPERATIONS)[number];
 
 /** An action.d file resolved for one jail: [Definition] commands, [Init] merged with the jail's arguments. */

@@ -7,6 +7,7 @@ import { appendFileSync, closeSync, fstatSync, openSync, statSync, writeSync } f
 
 /** fail2ban's levels, most severe first. */
 export const LEVELS = ["CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"] as const;
+/** One of {@link LEVELS}. */
 export type Level = (typeof LEVELS)[number];
 
 /** Where the log goes: a file path, or fail2ban's STDOUT / STDERR / SYSLOG. */
