@@ -10,6 +10,13 @@ export function fail2banAvailable(): boolean {
   return existsSync(join(fail2banConfig, "jail.conf")) && existsSync("/usr/bin/python3");
 }
 
+/** fail2ban's best file backend here: pyinotify when Debian's python3-pyinotify is installed, else polling. */
+export function fail2banBackend(): "pyinotify" | "polling" {
+  return spawnSync("/usr/bin/python3", ["-c", "import pyinotify"], { stdio: "ignore" }).status === 0
+    ? "pyinotify"
+    : "polling";
+}
+
 /** A fail2ban server running in a namespace. */
 export interface Fail2banServer {
   client(...argv: string[]): string;

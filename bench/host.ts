@@ -9,7 +9,13 @@ import { canUseNetns, createTestNetwork, type TestNetwork } from "../test/host/s
 import { makeConfigDir } from "../test/host/support/test-config.js";
 import { writeAuthLog } from "./auth-log.js";
 import type { BenchRow } from "./bench-row.js";
-import { type Fail2banServer, fail2banAvailable, processCpuSeconds, startFail2ban } from "./host-fail2ban.js";
+import {
+  type Fail2banServer,
+  fail2banAvailable,
+  fail2banBackend,
+  processCpuSeconds,
+  startFail2ban,
+} from "./host-fail2ban.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -203,6 +209,7 @@ export async function benchHost(
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   const withFail2ban = fail2banAvailable();
+  const backend = withFail2ban ? fail2banBackend() : "polling";
   const rows: BenchRow[] = [];
   const cli = await buildCli();
   const network = createTestNetwork([]);
@@ -231,13 +238,13 @@ export async function benchHost(
       const log = join(workDir, "cpu-f2b.log");
       writeFileSync(log, "");
       const server = wrapFail2ban(
-        startFail2ban(network.server, join(workDir, "cpu-f2b"), cpuJail(log) + "backend = pyinotify\n"),
+        startFail2ban(network.server, join(workDir, "cpu-f2b"), cpuJail(log) + `backend = ${backend}\n`),
       );
       rows.push({
         name: "host: CPU per 100k log lines, fail2ban 1.0.2",
         value: per100k(await cpuPer100k(server, log, text)),
         unit: "s",
-        note: "pyinotify backend",
+        note: `${backend} backend`,
       });
       await server.stop();
     }
@@ -273,14 +280,14 @@ export async function benchHost(
       const server = startFail2ban(
         network.server,
         join(workDir, "lat-f2b"),
-        latencyJail(log, "banaction = nftables\nbackend = pyinotify"),
+        latencyJail(log, `banaction = nftables\nbackend = ${backend}`),
       );
       const values = await latencies(network, log, f2bSet, samples, 2);
       rows.push({
         name: "host: line to nftables rule, fail2ban, median",
         value: Number(percentile(values, 50).toFixed(1)),
         unit: "ms",
-        note: "pyinotify backend",
+        note: `${backend} backend`,
       });
       rows.push({
         name: "host: line to nftables rule, fail2ban, p99",
