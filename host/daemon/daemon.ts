@@ -39,6 +39,8 @@ export interface DaemonOptions {
   readonly pollIntervalMs?: number;
   /** dist/filter-worker.js: filters run in a watched worker thread so a crafted line cannot stall the daemon. */
   readonly filterWorkerPath?: string;
+  /** The journalctl executable for `backend = systemd` jails (default: journalctl from PATH). */
+  readonly journalctl?: string;
   /** Runs the action scripts of a jail (default: /bin/sh, or the dry-run printer); benchmarks wrap it. */
   readonly commandRunner?: (jail: string) => CommandRunner;
   /** Action timing, mostly for tests. */
@@ -336,6 +338,7 @@ export class Daemon {
         : {}),
       startAt,
       ...(this.options.filterWorkerPath ? { filterWorkerPath: this.options.filterWorkerPath } : {}),
+      ...(this.options.journalctl ? { journalctl: this.options.journalctl } : {}),
       notice: (message) => this.log("NOTICE", "cloudjail.actions", message),
       info: (message) => this.log("INFO", "cloudjail.filter", message),
       debug: (message) => this.log("DEBUG", "cloudjail.filter", message),

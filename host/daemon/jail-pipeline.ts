@@ -34,6 +34,8 @@ export interface PipelineContext {
    * costs while never taking a busy machine for an attack (the watchdog counts the whole process's CPU time).
    */
   readonly lineBudgetMs?: number;
+  /** The journalctl executable (default: from PATH). */
+  readonly journalctl?: string;
   readonly notice: (message: string) => void;
   readonly info: (message: string) => void;
   readonly debug: (message: string) => void;
@@ -100,6 +102,7 @@ export class JailPipeline {
         {
           journalmatch: config.journalmatch,
           ...(since !== undefined ? { since } : {}),
+          ...(context.journalctl ? { command: context.journalctl } : {}),
           onError: (error) => context.error(`[${config.name}] ${error.message}`),
         },
         (line) => this.receive(line),
