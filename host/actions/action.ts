@@ -154,19 +154,30 @@ export class Action {
     await this.ensureStarted("inet4");
   }
 
-  /** Runs actionstop for every family started. */
+  /** Runs actionstop for every family started (once when both families share the same script). */
   async stop(): Promise<void> {
-    for (const family of [...this.started]) {
-      await this.runWithRetry(family, "actionstop", {});
-      this.started.delete(family);
-    }
+    for (const family of this.distinct("actionstop")) await this.runWithRetry(family, "actionstop", {});
+    this.started.clear();
   }
 
   /** Runs actionflush (every ban removed at once) for every family started; false when the file defines none. */
   async flush(): Promise<boolean> {
     if (!this.has("actionflush")) return false;
-    for (const family of this.started) await this.runWithRetry(family, "actionflush", {});
+    for (const family of this.distinct("actionflush")) await this.runWithRetry(family, "actionflush", {});
     return true;
+  }
+
+  /** The started families whose `operation` script differs, so a script shared by both runs once. */
+  private distinct(operation: Operation): Family[] {
+    const seen = new Set<string>();
+    return [...this.started].filter((family) => {
+      const compiled = this.scripts.get(family)!.get(operation);
+      // A script that reads <family> differs by its environment: it runs for each family.
+      if (!compiled || compiled.tags.length > 0) return true;
+      if (seen.has(compiled.script)) return false;
+      seen.add(compiled.script);
+      return true;
+    });
   }
 
   /** Bans many addresses, one batch script per chunk where the action defines one, else one script each. */
@@ -225,6 +236,13 @@ export class Action {
 
   private async ensureStarted(family: Family): Promise<void> {
     if (this.started.has(family)) return;
+    // nftables.conf sets up both families at once: the IPv6 start is then the script that already ran.
+    const start = this.scripts.get(family)!.get("actionstart");
+    const same = (other: Family) => this.scripts.get(other)!.get("actionstart")?.script === start?.script;
+    if (start?.tags.length === 0 && [...this.started].some(same)) {
+      this.started.add(family);
+      return;
+    }
     await this.runWithRetry(family, "actionstart", { family });
     this.started.add(family);
   }

@@ -24,30 +24,51 @@ afterAll(() => {
   network?.destroy();
 });
 
-const cases: { action: string; args: Record<string, string>; inspect: string[]; counted: RegExp }[] = [
+const cases: {
+  action: string;
+  args: Record<string, string>;
+  inspect: string[];
+  counted: RegExp;
+  inspect6: string[];
+}[] = [
   {
     action: "nftables",
     args: {},
     inspect: ["nft", "list", "set", "inet", "cloudjail", "addr4-probe"],
+    inspect6: ["nft", "list", "set", "inet", "cloudjail", "addr6-probe"],
     counted: /\d+\.\d+\.\d+\.\d+/g,
   },
   {
     action: "nftables-allports",
     args: { blocktype: "drop" },
     inspect: ["nft", "list", "set", "inet", "cloudjail", "addr4-probe"],
+    inspect6: ["nft", "list", "set", "inet", "cloudjail", "addr6-probe"],
     counted: /\d+\.\d+\.\d+\.\d+/g,
   },
-  { action: "iptables-multiport", args: {}, inspect: ["iptables", "-S", "cj-probe"], counted: /^-A cj-probe -s /gm },
+  {
+    action: "iptables-multiport",
+    args: {},
+    inspect: ["iptables", "-S", "cj-probe"],
+    inspect6: ["ip6tables", "-S", "cj-probe"],
+    counted: /^-A cj-probe -s /gm,
+  },
   {
     action: "iptables-allports",
     args: { blocktype: "DROP" },
     inspect: ["iptables", "-S", "cj-probe"],
+    inspect6: ["ip6tables", "-S", "cj-probe"],
     counted: /^-A cj-probe -s /gm,
   },
-  { action: "ipset", args: {}, inspect: ["ipset", "list", "cj-probe"], counted: /^\d+\.\d+\.\d+\.\d+$/gm },
+  {
+    action: "ipset",
+    args: {},
+    inspect: ["ipset", "list", "cj-probe"],
+    counted: /^\d+\.\d+\.\d+\.\d+$/gm,
+    inspect6: ["ipset", "list", "cj6-probe"],
+  },
 ];
 
-describe.each(cases)("action $action in a namespace", ({ action: actionName, args, inspect, counted }) => {
+describe.each(cases)("action $action in a namespace", ({ action: actionName, args, inspect, counted, inspect6 }) => {
   it("bans and unbans one address, batches thousands, flushes and stops cleanly", async () => {
     const attacker = network.clients[0]!;
     const good = network.clients[1]!;
@@ -87,9 +108,18 @@ describe.each(cases)("action $action in a namespace", ({ action: actionName, arg
     expect(network.exec(network.server, inspect).match(counted)?.length).toBe(3000);
     if (actionName !== "iptables-multiport" && actionName !== "iptables-allports") expect(elapsed).toBeLessThan(5000);
 
+    // IPv6: the family's own set or chain, started on the first IPv6 ban.
+    expect((await action.ban([{ ip: "2001:db8::bad" }, { ip: "2001:db8::beef" }])).failed).toEqual([]);
+    expect(network.exec(network.server, inspect6)).toMatch(
+      /2001:db8::bad[\s\S]*2001:db8::beef|2001:db8::beef[\s\S]*2001:db8::bad/,
+    );
+    expect((await action.unban([{ ip: "2001:db8::bad" }])).failed).toEqual([]);
+    expect(network.exec(network.server, inspect6)).not.toContain("2001:db8::bad");
+
     expect(await action.flush()).toBe(true);
     expect(network.exec(network.server, inspect).match(counted)).toBeNull();
     await action.stop();
     expect(() => network.exec(network.server, inspect)).toThrow();
+    expect(() => network.exec(network.server, inspect6)).toThrow();
   });
 });
