@@ -29,9 +29,9 @@ export function sendCommand(path: string, argv: readonly string[], timeoutMs = 3
       clearTimeout(timer);
       const why =
         error.code === "ENOENT" || error.code === "ECONNREFUSED"
-          ? "is the server running?"
+          ? "Is the server running?"
           : error.code === "EACCES"
-            ? "the socket is root's only: run as root"
+            ? "The socket is root's only: run as root."
             : error.message;
       reject(new CloudjailError(`Failed to access socket path: ${path}. ${why}`, { cause: error }));
     });
