@@ -3,7 +3,7 @@
 // CPU per 100,000 log lines, and time to ban and unban 10,000 addresses.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { buildCli } from "../test/host/support/cli-bundle.js";
 import { canUseNetns, createTestNetwork, type TestNetwork } from "../test/host/support/netns.js";
 import { makeConfigDir } from "../test/host/support/test-config.js";
@@ -372,6 +372,7 @@ export async function benchHost(
   } finally {
     for (const server of [...running]) server.kill();
     network.destroy();
+    rmSync(dirname(cli), { recursive: true, force: true });
   }
   return rows;
 }

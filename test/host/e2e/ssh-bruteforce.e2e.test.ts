@@ -4,7 +4,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCli } from "../support/cli-bundle.js";
 import { canUseNetns, createTestNetwork, type TestNetwork, tcpConnects } from "../support/netns.js";
@@ -29,6 +29,7 @@ afterAll(() => {
   sshd?.stop();
   network?.destroy();
   if (work) rmSync(work, { recursive: true, force: true });
+  if (cli) rmSync(dirname(cli), { recursive: true, force: true });
 });
 
 async function waitFor(what: string, predicate: () => boolean, timeoutMs: number, debug: () => string): Promise<void> {
