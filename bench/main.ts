@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import type { BenchRow } from "./bench-row.js";
 import { benchCloud } from "./cloud.js";
+import { benchHost } from "./host.js";
 import { benchRegex } from "./regex-bench.js";
 import { benchReplay } from "./replay-bench.js";
 import { benchStoreWrites } from "./store-writes.js";
@@ -15,6 +16,7 @@ const sections: Array<[string, () => Promise<BenchRow[]>]> = [
   ["replay", () => benchReplay(join(workDir, `auth-${lines}.log`), lines)],
   ["DynamoDB store", () => benchStoreWrites()],
   ["cloud mode", () => benchCloud(workDir)],
+  ["host mode", () => benchHost(join(workDir, "host"))],
 ];
 
 const rows: BenchRow[] = [];
