@@ -15,8 +15,8 @@ export class InvalidAddressError extends CloudjailError {
 }
 
 function strictParse(value: string): IpAddress | undefined {
-  // The shared parser is lenient with spaces and brackets (log text); addresses handed to AWS must be exact.
-  if (value !== value.trim() || value.startsWith("[")) return undefined;
+  // The shared parser is lenient with spaces, brackets and zone ids (log text); addresses handed to AWS must be exact.
+  if (value !== value.trim() || value.startsWith("[") || value.includes("%")) return undefined;
   return parseIp(value);
 }
 
