@@ -2,7 +2,7 @@
 // layer, with errors that name the filter file, the option and the position, and matches that say which buffered
 // lines they cover.
 import { ConfigError } from "../errors.js";
-import { type FailGroups, FailRegex, FailRegexError, type UseDns } from "./regex/fail-regex.js";
+import { type FailGroups, type FailMatch, FailRegex, FailRegexError, type UseDns } from "./regex/fail-regex.js";
 import { splitByMatch, type TupleLine } from "./tuple-lines.js";
 
 /** Where a regex was configured, for error messages. */
@@ -17,8 +17,12 @@ export interface FilterRegexHit {
   readonly end: number;
   /** Named groups after fail2ban's merging; tuple failure ids already in their text form. */
   readonly groups: Record<string, string | undefined>;
-  /** The buffered lines the match covers, and the rest (what stays buffered). */
-  readonly split: { readonly matched: TupleLine[]; readonly unmatched: TupleLine[] };
+}
+
+/** The buffered lines a match covers, and the rest (what stays buffered). */
+export interface FilterRegexSplit {
+  readonly matched: TupleLine[];
+  readonly unmatched: TupleLine[];
 }
 
 /** A compiled prefregex, failregex or ignoreregex. */
@@ -27,8 +31,10 @@ export interface FilterRegex {
   readonly regex: string;
   /** Its named groups (Python names). */
   readonly groupNames: readonly string[];
-  /** Searches `text` (the buffer text of `original`); `original` is the buffer the split refers to. */
-  search(text: string, original?: readonly TupleLine[]): FilterRegexHit | null;
+  /** Searches `text` (a buffer text, see tuple-lines). */
+  search(text: string): FilterRegexHit | null;
+  /** Which lines of `original` (the buffer whose text is `text`) the hit covers, and which stay buffered. */
+  split(text: string, hit: FilterRegexHit, original: readonly TupleLine[]): FilterRegexSplit;
   /** fail2ban's getFailID for a match without address: throws when the match has no id at all. */
   failId(groups: Record<string, string | undefined>): string | undefined;
 }
@@ -87,31 +93,30 @@ export function compileFilterRegex(pattern: string, options: FilterRegexOptions)
   }
   const skipGroups: string[] = [];
   for (let n = 0; compiled.groupNames.includes(`skiplines${n}`); n++) skipGroups.push(`skiplines${n}`);
-  // only TUPLE_ groups give array values; without them, a match's groups object (fresh per match) is used as it is
+  // only TUPLE_ groups give array values; without them, the match itself (fresh, with its own groups object) is the
+  // hit: no copy
   const hasTuples = compiled.groupNames.some((name) => /^tuple_/i.test(name));
   const regex: FilterRegex = {
     regex: pattern,
     groupNames: compiled.groupNames,
-    search(text, original) {
+    search(text) {
       const match = compiled.search(text);
       if (!match) return null;
-      const groups = hasTuples
-        ? plainGroups(match.groups, () => match.failId())
-        : (match.groups as Record<string, string | undefined>);
-      const skipped: string[] = [];
-      for (const name of skipGroups) {
-        const value = groups[name];
-        if (value) skipped.push(value);
-      }
+      if (!hasTuples) return match as FailMatch & { readonly groups: Record<string, string | undefined> };
+      return { start: match.start, end: match.end, groups: plainGroups(match.groups, () => match.failId()) };
+    },
+    split(text, hit, original) {
+      // a single buffered line is covered whole: nothing to count (the common case, maxlines = 1)
+      if (original.length <= 1) return { matched: original as TupleLine[], unmatched: [] };
+      let skipped = "";
+      for (const name of skipGroups) skipped += hit.groups[name] ?? "";
       const skippedLines =
-        skipped.length > 0
+        skipped !== ""
           ? skipped
-              .join("")
               .split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/)
               .filter((l, i, all) => l !== "" || i < all.length - 1)
           : [];
-      const split = splitByMatch(text, match, original ?? [], skippedLines);
-      return { start: match.start, end: match.end, groups, split };
+      return splitByMatch(text, hit, original, skippedLines);
     },
     failId(groups) {
       for (const name of ["fid", "ip4", "ip6", "dns"]) if (groups[name] !== undefined) return groups[name];

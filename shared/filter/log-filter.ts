@@ -4,7 +4,7 @@
 import { normalizeIp, parseIp, parseNetwork } from "../net/ip.js";
 import { DateDetector, type DateDetectorOptions } from "./date/date-detector.js";
 import type { Failure } from "./failure.js";
-import { compileFilterRegex, type FilterRegex, type FilterRegexHit } from "./filter-regex.js";
+import { compileFilterRegex, type FilterRegex, type FilterRegexSplit } from "./filter-regex.js";
 import { SessionCache } from "./session-cache.js";
 import { bufferText, joinTupleLine, type TupleLine } from "./tuple-lines.js";
 
@@ -68,6 +68,7 @@ const FORGET = 2;
 const CACHED_NOFAIL = 4;
 const GAINED = 8;
 const NO_LINES: readonly TupleLine[] = Object.freeze([]);
+const NO_FAILURES = Object.freeze([]) as unknown as Failure[];
 /** Lines a multi-line session keeps for its report. */
 const MAX_SESSION_MATCHES = 100;
 
@@ -88,6 +89,8 @@ export class LogFilter {
   private lineBuffer: TupleLine[] = [];
   private lastDate: number | undefined;
   private lastTimeText = "";
+  private readonly plainMatched = new Map<string, LineResult>();
+  private readonly plainUnmatched = new Map<string, LineResult>();
 
   constructor(spec: FilterSpec, options: LogFilterOptions = {}) {
     this.maxLines = Math.max(1, spec.maxlines ?? 1);
@@ -137,9 +140,12 @@ export class LogFilter {
     for (const probe of probes) {
       const text = `${probe}\n`;
       const original: TupleLine[] = [["", "", probe]];
-      this.prefRegex?.search(text, original);
-      for (const regex of this.failRegexes) regex.search(text, original);
-      for (const regex of this.ignoreRegexes) regex.search(text, original);
+      this.prefRegex?.search(text);
+      for (const regex of this.failRegexes) {
+        const hit = regex.search(text);
+        if (hit) regex.split(text, hit, original);
+      }
+      for (const regex of this.ignoreRegexes) regex.search(text);
     }
     const detector = new DateDetector(this.dateOptions);
     for (const probe of probes) detector.matchTime(probe, now);
@@ -188,16 +194,16 @@ export class LogFilter {
     return this.findFailures(tuple, date, now, dateTemplate);
   }
 
-  private matchIgnore(text: string, original: readonly TupleLine[], failHit?: FilterRegexHit): number | undefined {
+  private matchIgnore(text: string, original: readonly TupleLine[], failHit?: FilterRegexSplit): number | undefined {
     let searchText = text;
     let lines = original;
     if (failHit && this.maxLines > 1) {
-      lines = failHit.split.matched;
+      lines = failHit.matched;
       searchText = bufferText(lines);
     }
     for (let index = 0; index < this.ignoreRegexes.length; index++) {
       if (this.ignoreRegexes[index]!.search(searchText)) {
-        if ((!this.checkAllRegex || this.maxLines > 1) && failHit) this.lineBuffer = failHit.split.unmatched;
+        if ((!this.checkAllRegex || this.maxLines > 1) && failHit) this.lineBuffer = failHit.unmatched;
         return index;
       }
     }
@@ -210,16 +216,13 @@ export class LogFilter {
     now: number,
     dateTemplate: string | undefined,
   ): LineResult {
-    const failures: Failure[] = [];
+    let failures: Failure[] = NO_FAILURES;
     let ignoredBy: number | undefined;
     let consumed: readonly TupleLine[] = NO_LINES;
-    const result = (prefixMatched: boolean): LineResult => ({
-      failures,
-      ignoredBy,
-      dateTemplate,
-      prefixMatched,
-      consumedLines: consumed,
-    });
+    const result = (prefixMatched: boolean): LineResult =>
+      failures === NO_FAILURES && ignoredBy === undefined && consumed === NO_LINES
+        ? this.plainResult(dateTemplate, prefixMatched)
+        : { failures, ignoredBy, dateTemplate, prefixMatched, consumedLines: consumed };
     const rawHosts = this.useDns === "raw";
 
     let original: TupleLine[];
@@ -255,11 +258,12 @@ export class LogFilter {
     for (let index = 0; index < this.failRegexes.length; index++) {
       const regex = this.failRegexes[index]!;
       if (text === undefined) text = bufferText(this.lineBuffer);
-      const hit = regex.search(text, original);
+      const hit = regex.search(text);
       if (!hit) continue;
+      const split = regex.split(text, hit, original);
       let fail: FailData = hit.groups;
       if (this.ignoreRegexes.length > 0) {
-        const ignored = this.matchIgnore(text, original, hit);
+        const ignored = this.matchIgnore(text, original, split);
         if (ignored !== undefined) {
           ignoredBy ??= ignored;
           text = undefined;
@@ -268,26 +272,29 @@ export class LogFilter {
         }
       }
       if (!this.checkAllRegex || this.maxLines > 1) {
-        this.lineBuffer = hit.split.unmatched;
+        this.lineBuffer = split.unmatched;
         text = undefined;
       }
-      consumed = hit.split.matched;
+      consumed = split.matched;
       // fail2ban: the prefregex groups, updated by the failregex's (None values included)
       if (preGroups) for (const key of this.prefGroupNames) if (!(key in fail)) fail[key] = preGroups[key];
       const mlfid = fail.mlfid as string | undefined;
       if (mlfid !== undefined) {
-        fail = this.mergeSession(mlfid, fail, hit.split.matched, date ?? now);
+        fail = this.mergeSession(mlfid, fail, split.matched, now);
         if (fail.nofail && !this.checkAllRegex) return result(true);
       } else {
-        fail.matches = [...(fail.matches ?? []), ...hit.split.matched];
+        fail.matches = fail.matches ? [...fail.matches, ...split.matched] : [...split.matched];
       }
 
       let fid = fail.fid as string | undefined;
-      const captured = capturedHost(fail);
-      let host = captured?.host;
-      const cidr = captured?.cidr;
-      let raw = captured ? captured.raw || rawHosts : rawHosts;
-      if (!captured) {
+      // the address captured, in fail2ban's priority: ip4, ip6 (both exact), then a host name
+      const ip4 = fail.ip4 as string | undefined;
+      const ip6 = fail.ip6 as string | undefined;
+      const dns = fail.dns as string | undefined;
+      let host = ip4 ?? ip6 ?? dns;
+      const cidr = ip4 !== undefined || ip6 !== undefined ? (fail.cidr as string | undefined) : undefined;
+      let raw = host !== undefined && ip4 === undefined && ip6 === undefined ? rawHosts : true;
+      if (host === undefined) {
         if (fid === undefined && mlfid === undefined) fid = regex.failId(hit.groups);
         host = fid;
         raw = true;
@@ -296,8 +303,10 @@ export class LogFilter {
         // a session line with no address yet: remembered, reported when the address turns up
         fail.mlfpending = 1;
         if (!this.checkAllRegex && this.ignorePending) return result(true);
+        if (failures === NO_FAILURES) failures = [];
         failures.push(this.toFailure(index, undefined, false, undefined, date, fail));
       } else if (raw) {
+        if (failures === NO_FAILURES) failures = [];
         const address = canonicalHost(host, cidr);
         if (fid === undefined || fid === host) {
           failures.push(this.toFailure(index, address, false, undefined, date, fail));
@@ -305,6 +314,7 @@ export class LogFilter {
           failures.push(this.toFailure(index, normalizeIp(fid) ?? fid, false, address, date, fail));
         }
       } else {
+        if (failures === NO_FAILURES) failures = [];
         const address = parseIp(host);
         if (address) failures.push(this.toFailure(index, address.text, false, undefined, date, fail));
         else if (this.useDns !== "no") failures.push(this.toFailure(index, host, true, undefined, date, fail));
@@ -312,6 +322,27 @@ export class LogFilter {
       if (!this.checkAllRegex) break;
     }
     return result(true);
+  }
+
+  /**
+   * The result of a line that reported nothing: one frozen object per date template, shared by all such lines, so
+   * that the common case allocates nothing and a batch of results crosses to another thread as back-references.
+   */
+  private plainResult(dateTemplate: string | undefined, prefixMatched: boolean): LineResult {
+    const key = dateTemplate ?? "";
+    const cache = prefixMatched ? this.plainMatched : this.plainUnmatched;
+    let result = cache.get(key);
+    if (!result) {
+      result = Object.freeze({
+        failures: NO_FAILURES,
+        ignoredBy: undefined,
+        dateTemplate,
+        prefixMatched,
+        consumedLines: NO_LINES,
+      });
+      cache.set(key, result);
+    }
+    return result;
   }
 
   private toFailure(
@@ -343,9 +374,10 @@ export class LogFilter {
 
   /**
    * fail2ban's multi-line session merge (F-MLFID with NOFAIL, MLFFORGET, MLFGAINED), state kept per session id.
-   * Sessions expire 5 minutes after their last line in log time (fail2ban uses the wall clock, which never expires
-   * anything in a replay), and a session keeps at most MAX_SESSION_MATCHES lines, so that an attacker reusing one
-   * connection cannot grow memory or cost without bound. Keys are cleared by assigning undefined, never `delete`,
+   * Sessions expire 5 minutes after they were stored by the caller's clock (`now`), as fail2ban's cache does by the
+   * wall clock: a daemon passes the current time, a replay of a file one fixed "now", so that, like fail2ban-regex, no
+   * session expires within a run. At most 100 sessions are kept (oldest dropped first) and a session keeps at most
+   * MAX_SESSION_MATCHES lines, so that an attacker reusing one connection cannot grow memory or cost without bound. Keys are cleared by assigning undefined, never `delete`,
    * which would turn these hot objects into slow dictionaries.
    */
   private mergeSession(mlfid: string, current: FailData, matched: readonly TupleLine[], now: number): FailData {
@@ -370,7 +402,10 @@ export class LogFilter {
       cached.mlfgained = undefined;
       if (flags & GAINED) cached.mlfpending = undefined;
       if ((flags & CACHED_NOFAIL) === 0 && !cached.mlfpending) cached.matches = undefined;
-      for (const [key, value] of Object.entries(fail)) if (value !== undefined) cached[key] = value;
+      for (const key in fail) {
+        const value = fail[key];
+        if (value !== undefined) cached[key] = value;
+      }
       fail = cached;
       if (flags & FORGET) this.sessions.delete(mlfid);
     } else if (!(flags & FORGET)) {
@@ -395,15 +430,6 @@ export class LogFilter {
     }
     return fail;
   }
-}
-
-/** The address a match captured, in fail2ban's priority: ip4, ip6 (both exact), then a host name. */
-function capturedHost(fail: FailData): { host: string; cidr: string | undefined; raw: boolean } | undefined {
-  const cidr = fail.cidr as string | undefined;
-  if (fail.ip4 !== undefined) return { host: fail.ip4 as string, cidr, raw: true };
-  if (fail.ip6 !== undefined) return { host: fail.ip6 as string, cidr, raw: true };
-  if (fail.dns !== undefined) return { host: fail.dns as string, cidr: undefined, raw: false };
-  return undefined;
 }
 
 function addUser(data: FailData, user: string | undefined): Set<string> | undefined {

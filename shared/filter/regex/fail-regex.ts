@@ -93,6 +93,10 @@ function countNewlines(s: string, end: number): number {
   return n;
 }
 
+/** The line indexes of a search in a text that is one line; shared by all such matches (they are read-only). */
+const FIRST_LINE: readonly number[] = Object.freeze([0]);
+const NO_LINES: readonly number[] = Object.freeze([]);
+
 const COMPLEX_NAME = /^(alt_|tuple_)(.*?)(?:_\d+)?$/;
 
 /** A compiled failregex. */
@@ -185,7 +189,7 @@ export class FailRegex {
    */
   search(text: string): FailMatch | null {
     const m = this.compiled.search(text);
-    return m ? this.toFailMatch(m, [0], null) : null;
+    return m ? this.toFailMatch(m, FIRST_LINE, null) : null;
   }
 
   /**
@@ -227,24 +231,43 @@ export class FailRegex {
   }
 
   private toFailMatch(m: PyMatch, matched: readonly number[], unmatched: readonly number[] | null): FailMatch {
-    const groups = this.mergeGroups(m);
-    const regex = this.regex;
-    const pick = (names: readonly string[], what: string): string => {
-      for (const name of names) {
-        const value = groups[name];
-        if (value !== undefined) return pyStr(value);
-      }
-      throw new FailRegexError(`No ${what} group found in '${m.text}' using '${regex}'`, regex);
-    };
-    return {
-      start: m.start,
-      end: m.end,
-      text: m.text,
-      groups,
-      matchedLines: matched,
-      unmatchedLines: unmatched ?? [],
-      failId: () => pick(FAILURE_ID_GROUPS, "failure-id"),
-      host: () => pick(["ip4", "ip6", "dns"], "host"),
-    };
+    return new FailRegexMatch(this.regex, m, this.mergeGroups(m), matched, unmatched ?? NO_LINES);
   }
 }
+
+/** A FailMatch; the id and host are picked only when asked (a class, so that a match allocates no closures). */
+class FailRegexMatch implements FailMatch {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+
+  constructor(
+    private readonly regex: string,
+    m: PyMatch,
+    readonly groups: FailGroups,
+    readonly matchedLines: readonly number[],
+    readonly unmatchedLines: readonly number[],
+  ) {
+    this.start = m.start;
+    this.end = m.end;
+    this.text = m.text;
+  }
+
+  private pick(names: readonly string[], what: string): string {
+    for (const name of names) {
+      const value = this.groups[name];
+      if (value !== undefined) return pyStr(value);
+    }
+    throw new FailRegexError(`No ${what} group found in '${this.text}' using '${this.regex}'`, this.regex);
+  }
+
+  failId(): string {
+    return this.pick(FAILURE_ID_GROUPS, "failure-id");
+  }
+
+  host(): string {
+    return this.pick(HOST_GROUPS, "host");
+  }
+}
+
+const HOST_GROUPS = ["ip4", "ip6", "dns"] as const;

@@ -11,6 +11,7 @@
 //  - \w, \d are Node's Unicode tables (newer than Python 3.11's: a few recent characters differ); positions are
 //    UTF-16 offsets.
 import { EmitError, emitJs } from "./js-emitter.js";
+import { requiredPrefix } from "./literal-prefix.js";
 import { expandConditionals, UnsupportedConditional } from "./py-conditionals.js";
 import { parsePython } from "./py-parser.js";
 import { PythonRegexError } from "./python-regex-error.js";
@@ -56,12 +57,17 @@ const compiled = new Map<string, PyRegex>();
 /** A compiled Python regular expression, run by the JavaScript engine. */
 export class PyRegex {
   private readonly searcher: RegExp;
+  /** Literal text every match starts with at position 0 (the regex is anchored), or "": a cheap rejection. */
+  private readonly prefix: string;
   private anchored?: RegExp;
   private full?: RegExp;
   /** Python group name and the JavaScript groups that may hold its value, in Python's group order. */
   private readonly nameMap: ReadonlyArray<readonly [string, readonly string[]]>;
-  /** True when no Python group has copies, so JavaScript's groups object needs no merging. */
-  private readonly direct: boolean;
+  /**
+   * True when JavaScript's groups object holds exactly the Python groups (no copies, no helper groups of the atomic
+   * emulation), so it is used as it is. Every match has the same keys: decided at the first match.
+   */
+  private direct: boolean | undefined;
 
   private constructor(
     /** The Python pattern as given. */
@@ -75,8 +81,9 @@ export class PyRegex {
     nameMap: ReadonlyArray<readonly [string, readonly string[]]>,
   ) {
     this.nameMap = nameMap;
-    this.direct = nameMap.every(([py, js]) => js.length === 1 && js[0] === py);
     this.searcher = new RegExp(jsSource, `g${jsFlags}`);
+    this.prefix = requiredPrefix(jsSource, jsFlags);
+    this.direct = nameMap.every(([py, js]) => js.length === 1 && js[0] === py) ? undefined : false;
   }
 
   /** Compiles `pattern` (Python syntax); throws PythonRegexError with the position of what cannot be translated. */
@@ -121,11 +128,16 @@ export class PyRegex {
     }
   }
 
+  private decideDirect(groups: Record<string, string | undefined>): boolean {
+    this.direct = Object.keys(groups).length === this.nameMap.length;
+    return this.direct;
+  }
+
   private toMatch(m: RegExpExecArray): PyMatch {
     const js = m.groups;
     let groups: Record<string, string | undefined>;
     if (!js) groups = {};
-    else if (this.direct && this.nameMap.length === Object.keys(js).length) groups = js;
+    else if (this.direct ?? this.decideDirect(js)) groups = js;
     else {
       groups = {};
       for (const [py, aliases] of this.nameMap) {
@@ -154,6 +166,8 @@ export class PyRegex {
 
   /** Python's `re.search`: the first match at or after `pos` (lookbehinds and `^` still see the text before). */
   search(text: string, pos = 0): PyMatch | null {
+    // anchored at the start of the text: no match when the text does not begin with the prefix
+    if (pos === 0 && this.prefix !== "" && !text.startsWith(this.prefix)) return null;
     this.searcher.lastIndex = pos;
     let m = this.searcher.exec(text);
     // V8 may report a match starting between the two halves of a surrogate pair (an empty lookahead match does);
