@@ -4,6 +4,7 @@ import { lookup } from "node:dns/promises";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Failure } from "../../shared/filter/failure.js";
+import { failureJson, isReportedFailure } from "../../shared/filter/failure-json.js";
 import type { LineContext, LineResult } from "../../shared/filter/log-filter.js";
 import { GuardedLogFilter, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
 import type { CommandContext } from "../command-context.js";
@@ -29,19 +30,6 @@ function openLog(
     throw new UsageError(`regex: cannot read log file '${argument}': no such file`);
   }
   return { lines: [argument], name: "(command line)", size: 0 };
-}
-
-function jsonFailure(lineNumber: number, failure: Failure): string {
-  const record: Record<string, unknown> = {
-    line: lineNumber,
-    ip: failure.ip ?? failure.id,
-    fid: failure.id,
-    time: failure.time ?? null,
-  };
-  for (const [key, value] of Object.entries(failure.fields)) {
-    if (value !== undefined && !(key in record) && key !== "ip4" && key !== "ip6" && key !== "dns") record[key] = value;
-  }
-  return JSON.stringify(record);
 }
 
 class HostResolver {
@@ -106,8 +94,21 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
   const started = performance.now();
   const out: string[] = [];
 
+  // one context object for the whole run: a batch of them crosses to the worker as back-references
+  const lineContext: LineContext = { now };
   const flush = async (lines: string[], numbers: number[]) => {
-    const contexts: LineContext[] = lines.map(() => ({ now }));
+    if (json && plan.raw) {
+      // nothing to resolve and no summary: the worker writes the output text itself
+      const batch = await filter.processBatchAsJson(lines, numbers, lineContext);
+      for (const line of batch.stalled) {
+        process.stderr.write(
+          `cloudjail regex: line ${numbers[line.index]}: abandoned after ${line.budgetMs} ms (pathological input)\n`,
+        );
+      }
+      if (batch.text !== "") process.stdout.write(batch.text);
+      return;
+    }
+    const contexts: LineContext[] = new Array(lines.length).fill(lineContext);
     const results = await filter.processBatch(lines, contexts);
     for (let i = 0; i < results.length; i++) {
       const result = results[i]!;
@@ -119,10 +120,12 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
         report.addStalled(lines[i]!);
         continue;
       }
-      const failures = await resolveHosts(result, resolver, plan.raw);
-      report.add(lines[i]!, result, failures);
-      if (json)
-        for (const failure of failures) if (!failure.nofail && failure.id) out.push(jsonFailure(lineNumber, failure));
+      // only host names need the (asynchronous) resolver; most lines carry no failure at all
+      const failures =
+        plan.raw || !result.failures.some((f) => f.isHostName) ? result.failures : await resolveHosts(result, resolver);
+      // the JSON output has no summary, so its statistics are not kept
+      if (!json) report.add(lines[i]!, result, failures);
+      else for (const failure of failures) if (isReportedFailure(failure)) out.push(failureJson(lineNumber, failure));
     }
     if (out.length > 0) {
       process.stdout.write(`${out.join("\n")}\n`);
@@ -130,6 +133,8 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     }
   };
 
+  // the next batch is read while the worker runs the previous one; batches still finish (and print) in order
+  let pending: Promise<void> = Promise.resolve();
   try {
     let batch: string[] = [];
     let numbers: number[] = [];
@@ -140,13 +145,19 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
       batch.push(line);
       numbers.push(lineNumber);
       if (batch.length >= BATCH) {
-        await flush(batch, numbers);
+        await pending;
+        pending = flush(batch, numbers);
+        // handled when awaited before the next batch; never reported as unhandled in between
+        pending.catch(() => {});
         batch = [];
         numbers = [];
       }
     }
+    await pending;
     if (batch.length > 0) await flush(batch, numbers);
   } finally {
+    // a failed batch must not be left running (nor its rejection unhandled) when the reading failed
+    await pending.catch(() => {});
     await filter.close();
   }
   if (showProgress && log.size >= 8 << 20) process.stderr.write("\r\x1b[K");
@@ -155,8 +166,7 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
   return 0;
 }
 
-async function resolveHosts(result: LineResult, resolver: HostResolver, raw: boolean): Promise<Failure[]> {
-  if (raw || !result.failures.some((f) => f.isHostName)) return result.failures;
+async function resolveHosts(result: LineResult, resolver: HostResolver): Promise<Failure[]> {
   const failures: Failure[] = [];
   for (const failure of result.failures) {
     if (!failure.isHostName) {

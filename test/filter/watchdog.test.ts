@@ -63,6 +63,31 @@ describe("GuardedLogFilter", () => {
     }
   });
 
+  it("answers a JSON batch with the output of the lines around a pathological one", async () => {
+    const filter = await GuardedLogFilter.start(
+      { failregex: [evil] },
+      { useDns: "raw", timeZone: "UTC" },
+      { workerPath },
+    );
+    try {
+      const lines = [normal, pathological, normal.replace(".10", ".11"), "2024-06-01 10:00:02 gw nothing here"];
+      const batch = await filter.processBatchAsJson(lines, [7, 8, 10, 11], context);
+      const rows = batch.text
+        .trimEnd()
+        .split("\n")
+        .map((row) => JSON.parse(row) as { line: number; fid: string; time: number });
+      expect(rows.map((row) => [row.line, row.fid, row.time])).toEqual([
+        [7, "192.0.2.10", Date.UTC(2024, 5, 1, 10) / 1000],
+        [10, "192.0.2.11", Date.UTC(2024, 5, 1, 10) / 1000],
+      ]);
+      expect(batch.stalled.map((line) => line.index)).toEqual([1]);
+      expect(batch.stalled[0]?.cpuMs).toBeLessThan(50);
+      expect(filter.stalledLines).toBe(1);
+    } finally {
+      await filter.close();
+    }
+  });
+
   it("reports a filter that does not compile as a setup error", async () => {
     await expect(
       GuardedLogFilter.start({ failregex: ["^(unclosed <HOST>"] }, { useDns: "raw" }, { workerPath }),

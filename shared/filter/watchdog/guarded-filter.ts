@@ -8,7 +8,14 @@
 import { Worker } from "node:worker_threads";
 import { CloudjailError } from "../../errors.js";
 import type { FilterSpec, LineContext, LineResult, LogFilterOptions } from "../log-filter.js";
-import type { BatchResponse, SetupFailure, WorkerSetup } from "./protocol.js";
+import type {
+  BatchRequest,
+  BatchResponse,
+  JsonBatchRequest,
+  JsonBatchResponse,
+  SetupFailure,
+  WorkerSetup,
+} from "./protocol.js";
 
 /** A line the filter gave up on: it ran past the time budget. */
 export interface StalledLine {
@@ -51,9 +58,18 @@ function cpuMilliseconds(): number {
   return (usage.user + usage.system) / 1000;
 }
 
-type Outcome =
-  | { kind: "done"; response: BatchResponse }
-  | { kind: "stalled"; index: number; elapsedMs: number; cpuMs: number };
+type Outcome<R> = { kind: "done"; response: R } | { kind: "stalled"; index: number; elapsedMs: number; cpuMs: number };
+
+/** Distributes the id over a request type union member. */
+type Unnumbered<T> = T extends unknown ? Omit<T, "id"> : never;
+
+/** The output of `processBatchAsJson`. */
+export interface JsonBatch {
+  /** One JSON object per line of text (see failure-json), each ending with "\n"; stalled lines have none. */
+  readonly text: string;
+  /** The lines abandoned, by index in the batch. */
+  readonly stalled: ReadonlyArray<StalledLine & { readonly index: number }>;
+}
 
 /** Runs a LogFilter in a watched worker thread. Create with `GuardedLogFilter.start`, end with `close`. */
 export class GuardedLogFilter {
@@ -101,7 +117,9 @@ export class GuardedLogFilter {
     });
   }
 
-  private runOnce(lines: readonly string[], contexts: readonly LineContext[]): Promise<Outcome> {
+  private runOnce<R extends BatchResponse | JsonBatchResponse>(
+    request: Unnumbered<BatchRequest | JsonBatchRequest>,
+  ): Promise<Outcome<R>> {
     const id = this.nextId++;
     Atomics.store(this.progress, 0, 0);
     const worker = this.worker;
@@ -129,7 +147,7 @@ export class GuardedLogFilter {
         },
         Math.max(1, Math.floor(this.guard.lineBudgetMs / 8)),
       );
-      const onMessage = (response: BatchResponse) => {
+      const onMessage = (response: R) => {
         if (response.id !== id) return;
         cleanup();
         resolve({ kind: "done", response });
@@ -145,7 +163,7 @@ export class GuardedLogFilter {
       };
       worker.on("message", onMessage);
       worker.on("error", onError);
-      worker.postMessage({ id, lines, contexts });
+      worker.postMessage({ ...request, id });
     });
   }
 
@@ -154,7 +172,10 @@ export class GuardedLogFilter {
     const results: GuardedLineResult[] = [];
     let offset = 0;
     while (offset < lines.length) {
-      const outcome = await this.runOnce(lines.slice(offset), contexts.slice(offset));
+      const outcome = await this.runOnce<BatchResponse>({
+        lines: offset === 0 ? lines : lines.slice(offset),
+        contexts: offset === 0 ? contexts : contexts.slice(offset),
+      });
       if (outcome.kind === "done") {
         results.push(...outcome.response.results);
         break;
@@ -180,6 +201,56 @@ export class GuardedLogFilter {
       offset += finished + 1;
     }
     return results;
+  }
+
+  /**
+   * Processes lines in order like `processBatch`, all with one context, and answers with the JSON text of their
+   * reported failures (what `cloudjail regex --out json` prints) instead of result objects: much less to copy
+   * between threads. `numbers` are the log line numbers shown in the output.
+   */
+  async processBatchAsJson(
+    lines: readonly string[],
+    numbers: readonly number[],
+    context: LineContext,
+  ): Promise<JsonBatch> {
+    let text = "";
+    const stalled: Array<StalledLine & { index: number }> = [];
+    let offset = 0;
+    while (offset < lines.length) {
+      const outcome = await this.runOnce<JsonBatchResponse>({
+        json: true,
+        lines: offset === 0 ? lines : lines.slice(offset),
+        numbers: offset === 0 ? numbers : numbers.slice(offset),
+        context,
+      });
+      if (outcome.kind === "done") {
+        text += outcome.response.json;
+        break;
+      }
+      // as in processBatch: a fresh worker replays the lines finished before the stuck one, which is skipped
+      await this.worker.terminate();
+      await this.spawn();
+      this.stalledLines++;
+      const finished = outcome.index;
+      if (finished > 0) {
+        const replay = await this.processBatchAsJson(
+          lines.slice(offset, offset + finished),
+          numbers.slice(offset, offset + finished),
+          context,
+        );
+        text += replay.text;
+        for (const line of replay.stalled) stalled.push({ ...line, index: line.index + offset });
+      }
+      stalled.push({
+        stalled: true,
+        index: offset + finished,
+        budgetMs: this.guard.lineBudgetMs,
+        elapsedMs: outcome.elapsedMs,
+        cpuMs: outcome.cpuMs,
+      });
+      offset += finished + 1;
+    }
+    return { text, stalled };
   }
 
   /** Stops the worker. */

@@ -10,7 +10,7 @@ export interface WorkerSetup {
   readonly progress: SharedArrayBuffer;
 }
 
-/** A batch of lines to process, in order. */
+/** A batch of lines to process, in order: answered with one LineResult per line. */
 export interface BatchRequest {
   readonly id: number;
   readonly lines: readonly string[];
@@ -21,6 +21,25 @@ export interface BatchRequest {
 export interface BatchResponse {
   readonly id: number;
   readonly results: readonly LineResult[];
+}
+
+/**
+ * A batch of lines sharing one context, answered with the JSON text of its reported failures (see failure-json):
+ * what `cloudjail regex --out json` prints, without sending result objects between threads.
+ */
+export interface JsonBatchRequest {
+  readonly id: number;
+  readonly json: true;
+  readonly lines: readonly string[];
+  /** The log line number of each line, for the output. */
+  readonly numbers: readonly number[];
+  readonly context: LineContext;
+}
+
+/** The output of a JSON batch: one JSON object per line of text, each ending with "\n". */
+export interface JsonBatchResponse {
+  readonly id: number;
+  readonly json: string;
 }
 
 /** The worker could not build the filter (bad regex...): sent once, then the worker exits. */

@@ -1,0 +1,40 @@
+// The JSON form of a failure, one object per line, as `cloudjail regex --out json` prints it. It lives beside the
+// engine so that the filter worker can write a batch's output itself: text crosses threads far cheaper than objects.
+import type { Failure } from "./failure.js";
+
+/** Groups shown through `ip`/`fid` already, left out of the captured fields. */
+function isAddressGroup(key: string): boolean {
+  return key === "ip4" || key === "ip6" || key === "dns";
+}
+
+/**
+ * `{"line": N, "ip": ..., "fid": ..., "time": ..., ...captured fields}` for a failure reported at log line
+ * `lineNumber` (1-based); fields that are unset, or that would shadow the leading keys, are left out.
+ */
+export function failureJson(lineNumber: number, failure: Failure): string {
+  // written out rather than through a record object: the same text as JSON.stringify of
+  // {line, ip, fid, time, ...fields}, for a fraction of the cost on the hot path of `cloudjail regex`
+  let out = `{"line":${JSON.stringify(lineNumber)},"ip":${JSON.stringify(failure.ip ?? failure.id)},"fid":${JSON.stringify(
+    failure.id,
+  )},"time":${JSON.stringify(failure.time ?? null)}`;
+  const fields = failure.fields;
+  for (const key in fields) {
+    const value = fields[key];
+    if (value === undefined || isLeadingKey(key) || isAddressGroup(key)) continue;
+    out += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
+  }
+  return `${out}}`;
+}
+
+/**
+ * Keys a field may not take: the leading keys, and what every object has (a record built key by key would never
+ * show these either: `__proto__` sets the prototype, the others already exist).
+ */
+function isLeadingKey(key: string): boolean {
+  return key === "line" || key === "ip" || key === "fid" || key === "time" || key in Object.prototype;
+}
+
+/** Whether a failure is printed: real failures (not F-NOFAIL) with an id. */
+export function isReportedFailure(failure: Failure): boolean {
+  return !failure.nofail && failure.id !== "";
+}
