@@ -69,6 +69,8 @@ const CACHED_NOFAIL = 4;
 const GAINED = 8;
 const NO_LINES: readonly TupleLine[] = Object.freeze([]);
 const NO_FAILURES = Object.freeze([]) as unknown as Failure[];
+/** Captured hosts whose canonical form is remembered. */
+const MAX_CANONICAL_HOSTS = 4096;
 /** Lines a multi-line session keeps for its report. */
 const MAX_SESSION_MATCHES = 100;
 
@@ -89,6 +91,7 @@ export class LogFilter {
   private lineBuffer: TupleLine[] = [];
   private lastDate: number | undefined;
   private lastTimeText = "";
+  private readonly canonicalHosts = new Map<string, string>();
   private readonly plainMatched = new Map<string, LineResult>();
   private readonly plainUnmatched = new Map<string, LineResult>();
 
@@ -307,7 +310,7 @@ export class LogFilter {
         failures.push(this.toFailure(index, undefined, false, undefined, date, fail));
       } else if (raw) {
         if (failures === NO_FAILURES) failures = [];
-        const address = canonicalHost(host, cidr);
+        const address = cidr ? canonicalHost(host, cidr) : this.canonicalAddress(host);
         if (fid === undefined || fid === host) {
           failures.push(this.toFailure(index, address, false, undefined, date, fail));
         } else {
@@ -322,6 +325,20 @@ export class LogFilter {
       if (!this.checkAllRegex) break;
     }
     return result(true);
+  }
+
+  /**
+   * The canonical form of a captured host without `<CIDR>`, remembered: an attack repeats the same few addresses,
+   * and parsing an IPv6 address each time costs more than matching its line. Bounded, emptied when full.
+   */
+  private canonicalAddress(host: string): string {
+    let address = this.canonicalHosts.get(host);
+    if (address === undefined) {
+      address = canonicalHost(host, undefined);
+      if (this.canonicalHosts.size >= MAX_CANONICAL_HOSTS) this.canonicalHosts.clear();
+      this.canonicalHosts.set(host, address);
+    }
+    return address;
   }
 
   /**

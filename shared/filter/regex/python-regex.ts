@@ -12,6 +12,7 @@
 //    UTF-16 offsets.
 import { EmitError, emitJs } from "./js-emitter.js";
 import { requiredPrefix } from "./literal-prefix.js";
+import { numberGroups } from "./numbered-groups.js";
 import { expandConditionals, UnsupportedConditional } from "./py-conditionals.js";
 import { parsePython } from "./py-parser.js";
 import { PythonRegexError } from "./python-regex-error.js";
@@ -51,6 +52,25 @@ function splitsPair(text: string, index: number): boolean {
   return high >= 0xd800 && high <= 0xdbff;
 }
 
+/**
+ * A function that gives the Python groups of a match as a fresh object (a name's value is that of the first of its
+ * numbered copies that matched). It is generated as a single object literal, because V8 keeps an object filled key
+ * by key in its slow dictionary mode, and the filter reads and extends these objects for every failure. Names are
+ * embedded as JSON string literals and numbers are integers: nothing of a pattern can become code.
+ */
+function groupCopier(
+  numberMap: ReadonlyArray<readonly [string, readonly number[]]>,
+): (m: RegExpExecArray) => Record<string, string | undefined> {
+  const fields = numberMap.map(([py, numbers]) => {
+    const valid = numbers.filter((n) => Number.isInteger(n) && n > 0);
+    const value = valid.length === 0 ? "undefined" : valid.map((n) => `m[${n}]`).join(" ?? ");
+    return `${JSON.stringify(py)}: ${value}`;
+  });
+  return new Function("m", `return {${fields.join(", ")}};`) as (
+    m: RegExpExecArray,
+  ) => Record<string, string | undefined>;
+}
+
 const MAX_CACHED = 2048;
 const compiled = new Map<string, PyRegex>();
 
@@ -61,13 +81,12 @@ export class PyRegex {
   private readonly prefix: string;
   private anchored?: RegExp;
   private full?: RegExp;
-  /** Python group name and the JavaScript groups that may hold its value, in Python's group order. */
-  private readonly nameMap: ReadonlyArray<readonly [string, readonly string[]]>;
-  /**
-   * True when JavaScript's groups object holds exactly the Python groups (no copies, no helper groups of the atomic
-   * emulation), so it is used as it is. Every match has the same keys: decided at the first match.
-   */
-  private direct: boolean | undefined;
+  /** The source that runs: jsSource with numbered groups (see numbered-groups). */
+  private readonly runSource: string;
+  /** Python group name and the group numbers that may hold its value, in Python's group order. */
+  private readonly numberMap: ReadonlyArray<readonly [string, readonly number[]]>;
+  /** The Python groups of a match, as a fresh object (see groupCopier). */
+  private readonly copyGroups: (m: RegExpExecArray) => Record<string, string | undefined>;
 
   private constructor(
     /** The Python pattern as given. */
@@ -80,10 +99,12 @@ export class PyRegex {
     readonly groupNames: readonly string[],
     nameMap: ReadonlyArray<readonly [string, readonly string[]]>,
   ) {
-    this.nameMap = nameMap;
-    this.searcher = new RegExp(jsSource, `g${jsFlags}`);
+    const numbered = numberGroups(jsSource);
+    this.runSource = numbered.source;
+    this.numberMap = nameMap.map(([py, aliases]) => [py, aliases.map((alias) => numbered.numbers.get(alias) ?? 0)]);
+    this.searcher = new RegExp(this.runSource, `g${jsFlags}`);
     this.prefix = requiredPrefix(jsSource, jsFlags);
-    this.direct = nameMap.every(([py, js]) => js.length === 1 && js[0] === py) ? undefined : false;
+    this.copyGroups = groupCopier(this.numberMap);
   }
 
   /** Compiles `pattern` (Python syntax); throws PythonRegexError with the position of what cannot be translated. */
@@ -128,35 +149,15 @@ export class PyRegex {
     }
   }
 
-  private decideDirect(groups: Record<string, string | undefined>): boolean {
-    this.direct = Object.keys(groups).length === this.nameMap.length;
-    return this.direct;
-  }
-
   private toMatch(m: RegExpExecArray): PyMatch {
-    const js = m.groups;
-    let groups: Record<string, string | undefined>;
-    if (!js) groups = {};
-    else if (this.direct ?? this.decideDirect(js)) groups = js;
-    else {
-      groups = {};
-      for (const [py, aliases] of this.nameMap) {
-        let value: string | undefined;
-        for (const a of aliases) {
-          value = js[a];
-          if (value !== undefined) break;
-        }
-        groups[py] = value;
-      }
-    }
-    const match = { start: m.index, end: m.index + m[0].length, text: m[0], groups };
-    const indices = m.indices?.groups;
+    const match = { start: m.index, end: m.index + m[0].length, text: m[0], groups: this.copyGroups(m) };
+    const indices = m.indices;
     if (!indices) return match;
     const spans: Record<string, readonly [number, number] | undefined> = {};
-    for (const [py, aliases] of this.nameMap) {
+    for (const [py, numbers] of this.numberMap) {
       let span: readonly [number, number] | undefined;
-      for (const a of aliases) {
-        span = indices[a];
+      for (const n of numbers) {
+        span = indices[n];
         if (span !== undefined) break;
       }
       spans[py] = span;
@@ -181,7 +182,7 @@ export class PyRegex {
 
   /** Python's `re.match`: a match that starts exactly at `pos`. */
   match(text: string, pos = 0): PyMatch | null {
-    this.anchored ??= new RegExp(this.jsSource, `y${this.jsFlags}`);
+    this.anchored ??= new RegExp(this.runSource, `y${this.jsFlags}`);
     this.anchored.lastIndex = pos;
     const m = splitsPair(text, pos) ? null : this.anchored.exec(text);
     return m ? this.toMatch(m) : null;
@@ -189,7 +190,7 @@ export class PyRegex {
 
   /** Python's `re.fullmatch`: a match that starts at `pos` and ends at the end of `text`. */
   fullmatch(text: string, pos = 0): PyMatch | null {
-    this.full ??= new RegExp(`(?:${this.jsSource})$`, `y${this.jsFlags}`);
+    this.full ??= new RegExp(`(?:${this.runSource})$`, `y${this.jsFlags}`);
     this.full.lastIndex = pos;
     const m = splitsPair(text, pos) ? null : this.full.exec(text);
     return m ? this.toMatch(m) : null;
