@@ -38,6 +38,11 @@ describe("failureJson", () => {
     ["a fractional time", failure({ time: 1_700_000_000.25 })],
     ["session users", failure({ fields: { mlfid: " host sshd[1]: ", users: ["root", 'adm"in'], dns: "x" } })],
     ["quotes, controls and non-ASCII", failure({ id: 'a"b\\c', fields: { user: "\u0000\n\u2028é😀\ud800" } })],
+    [
+      "lists with escapes, pairs and lone surrogates",
+      failure({ fields: { users: ["😀", "\udc00x", "\t"], none: [] } }),
+    ],
+    ["an id with a control character", failure({ id: "a\u001fb", ip: "\u007f" })],
     ["fields named like the leading keys", failure({ fields: { line: "7", ip: "x", fid: "y", time: "z" } })],
     ["fields named like Object members", failure({ fields: { constructor: "c", toString: "t", valueOf: "v" } })],
   ])("%s", (_name, value) => {
