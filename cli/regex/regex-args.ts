@@ -1,5 +1,5 @@
 // Parses the arguments of `cloudjail regex` into a plan; no side effects, so it is table-tested.
-import { parseArgs } from "node:util";
+import { parseCommandLine, parseNowOption } from "../command-line.js";
 import { UsageError } from "../usage-error.js";
 
 /** What `cloudjail regex` was asked to do. */
@@ -37,26 +37,16 @@ options:
 
 /** Parses argv (without the command name). Throws UsageError with a clear message on bad arguments. */
 export function parseRegexArgs(argv: readonly string[]): RegexPlan {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: "string" },
-        raw: { type: "boolean", short: "r" },
-        now: { type: "string" },
-        timezone: { type: "string" },
-        datepattern: { type: "string", short: "d" },
-        maxlines: { type: "string", short: "L" },
-        out: { type: "string", short: "o" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(`regex: ${(error as Error).message}`);
-  }
+  const parsed = parseCommandLine("regex", argv, {
+    config: { type: "string" },
+    raw: { type: "boolean", short: "r" },
+    now: { type: "string" },
+    timezone: { type: "string" },
+    datepattern: { type: "string", short: "d" },
+    maxlines: { type: "string", short: "L" },
+    out: { type: "string", short: "o" },
+    help: { type: "boolean", short: "h" },
+  });
   const { values, positionals } = parsed;
   const help = values.help === true;
   if (!help && (positionals.length < 2 || positionals.length > 3)) {
@@ -64,16 +54,7 @@ export function parseRegexArgs(argv: readonly string[]): RegexPlan {
       `regex: expected LOG FILTER [IGNOREREGEX], got ${positionals.length} argument(s)\n\n${REGEX_USAGE}`,
     );
   }
-  let now: number | undefined;
-  if (typeof values.now === "string") {
-    const ms = Date.parse(values.now);
-    if (!/^\d{4}-\d\d-\d\d/.test(values.now) || Number.isNaN(ms)) {
-      throw new UsageError(
-        `regex: --now must be an ISO-8601 date and time, e.g. 2005-08-14T12:00:00+02:00; got '${values.now}'`,
-      );
-    }
-    now = ms / 1000;
-  }
+  const now = parseNowOption("regex", values.now);
   let maxLines: number | undefined;
   if (typeof values.maxlines === "string") {
     if (!/^\d+$/.test(values.maxlines) || Number(values.maxlines) < 1 || Number(values.maxlines) > 1000) {

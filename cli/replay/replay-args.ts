@@ -1,6 +1,6 @@
 // Parses the arguments of `cloudjail replay` into a plan; no side effects, so it is table-tested.
-import { parseArgs } from "node:util";
 import { parseTimeSpan } from "../../shared/jail/time-span.js";
+import { parseCommandLine, parseNowOption } from "../command-line.js";
 import { UsageError } from "../usage-error.js";
 
 /** What `cloudjail replay` was asked to do. */
@@ -42,28 +42,18 @@ options:
 
 /** Parses argv (without the command name). Throws UsageError with a clear message on bad arguments. */
 export function parseReplayArgs(argv: readonly string[]): ReplayPlan {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: "string" },
-        jail: { type: "string", multiple: true },
-        "log-group": { type: "string", multiple: true },
-        since: { type: "string" },
-        region: { type: "string" },
-        store: { type: "string" },
-        out: { type: "string", short: "o" },
-        now: { type: "string" },
-        timezone: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(`replay: ${(error as Error).message}`);
-  }
+  const parsed = parseCommandLine("replay", argv, {
+    config: { type: "string" },
+    jail: { type: "string", multiple: true },
+    "log-group": { type: "string", multiple: true },
+    since: { type: "string" },
+    region: { type: "string" },
+    store: { type: "string" },
+    out: { type: "string", short: "o" },
+    now: { type: "string" },
+    timezone: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   const { values, positionals } = parsed;
   const help = values.help === true;
   const logGroups = (values["log-group"] as string[] | undefined) ?? [];
@@ -93,14 +83,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayPlan {
   if (values.out !== undefined && values.out !== "json") {
     throw new UsageError(`replay: --out supports only 'json'; got '${String(values.out)}'`);
   }
-  let now: number | undefined;
-  if (typeof values.now === "string") {
-    const ms = Date.parse(values.now);
-    if (!/^\d{4}-\d\d-\d\d/.test(values.now) || Number.isNaN(ms)) {
-      throw new UsageError(`replay: --now must be an ISO-8601 date and time; got '${values.now}'`);
-    }
-    now = ms / 1000;
-  }
+  const now = parseNowOption("replay", values.now);
   const jails = (values.jail as string[] | undefined) ?? [];
   for (const jail of jails) {
     if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(jail)) throw new UsageError(`replay: --jail '${jail}' is not a jail name`);
