@@ -4,10 +4,8 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadFilterDefinition } from "../../shared/config/filter-definition.js";
-import { LogFilter } from "../../shared/filter/log-filter.js";
 import { fail2banConfig, fail2banSampleLogs, requireFail2ban } from "../support/reference.js";
-import { runSampleFile, SAMPLE_TIME_ZONE, type SampleVerdict } from "../support/sample-conformance.js";
+import { runSampleFile, type SampleVerdict, sampleFilter } from "../support/sample-conformance.js";
 
 requireFail2ban();
 
@@ -18,20 +16,7 @@ const samples = readdirSync(fail2banSampleLogs).filter(
     name !== "common",
 );
 
-function makeFilter(name: string, options: Record<string, string>): LogFilter {
-  const definition = loadFilterDefinition(fail2banConfig, { name, options });
-  return new LogFilter(
-    {
-      failregex: definition.failregex.map((r) => r.pattern),
-      ignoreregex: definition.ignoreregex.map((r) => r.pattern),
-      ...(definition.prefregex !== undefined ? { prefregex: definition.prefregex } : {}),
-      ...(definition.datepattern !== undefined ? { datepattern: definition.datepattern } : {}),
-      ...(definition.maxlines !== undefined ? { maxlines: definition.maxlines } : {}),
-      source: definition.files[0] ?? name,
-    },
-    { useDns: "raw", checkAllRegex: true, timeZone: SAMPLE_TIME_ZONE },
-  );
-}
+const makeFilter = (name: string, options: Record<string, string>) => sampleFilter(fail2banConfig, name, options);
 
 const verdicts = new Map<string, SampleVerdict[]>();
 

@@ -1,24 +1,12 @@
 // The bundled filters run by cloudjail's own engine (loadFilterDefinition + LogFilter), configured the way fail2ban's
 // sample tests configure theirs: raw hosts, every failregex checked, fail2ban's test time zone and clock.
-import { loadFilterDefinition } from "../../shared/config/filter-definition.js";
-import { LogFilter } from "../../shared/filter/log-filter.js";
-import { type FilterFactory, runSampleFile, SAMPLE_TIME_ZONE } from "../support/sample-conformance.js";
+import type { LogFilter } from "../../shared/filter/log-filter.js";
+import { type FilterFactory, runSampleFile, sampleFilter } from "../support/sample-conformance.js";
 import type { SampleRun } from "./reference-filter.js";
 
 /** A LogFilter for `name` (a `.log` extension is dropped) with `options` as filter arguments, from `configDir`. */
 export function makeEngineFilter(configDir: string, name: string, options: Record<string, string>): LogFilter {
-  const definition = loadFilterDefinition(configDir, { name: name.replace(/\.log$/, ""), options });
-  return new LogFilter(
-    {
-      failregex: definition.failregex.map((r) => r.pattern),
-      ignoreregex: definition.ignoreregex.map((r) => r.pattern),
-      ...(definition.prefregex !== undefined ? { prefregex: definition.prefregex } : {}),
-      ...(definition.datepattern !== undefined ? { datepattern: definition.datepattern } : {}),
-      ...(definition.maxlines !== undefined ? { maxlines: definition.maxlines } : {}),
-      source: definition.files[0] ?? name,
-    },
-    { useDns: "raw", checkAllRegex: true, timeZone: SAMPLE_TIME_ZONE },
-  );
+  return sampleFilter(configDir, name, options);
 }
 
 /** Runs an annotated sample file through our engine; also returns every id and host any failure carried. */

@@ -4,8 +4,10 @@
 // every failregex checked. Each annotated line must agree on match, host and time; each plain line must not match.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { loadFilterDefinition } from "../../shared/config/filter-definition.js";
 import { ZoneClock } from "../../shared/filter/date/zone-clock.js";
-import type { LineContext, LineResult } from "../../shared/filter/log-filter.js";
+import { filterSpecFromDefinition } from "../../shared/filter/filter-spec.js";
+import { type LineContext, type LineResult, LogFilter } from "../../shared/filter/log-filter.js";
 import { normalizeIp } from "../../shared/net/ip.js";
 
 /** fail2ban's test clock: 2005-08-14 12:00:00 CEST. */
@@ -18,6 +20,19 @@ export const SAMPLE_TIME_ZONE = "CET-01CEST-02,M3.5.0,M10.5.0";
 /** Anything that processes lines like LogFilter. */
 export interface LineProcessor {
   processLine(line: string, context: LineContext): LineResult;
+}
+
+/**
+ * A LogFilter for filter `name` of `configDir` (a `.log` extension is dropped) with `options` as its arguments,
+ * configured the way fail2ban's sample tests configure theirs: raw hosts, every failregex checked, the test zone.
+ */
+export function sampleFilter(configDir: string, name: string, options: Record<string, string>): LogFilter {
+  const definition = loadFilterDefinition(configDir, { name: name.replace(/\.log$/, ""), options });
+  return new LogFilter(filterSpecFromDefinition(definition), {
+    useDns: "raw",
+    checkAllRegex: true,
+    timeZone: SAMPLE_TIME_ZONE,
+  });
 }
 
 /** Makes a fresh filter for a sample file's filter name and option combination. */
