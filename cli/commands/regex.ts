@@ -1,7 +1,7 @@
 // `cloudjail regex`: fail2ban-regex's counterpart. Reads a log (or one line), runs one filter over it through the
 // ReDoS guard, and prints either fail2ban-regex's summary or one JSON object per failure.
 import { lookup } from "node:dns/promises";
-import { existsSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Failure } from "../../shared/filter/failure.js";
 import { failureJson, isReportedFailure } from "../../shared/filter/failure-json.js";
@@ -20,11 +20,13 @@ const BATCH = 4096;
 function openLog(
   argument: string,
   onProgress: (bytes: number) => void,
-): { lines: Iterable<string>; name: string; size: number } {
+): { lines: Iterable<string>; name: string; size: number; path?: string } {
   if (existsSync(argument)) {
     const stat = statSync(argument);
     if (!stat.isFile()) throw new UsageError(`regex: LOG '${argument}' is not a regular file`);
-    return { lines: readLines(argument, onProgress), name: argument, size: stat.size };
+    // opened now, so that an unreadable file is reported before any work
+    closeSync(openSync(argument, "r"));
+    return { lines: readLines(argument, onProgress), name: argument, size: stat.size, path: argument };
   }
   if (!/\s/.test(argument) && /[/\\]/.test(argument)) {
     throw new UsageError(`regex: cannot read log file '${argument}': no such file`);
@@ -132,6 +134,25 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
       out.length = 0;
     }
   };
+
+  if (json && plan.raw && log.path !== undefined) {
+    // the fastest path: the worker reads the file itself and sends back only the output text
+    try {
+      const stalled = await filter.processFileAsJson(
+        { path: log.path, start: 0, end: log.size, firstLine: 1 },
+        lineContext,
+        (text) => process.stdout.write(text),
+      );
+      for (const line of stalled) {
+        process.stderr.write(
+          `cloudjail regex: line ${line.lineNumber}: abandoned after ${line.budgetMs} ms (pathological input)\n`,
+        );
+      }
+    } finally {
+      await filter.close();
+    }
+    return 0;
+  }
 
   // the next batch is read while the worker runs the previous one; batches still finish (and print) in order
   let pending: Promise<void> = Promise.resolve();

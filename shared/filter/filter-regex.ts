@@ -31,6 +31,8 @@ export interface FilterRegex {
   readonly regex: string;
   /** Its named groups (Python names). */
   readonly groupNames: readonly string[];
+  /** Literal text every match begins with (the regex is anchored at the text's start), or "". */
+  readonly literalPrefix: string;
   /** Searches `text` (a buffer text, see tuple-lines). */
   search(text: string): FilterRegexHit | null;
   /** Which lines of `original` (the buffer whose text is `text`) the hit covers, and which stay buffered. */
@@ -99,6 +101,7 @@ export function compileFilterRegex(pattern: string, options: FilterRegexOptions)
   const regex: FilterRegex = {
     regex: pattern,
     groupNames: compiled.groupNames,
+    literalPrefix: compiled.literalPrefix,
     search(text) {
       const match = compiled.search(text);
       if (!match) return null;

@@ -130,6 +130,11 @@ export class FailRegex {
     this.skipLineGroups = skip;
   }
 
+  /** Literal text a match at the start of the searched text must begin with, or "" when there is none. */
+  get literalPrefix(): string {
+    return this.compiled.prefix;
+  }
+
   /** Python group names of the compiled regex. */
   get groupNames(): readonly string[] {
     return this.compiled.groupNames;

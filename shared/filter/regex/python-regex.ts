@@ -78,7 +78,7 @@ const compiled = new Map<string, PyRegex>();
 export class PyRegex {
   private readonly searcher: RegExp;
   /** Literal text every match starts with at position 0 (the regex is anchored), or "": a cheap rejection. */
-  private readonly prefix: string;
+  readonly prefix: string;
   private anchored?: RegExp;
   private full?: RegExp;
   /** The source that runs: jsSource with numbered groups (see numbered-groups). */

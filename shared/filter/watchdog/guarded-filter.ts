@@ -8,13 +8,16 @@
 import { Worker } from "node:worker_threads";
 import { CloudjailError } from "../../errors.js";
 import type { FilterSpec, LineContext, LineResult, LogFilterOptions } from "../log-filter.js";
-import type {
-  BatchRequest,
-  BatchResponse,
-  JsonBatchRequest,
-  JsonBatchResponse,
-  SetupFailure,
-  WorkerSetup,
+import {
+  type BatchRequest,
+  type BatchResponse,
+  type JsonBatchRequest,
+  type JsonBatchResponse,
+  type JsonFileChunk,
+  type JsonFileRequest,
+  PROGRESS_BYTES,
+  type SetupFailure,
+  type WorkerSetup,
 } from "./protocol.js";
 
 /** A line the filter gave up on: it ran past the time budget. */
@@ -58,7 +61,17 @@ function cpuMilliseconds(): number {
   return (usage.user + usage.system) / 1000;
 }
 
-type Outcome<R> = { kind: "done"; response: R } | { kind: "stalled"; index: number; elapsedMs: number; cpuMs: number };
+type Outcome<R> =
+  | { kind: "done"; response: R }
+  | {
+      kind: "stalled";
+      index: number;
+      elapsedMs: number;
+      cpuMs: number;
+      lineNumber: number;
+      start: number;
+      next: number;
+    };
 
 /** Distributes the id over a request type union member. */
 type Unnumbered<T> = T extends unknown ? Omit<T, "id"> : never;
@@ -75,6 +88,8 @@ export interface JsonBatch {
 export class GuardedLogFilter {
   private worker!: Worker;
   private progress!: Int32Array;
+  /** The byte offsets of the line a file request is on, and of the line after it. */
+  private position!: Float64Array;
   private nextId = 1;
   /** Lines abandoned so far. */
   stalledLines = 0;
@@ -93,8 +108,9 @@ export class GuardedLogFilter {
   }
 
   private spawn(): Promise<void> {
-    const shared = new SharedArrayBuffer(4);
-    this.progress = new Int32Array(shared);
+    const shared = new SharedArrayBuffer(PROGRESS_BYTES);
+    this.progress = new Int32Array(shared, 0, 2);
+    this.position = new Float64Array(shared, 8, 2);
     const setup: WorkerSetup = {
       kind: "cloudjail-filter-worker",
       spec: this.spec,
@@ -118,7 +134,8 @@ export class GuardedLogFilter {
   }
 
   private runOnce<R extends BatchResponse | JsonBatchResponse>(
-    request: Unnumbered<BatchRequest | JsonBatchRequest>,
+    request: Unnumbered<BatchRequest | JsonBatchRequest | JsonFileRequest>,
+    onChunk?: (chunk: JsonFileChunk) => void,
   ): Promise<Outcome<R>> {
     const id = this.nextId++;
     Atomics.store(this.progress, 0, 0);
@@ -142,13 +159,25 @@ export class GuardedLogFilter {
           ) {
             cleanup();
             const cpuMs = cpuMilliseconds() - cpuAtChange;
-            resolve({ kind: "stalled", index: seen - 1, elapsedMs: now - lastChange, cpuMs });
+            resolve({
+              kind: "stalled",
+              index: seen - 1,
+              elapsedMs: now - lastChange,
+              cpuMs,
+              lineNumber: Atomics.load(this.progress, 1),
+              start: this.position[0]!,
+              next: this.position[1]!,
+            });
           }
         },
         Math.max(1, Math.floor(this.guard.lineBudgetMs / 8)),
       );
-      const onMessage = (response: R) => {
+      const onMessage = (response: R | JsonFileChunk) => {
         if (response.id !== id) return;
+        if ("chunk" in response) {
+          onChunk?.(response);
+          return;
+        }
         cleanup();
         resolve({ kind: "done", response });
       };
@@ -251,6 +280,60 @@ export class GuardedLogFilter {
       offset += finished + 1;
     }
     return { text, stalled };
+  }
+
+  /**
+   * Runs the lines of a byte range of a log file (the worker reads them itself) and hands over the JSON text of their
+   * reported failures, in order, as it comes; blank and comment lines are skipped but counted. A line that runs out
+   * of time is abandoned like in processBatchAsJson: a fresh worker replays the lines after the last output it had
+   * sent, and goes on after the stuck line. Returns the abandoned lines, by line number.
+   */
+  async processFileAsJson(
+    range: { readonly path: string; readonly start: number; readonly end: number; readonly firstLine: number },
+    context: LineContext,
+    onText: (text: string) => void,
+  ): Promise<Array<StalledLine & { readonly lineNumber: number }>> {
+    const stalled: Array<StalledLine & { lineNumber: number }> = [];
+    let start = range.start;
+    let firstLine = range.firstLine;
+    while (start < range.end) {
+      // where a fresh worker resumes: just after the output received so far
+      let resumeAt = start;
+      let resumeLine = firstLine;
+      const outcome = await this.runOnce<JsonBatchResponse>(
+        { jsonFile: true, path: range.path, start, end: range.end, firstLine, context },
+        (chunk) => {
+          if (chunk.chunk !== "") onText(chunk.chunk);
+          resumeAt = chunk.next;
+          resumeLine = chunk.nextLine;
+        },
+      );
+      if (outcome.kind === "done") {
+        if (outcome.response.json !== "") onText(outcome.response.json);
+        break;
+      }
+      await this.worker.terminate();
+      await this.spawn();
+      this.stalledLines++;
+      if (outcome.start > resumeAt) {
+        const replay = await this.processFileAsJson(
+          { path: range.path, start: resumeAt, end: outcome.start, firstLine: resumeLine },
+          context,
+          onText,
+        );
+        stalled.push(...replay);
+      }
+      stalled.push({
+        stalled: true,
+        lineNumber: outcome.lineNumber,
+        budgetMs: this.guard.lineBudgetMs,
+        elapsedMs: outcome.elapsedMs,
+        cpuMs: outcome.cpuMs,
+      });
+      start = outcome.next;
+      firstLine = outcome.lineNumber + 1;
+    }
+    return stalled;
   }
 
   /** Stops the worker. */

@@ -6,8 +6,38 @@ export interface WorkerSetup {
   readonly kind: "cloudjail-filter-worker";
   readonly spec: FilterSpec;
   readonly options: LogFilterOptions;
-  /** Int32Array over a SharedArrayBuffer: [0] = number of lines started in the current batch. */
+  /**
+   * PROGRESS_BYTES of shared memory: Int32 [0] = number of lines started in the current request, [1] = line number of
+   * the line being processed (file requests); Float64 [1] = its byte offset, [2] = the byte offset of the next line.
+   */
   readonly progress: SharedArrayBuffer;
+}
+
+/** Size of the shared progress memory (see WorkerSetup.progress). */
+export const PROGRESS_BYTES = 24;
+
+/**
+ * A byte range of a log file for the worker to read itself and answer like a JSON batch: no lines cross threads.
+ * Output comes in JsonFileChunk messages (every few thousand lines) and ends with a JsonBatchResponse.
+ */
+export interface JsonFileRequest {
+  readonly id: number;
+  readonly jsonFile: true;
+  readonly path: string;
+  /** Byte offset of the first line, and of the end of the range (a line start or the file's size). */
+  readonly start: number;
+  readonly end: number;
+  /** Line number of the line at `start`. */
+  readonly firstLine: number;
+  readonly context: LineContext;
+}
+
+/** Output of a file request so far, up to (not including) the line at byte `next`, line number `nextLine`. */
+export interface JsonFileChunk {
+  readonly id: number;
+  readonly chunk: string;
+  readonly next: number;
+  readonly nextLine: number;
 }
 
 /** A batch of lines to process, in order: answered with one LineResult per line. */
