@@ -33,6 +33,8 @@ export interface FilterRegex {
   readonly groupNames: readonly string[];
   /** Literal text every match begins with (the regex is anchored at the text's start), or "". */
   readonly literalPrefix: string;
+  /** The keys of every hit's groups, when they are always the same (no ALT_/TUPLE_ merging), else undefined. */
+  readonly fixedGroupKeys: readonly string[] | undefined;
   /** Searches `text` (a buffer text, see tuple-lines). */
   search(text: string): FilterRegexHit | null;
   /** Which lines of `original` (the buffer whose text is `text`) the hit covers, and which stay buffered. */
@@ -102,6 +104,7 @@ export function compileFilterRegex(pattern: string, options: FilterRegexOptions)
     regex: pattern,
     groupNames: compiled.groupNames,
     literalPrefix: compiled.literalPrefix,
+    fixedGroupKeys: compiled.mergesGroups ? undefined : compiled.groupNames,
     search(text) {
       const match = compiled.search(text);
       if (!match) return null;

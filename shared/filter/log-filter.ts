@@ -86,6 +86,11 @@ export class LogFilter {
   readonly prefRegex: FilterRegex | undefined;
   /** The prefregex's groups that reach failures (all but `content`). */
   private readonly prefGroupNames: readonly string[];
+  /**
+   * Per failregex, the prefregex groups its hits lack (and so take from the prefregex), when its hits always have
+   * the same keys; undefined when that is known only per hit.
+   */
+  private readonly prefGroupsToAdd: ReadonlyArray<readonly string[] | undefined>;
   readonly dates: DateDetector;
   private readonly dateOptions: DateDetectorOptions;
   readonly maxLines: number;
@@ -123,6 +128,10 @@ export class LogFilter {
         prefRegex: this.prefRegex,
       }),
     );
+    this.prefGroupsToAdd = this.failRegexes.map((regex) => {
+      const keys = regex.fixedGroupKeys;
+      return keys ? this.prefGroupNames.filter((name) => !keys.includes(name)) : undefined;
+    });
     this.failFirstChars = Int32Array.from(this.failRegexes, (regex) =>
       regex.literalPrefix === "" ? -1 : regex.literalPrefix.charCodeAt(0),
     );
@@ -297,7 +306,11 @@ export class LogFilter {
       }
       consumed = split.matched;
       // fail2ban: the prefregex groups, updated by the failregex's (None values included)
-      if (preGroups) for (const key of this.prefGroupNames) if (!(key in fail)) fail[key] = preGroups[key];
+      if (preGroups) {
+        const toAdd = this.prefGroupsToAdd[index];
+        if (toAdd) for (let k = 0; k < toAdd.length; k++) fail[toAdd[k]!] = preGroups[toAdd[k]!];
+        else for (const key of this.prefGroupNames) if (!(key in fail)) fail[key] = preGroups[key];
+      }
       const mlfid = fail.mlfid as string | undefined;
       if (mlfid !== undefined) {
         fail = this.mergeSession(mlfid, fail, split.matched, now);
@@ -411,8 +424,9 @@ export class LogFilter {
    * Sessions expire 5 minutes after they were stored by the caller's clock (`now`), as fail2ban's cache does by the
    * wall clock: a daemon passes the current time, a replay of a file one fixed "now", so that, like fail2ban-regex, no
    * session expires within a run. At most 100 sessions are kept (oldest dropped first) and a session keeps at most
-   * MAX_SESSION_MATCHES lines, so that an attacker reusing one connection cannot grow memory or cost without bound. Keys are cleared by assigning undefined, never `delete`,
-   * which would turn these hot objects into slow dictionaries.
+   * MAX_SESSION_MATCHES lines, so that an attacker reusing one connection cannot grow memory or cost without bound.
+   * Keys are cleared by assigning undefined, never `delete`, which would turn these hot objects into slow
+   * dictionaries, and only when set: adding a key, even an undefined one, changes the object's shape.
    */
   private mergeSession(mlfid: string, current: FailData, matched: readonly TupleLine[], now: number): FailData {
     let fail = current;
@@ -426,14 +440,14 @@ export class LogFilter {
       flags |= NOFAIL;
     }
     const forget = fail.mlfforget;
-    fail.mlfforget = undefined;
+    if (forget !== undefined) fail.mlfforget = undefined;
     if (forget) flags |= FORGET;
     if (cached) {
       users = addUser(cached, fail.user as string | undefined);
       if (cached.nofail) flags |= CACHED_NOFAIL;
-      cached.nofail = undefined;
+      if (cached.nofail !== undefined) cached.nofail = undefined;
       if (cached.mlfgained) flags |= CACHED_NOFAIL;
-      cached.mlfgained = undefined;
+      if (cached.mlfgained !== undefined) cached.mlfgained = undefined;
       if (flags & GAINED) cached.mlfpending = undefined;
       if ((flags & CACHED_NOFAIL) === 0 && !cached.mlfpending) cached.matches = undefined;
       for (const key in fail) {
@@ -447,15 +461,15 @@ export class LogFilter {
       this.sessions.set(mlfid, fail, now);
     }
     const pending = fail.mlfpending;
-    fail.mlfpending = undefined;
+    if (pending !== undefined) fail.mlfpending = undefined;
     if (pending || (users && users.size > 1)) {
-      fail.nofail = undefined;
-      fail.mlfgained = undefined;
+      if (fail.nofail !== undefined) fail.nofail = undefined;
+      if (fail.mlfgained !== undefined) fail.mlfgained = undefined;
       flags &= ~(GAINED | NOFAIL);
     }
     if ((flags & NOFAIL) === 0) {
       const merged = [...(fail["nofail-matches"] ?? []), ...(fail.matches ?? [])];
-      fail["nofail-matches"] = undefined;
+      if (fail["nofail-matches"] !== undefined) fail["nofail-matches"] = undefined;
       if ((flags & GAINED) === 0) merged.push(...matched);
       fail.matches = merged.length > MAX_SESSION_MATCHES ? merged.slice(-MAX_SESSION_MATCHES) : merged;
     } else if ((flags & (NOFAIL | FORGET)) === NOFAIL) {

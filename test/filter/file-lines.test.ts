@@ -97,6 +97,22 @@ describe("fileLines", () => {
     ]);
   });
 
+  it.each([
+    ["ASCII", (i: number) => `line ${i}${i % 3 === 0 ? "\r" : ""}`],
+    ["ASCII with a few non-ASCII lines", (i: number) => (i % 50_000 === 7 ? `usér ${i}` : `line ${i}`)],
+  ])("reads many lines (%s) across buffer boundaries, with their offsets", (_, make) => {
+    const lines = Array.from({ length: 300_000 }, (_, i) => make(i));
+    const content = `${lines.join("\n")}\n`;
+    const path = write("many.log", content);
+    let offset = 0;
+    const expected = lines.map((line): [string, number, number] => {
+      const start = offset;
+      offset += Buffer.byteLength(line) + 1;
+      return [line.replace(/\r$/, ""), start, offset];
+    });
+    expect(read(path, 0, Buffer.byteLength(content))).toEqual(expected);
+  });
+
   it("reads lines longer than its buffer, and many lines across buffer boundaries", () => {
     const long = "x".repeat(3 << 20);
     const short = Array.from({ length: 200_000 }, (_, i) => `line ${i} é`);

@@ -2,6 +2,7 @@ import { DatePatternError, DateTimeZoneError } from "./date-errors.js";
 import { TemplateFlags, unboundPattern } from "./date-pattern.js";
 import type { DateTemplate, TemplateMatch } from "./date-template.js";
 import { baseTemplates, builtInTemplate, defaultTemplates } from "./default-templates.js";
+import type { StrptimeContext } from "./strptime.js";
 import { compiledTemplate } from "./template-cache.js";
 import { patternKey, specForPattern } from "./template-specs.js";
 import { fixedOffsetMinutes, isIntlZone, ZoneClock } from "./zone-clock.js";
@@ -53,6 +54,8 @@ const NEVER = 0x7fffffff;
 const ANCHORED = TemplateFlags.LINE_BEGIN | TemplateFlags.LINE_END;
 /** Seconds after which a template that has not matched may be overtaken by a less used one. */
 const UNUSED_TIME = 300;
+/** Lines between two readings of the wall clock when "now" does not move (see wallClock). */
+const CLOCK_READS = 256;
 const ALNUM = /^[\p{L}\p{N}]$/u;
 /** No character (out of the line). */
 const NONE = -1;
@@ -63,7 +66,8 @@ function codeAt(line: string, index: number): number {
 
 /** Python's str.isalnum() for one character. */
 function isAlnum(code: number): boolean {
-  return code !== NONE && ALNUM.test(String.fromCharCode(code));
+  if (code < 128) return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+  return ALNUM.test(String.fromCharCode(code));
 }
 
 const DATE_MARK = /(?<!\\)\{DATE\}/gi;
@@ -101,6 +105,14 @@ export class DateDetector {
   private lastAfter = NONE;
   private lastIndex = NEVER;
   private firstUnused = 0;
+  /** The conversion context of the last `now` seen: the same for every line of a run with a fixed "now". */
+  private strptimeNow = Number.NaN;
+  private strptimeContext: StrptimeContext | undefined;
+  /** The wall clock for templates' lastUsed, read again when `now` changes and every CLOCK_READS lines. */
+  private lastNow = Number.NaN;
+  private clockNow = Number.NaN;
+  private clockSeconds = 0;
+  private clockReads = 0;
 
   /** Throws DatePatternError for a bad datepattern, DateTimeZoneError for an unknown zone. */
   constructor(options: DateDetectorOptions = {}) {
@@ -143,16 +155,21 @@ export class DateDetector {
    * cuts that text out of the line (and takes the time from the previous line, if recent).
    */
   findDate(line: string, now: number): FoundDate | null {
+    this.lastNow = now;
     const found = this.findTemplate(line);
     if (!found) return null;
     const [template, match] = found;
     const { dateStart: start, dateEnd: end } = match;
     if (start === end) return { time: now, start, end, template: template.name };
-    const time = template.toTime(line, match, {
-      nowWall: this.localClock.toWall(now),
-      defaultOffset: this.defaultOffset,
-      clock: this.localClock,
-    });
+    if (now !== this.strptimeNow || !this.strptimeContext) {
+      this.strptimeNow = now;
+      this.strptimeContext = {
+        nowWall: this.localClock.toWall(now),
+        defaultOffset: this.defaultOffset,
+        clock: this.localClock,
+      };
+    }
+    const time = template.toTime(line, match, this.strptimeContext);
     return { time, start, end, template: template.name };
   }
 
@@ -249,7 +266,7 @@ export class DateDetector {
     if (!match) return null;
     const entry = entries[index]!;
     entry.hits++;
-    entry.lastUsed = Date.now() / 1000;
+    entry.lastUsed = this.wallClock();
     entry.distance = match.start;
     if (this.firstUnused === index) this.firstUnused++;
     this.lastDistance = match.start;
@@ -264,6 +281,20 @@ export class DateDetector {
     if (index && index !== this.lastIndex) index = this.reorder(index);
     this.lastIndex = index;
     return [entry.template, match];
+  }
+
+  /**
+   * The wall clock in seconds, as fail2ban stamps a template's last use. Reading it costs more than matching a date,
+   * so it is read again only when the caller's `now` moves (a daemon passes the current time with every line) or
+   * after CLOCK_READS lines (a replay passes one fixed "now"): templates go unused for minutes before it matters.
+   */
+  private wallClock(): number {
+    if (this.lastNow !== this.clockNow || ++this.clockReads >= CLOCK_READS) {
+      this.clockNow = this.lastNow;
+      this.clockReads = 0;
+      this.clockSeconds = Date.now() / 1000;
+    }
+    return this.clockSeconds;
   }
 
   /** Whether the characters around the last date's place are alike (equal outside, or equal non-alphanumeric inside). */

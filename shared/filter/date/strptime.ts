@@ -23,6 +23,13 @@ const MONTH_NAMES = [
 ];
 const DAY_NAMES = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 const SHORT_MONTHS = MONTH_NAMES.map((name) => name.slice(0, 3));
+/** The usual spellings of the short month names ("Nov", "nov"), looked up before any case folding. */
+const SHORT_MONTH_NUMBERS = new Map(
+  SHORT_MONTHS.flatMap((name, i) => [
+    [name, i + 1],
+    [`${name[0]!.toUpperCase()}${name.slice(1)}`, i + 1],
+  ]),
+);
 const SHORT_DAYS = DAY_NAMES.map((name) => name.slice(0, 3));
 const DAY = 86_400;
 
@@ -116,7 +123,7 @@ export function strptimeToEpoch(
         if (month === 0) return null;
         break;
       case "b":
-        month = SHORT_MONTHS.indexOf(value.toLowerCase()) + 1;
+        month = SHORT_MONTH_NUMBERS.get(value) ?? SHORT_MONTHS.indexOf(value.toLowerCase()) + 1;
         if (month === 0) return null;
         break;
       case "d":
@@ -171,9 +178,11 @@ export function strptimeToEpoch(
     }
   }
 
-  const today = civilFromDays(Math.floor(context.nowWall / DAY));
+  // today's date, computed only when a field is missing (most dates have them all but the year)
+  let today: readonly [number, number, number] | undefined;
   let assumeYear = false;
   if (year === undefined) {
+    today = civilFromDays(Math.floor(context.nowWall / DAY));
     year = today[0];
     assumeYear = true;
   }
@@ -188,6 +197,7 @@ export function strptimeToEpoch(
   }
   let assumeToday = false;
   if (month === undefined && day === undefined) {
+    today ??= civilFromDays(Math.floor(context.nowWall / DAY));
     month = today[1];
     day = today[2];
     assumeToday = true;

@@ -135,6 +135,11 @@ export class FailRegex {
     return this.compiled.prefix;
   }
 
+  /** Whether matches merge ALT_/TUPLE_ groups into other names: their groups then have varying keys. */
+  get mergesGroups(): boolean {
+    return this.altValues.length > 0 || this.tupleValues.length > 0;
+  }
+
   /** Python group names of the compiled regex. */
   get groupNames(): readonly string[] {
     return this.compiled.groupNames;

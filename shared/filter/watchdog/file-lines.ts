@@ -1,6 +1,8 @@
 // Reads the lines of a byte range of a log file, for a filter worker that reads its log itself: no text crosses
 // threads on the way in. Lines are split on "\n" in the bytes (a "\r" before it is dropped) and decoded one by one,
-// so every line knows its byte offsets, which is what resuming after an abandoned line needs.
+// so every line knows its byte offsets, which is what resuming after an abandoned line needs. A run of ASCII lines
+// (the usual log) is decoded as one string and its lines are slices of it: far less for the garbage collector.
+import { isAscii } from "node:buffer";
 import { closeSync, openSync, readSync } from "node:fs";
 
 const CHUNK = 1 << 20;
@@ -46,6 +48,22 @@ export function* fileLines(path: string, start: number, end: number): Generator<
         }
       }
       let from = offset - base;
+      // (a negative position would search from the end of the whole buffer)
+      const lastNewline = held > 0 ? buffer.lastIndexOf(NEWLINE, held - 1) : -1;
+      if (lastNewline >= from && isAscii(buffer.subarray(from, lastNewline))) {
+        // one string for all the complete lines: character offsets are byte offsets
+        const text = buffer.toString("latin1", from, lastNewline + 1);
+        const textBase = base + from;
+        let at = 0;
+        for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", at)) {
+          line.text = text.slice(at, nl > at && text.charCodeAt(nl - 1) === RETURN ? nl - 1 : nl);
+          line.start = textBase + at;
+          line.next = textBase + nl + 1;
+          yield line;
+          at = nl + 1;
+        }
+        from = lastNewline + 1;
+      }
       for (let nl = buffer.indexOf(NEWLINE, from); nl >= 0 && nl < held; nl = buffer.indexOf(NEWLINE, from)) {
         const stop = nl > from && buffer[nl - 1] === RETURN ? nl - 1 : nl;
         line.text = buffer.toString("utf8", from, stop);
