@@ -74,6 +74,8 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     {
       useDns: plan.raw ? "raw" : "yes",
       checkAllRegex: !json,
+      // the JSON output shows captured fields, never the matched lines
+      reportMatches: !json,
       ...(plan.timeZone ? { timeZone: plan.timeZone } : {}),
     },
     { workerPath: join(context.distDir, "filter-worker.js") },

@@ -1,7 +1,7 @@
 // The filter engine's heart: one configured filter (failregex, ignoreregex, prefregex, dates, maxlines) fed log lines
 // in order, reporting failures with fail2ban's semantics, line for line. Pure and synchronous: no I/O, the clock is
 // passed in, DNS names are reported for the caller to resolve.
-import { normalizeIp, parseIp, parseNetwork } from "../net/ip.js";
+import { isCanonicalIpv4, normalizeIp, parseIp, parseNetwork } from "../net/ip.js";
 import { DateDetector, type DateDetectorOptions } from "./date/date-detector.js";
 import type { Failure } from "./failure.js";
 import { compileFilterRegex, type FilterRegex, type FilterRegexSplit } from "./filter-regex.js";
@@ -27,6 +27,11 @@ export interface LogFilterOptions {
   readonly checkAllRegex?: boolean;
   /** Drop pending session matches (no address yet) instead of reporting them. Default true. */
   readonly ignorePending?: boolean;
+  /**
+   * Give each failure its log lines (`matches`). Default true; a caller that never reads them (`cloudjail regex
+   * --out json`) saves joining them again for every failure.
+   */
+  readonly reportMatches?: boolean;
   /** Time zone of dates without offset: IANA name; default the process's. */
   readonly timeZone?: string;
   /** fail2ban's `logtimezone`. */
@@ -57,7 +62,8 @@ export interface LineResult {
 }
 
 type FailData = Record<string, unknown> & {
-  users?: Set<string>;
+  /** The distinct users of a session, in order (an array: sessions see one or two). */
+  users?: string[];
   matches?: TupleLine[];
   "nofail-matches"?: TupleLine[];
   mlfpending?: number;
@@ -68,6 +74,7 @@ const FORGET = 2;
 const CACHED_NOFAIL = 4;
 const GAINED = 8;
 const NO_LINES: readonly TupleLine[] = Object.freeze([]);
+const NO_MATCHES: readonly string[] = Object.freeze([]);
 const NO_FAILURES = Object.freeze([]) as unknown as Failure[];
 /** Captured hosts whose canonical form is remembered. */
 const MAX_CANONICAL_HOSTS = 4096;
@@ -97,6 +104,7 @@ export class LogFilter {
   private readonly useDns: "yes" | "warn" | "no" | "raw";
   private readonly checkAllRegex: boolean;
   private readonly ignorePending: boolean;
+  private readonly reportMatches: boolean;
   private readonly sessions = new SessionCache<FailData>(100, 300);
   private lineBuffer: TupleLine[] = [];
   private lastDate: number | undefined;
@@ -110,6 +118,7 @@ export class LogFilter {
     this.useDns = options.useDns ?? "no";
     this.checkAllRegex = options.checkAllRegex ?? false;
     this.ignorePending = options.ignorePending ?? true;
+    this.reportMatches = options.reportMatches ?? true;
     const multiline = this.maxLines > 1;
     const useDns = this.useDns;
     const label = spec.source ?? "filter";
@@ -362,6 +371,8 @@ export class LogFilter {
    * and parsing an IPv6 address each time costs more than matching its line. Bounded, emptied when full.
    */
   private canonicalAddress(host: string): string {
+    // the usual case, checked faster than looked up
+    if (isCanonicalIpv4(host)) return host;
     let address = this.canonicalHosts.get(host);
     if (address === undefined) {
       address = canonicalHost(host, undefined);
@@ -405,7 +416,7 @@ export class LogFilter {
       if (key === "matches" || key === "nofail-matches" || key === "mlfpending") continue;
       const value = data[key];
       if (typeof value === "string") fields[key] = value;
-      else if (value instanceof Set) fields[key] = [...value] as string[];
+      else if (Array.isArray(value)) fields[key] = value.slice() as string[];
     }
     return {
       regexIndex,
@@ -413,7 +424,7 @@ export class LogFilter {
       isHostName,
       ...(ip !== undefined ? { ip } : {}),
       time,
-      matches: (data.matches ?? []).map(joinTupleLine),
+      matches: this.reportMatches ? (data.matches ?? []).map(joinTupleLine) : NO_MATCHES,
       fields,
       nofail: Boolean(data.nofail),
     };
@@ -431,7 +442,7 @@ export class LogFilter {
   private mergeSession(mlfid: string, current: FailData, matched: readonly TupleLine[], now: number): FailData {
     let fail = current;
     const cached = this.sessions.get(mlfid, now);
-    let users: Set<string> | undefined;
+    let users: string[] | undefined;
     let flags = 0;
     if (fail.mlfgained) {
       flags |= GAINED | NOFAIL;
@@ -462,7 +473,7 @@ export class LogFilter {
     }
     const pending = fail.mlfpending;
     if (pending !== undefined) fail.mlfpending = undefined;
-    if (pending || (users && users.size > 1)) {
+    if (pending || (users && users.length > 1)) {
       if (fail.nofail !== undefined) fail.nofail = undefined;
       if (fail.mlfgained !== undefined) fail.mlfgained = undefined;
       flags &= ~(GAINED | NOFAIL);
@@ -480,10 +491,10 @@ export class LogFilter {
   }
 }
 
-function addUser(data: FailData, user: string | undefined): Set<string> | undefined {
+function addUser(data: FailData, user: string | undefined): string[] | undefined {
   if (!user) return data.users;
-  data.users ??= new Set();
-  data.users.add(user);
+  if (!data.users) data.users = [user];
+  else if (!data.users.includes(user)) data.users.push(user);
   return data.users;
 }
 

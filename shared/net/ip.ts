@@ -108,6 +108,11 @@ export function normalizeAddress(input: string): string {
 }
 
 /** The canonical text of an address, or undefined when `input` is not an IP address. */
+/** Whether `input` is an IPv4 address in its canonical dotted-quad form (what normalizeIp returns unchanged). */
+export function isCanonicalIpv4(input: string): boolean {
+  return IPV4_RE.test(input);
+}
+
 export function normalizeIp(input: string): string | undefined {
   // hot path: a plain dotted quad is already canonical (the pattern rejects leading zeros)
   if (IPV4_RE.test(input)) return input;

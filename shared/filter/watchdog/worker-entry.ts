@@ -15,8 +15,12 @@ import {
   type WorkerSetup,
 } from "./protocol.js";
 
-/** Lines between two output messages of a file request. */
-const FILE_CHUNK_LINES = 4096;
+/**
+ * Lines between two output messages of a file request. Small on purpose: output held across a garbage collection of
+ * the young generation gets copied and promoted (4,096 lines cost ~10% more than 512 on the 200k-line benchmark), and
+ * after an abandoned line only the lines since the last message are replayed.
+ */
+const FILE_CHUNK_LINES = 512;
 
 /** Runs a JSON batch: the output text of its reported failures. */
 function jsonBatch(filter: LogFilter, request: JsonBatchRequest): string {
