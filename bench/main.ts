@@ -11,13 +11,25 @@ import { benchStoreWrites } from "./store-writes.js";
 const workDir = join(process.cwd(), ".bench");
 
 const lines = Number(process.env.BENCH_LINES ?? 200_000);
-const sections: Array<[string, () => Promise<BenchRow[]>]> = [
-  ["filter engine", () => benchRegex(workDir, lines)],
-  ["replay", () => benchReplay(join(workDir, `auth-${lines}.log`), lines)],
-  ["DynamoDB store", () => benchStoreWrites()],
-  ["cloud mode", () => benchCloud(workDir)],
-  ["host mode", () => benchHost(join(workDir, "host"))],
+const allSections: Array<[string, string, () => Promise<BenchRow[]>]> = [
+  ["regex", "filter engine", () => benchRegex(workDir, lines)],
+  ["replay", "replay", () => benchReplay(join(workDir, `auth-${lines}.log`), lines)],
+  ["store", "DynamoDB store", () => benchStoreWrites()],
+  ["cloud", "cloud mode", () => benchCloud(workDir)],
+  ["host", "host mode", () => benchHost(join(workDir, "host"))],
 ];
+// BENCH_ONLY=regex,replay runs some sections (replay reads the log the regex section writes)
+const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
+const unknown = only?.filter((name) => !allSections.some(([key]) => key === name)) ?? [];
+if (unknown.length > 0) {
+  process.stderr.write(
+    `bench: unknown section ${unknown.join(", ")} in BENCH_ONLY (sections: ${allSections.map(([key]) => key).join(", ")})\n`,
+  );
+  process.exit(2);
+}
+const sections = allSections
+  .filter(([key]) => !only || only.includes(key))
+  .map(([, title, run]) => [title, run] as const);
 
 const rows: BenchRow[] = [];
 for (const [title, run] of sections) {

@@ -25,8 +25,10 @@ type Finder = (line: string, pos: number, endpos: number) => TemplateMatch | nul
  * Built-in regexes have the shape `prefix (date) zero-width-suffix`, so group 1 ends where the match ends and its
  * start follows from its length; this spares the `d` flag, whose index arrays cost more than the search itself.
  */
-function nativeFinder({ regex }: NativeRegex): Finder {
+function nativeFinder(native: NativeRegex): Finder {
+  let regex: RegExp | undefined;
   return (line, pos, endpos) => {
+    regex ??= native.regex;
     regex.lastIndex = pos;
     const m = regex.exec(endpos < line.length ? line.slice(0, endpos) : line);
     if (!m) return null;

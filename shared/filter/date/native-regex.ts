@@ -10,7 +10,11 @@ const WORD_BOUNDARY = `(?:(?<=${WORD})(?!${WORD})|(?<!${WORD})(?=${WORD}))`;
 // `(?=^|\b|\W)` and `(?=\b|\W|$)` both fail only between two word characters.
 const NOT_INSIDE_WORD = `(?:(?<!${WORD})|(?!${WORD}))`;
 
-/** A built-in template compiled for JavaScript: plain numbered groups, and the Python name of each group number. */
+/**
+ * A built-in template compiled for JavaScript: plain numbered groups, and the Python name of each group number. The
+ * RegExp itself is built on first use: building the Unicode classes of the ~50 default templates costs more than a
+ * run over a small log, and a log uses one or two of them.
+ */
 export interface NativeRegex {
   readonly regex: RegExp;
   /** groupNames[n] is the name of group n ("" for unnamed groups and for 0). */
@@ -74,5 +78,12 @@ export function compileNative(python: string): NativeRegex {
       out += ch;
     }
   }
-  return { regex: new RegExp(out, flags), groupNames };
+  let regex: RegExp | undefined;
+  return {
+    get regex() {
+      regex ??= new RegExp(out, flags);
+      return regex;
+    },
+    groupNames,
+  };
 }
