@@ -7,31 +7,33 @@ import type { Failure } from "../../shared/filter/failure.js";
 import { failureJson, isReportedFailure } from "../../shared/filter/failure-json.js";
 import type { LineContext, LineResult } from "../../shared/filter/log-filter.js";
 import { GuardedLogFilter, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
+import type { FilePart } from "../../shared/filter/watchdog/protocol.js";
 import type { CommandContext } from "../command-context.js";
-import { readLines } from "../regex/line-reader.js";
 import { parseRegexArgs, REGEX_USAGE, type RegexPlan } from "../regex/regex-args.js";
 import { RegexReport } from "../regex/regex-report.js";
 import { resolveFilter, resolveIgnoreRegex } from "../regex/resolve-filter.js";
 import { UsageError } from "../usage-error.js";
 
-const BATCH = 4096;
+/** Logs from this size on show progress (summary output on a terminal). */
+const PROGRESS_FROM_BYTES = 8 << 20;
 
 /** Where the log comes from: a file, or one literal line given on the command line. */
-function openLog(
-  argument: string,
-  onProgress: (bytes: number) => void,
-): { lines: Iterable<string>; name: string; size: number; path?: string } {
+type LogSource =
+  | { readonly kind: "file"; readonly path: string; readonly size: number }
+  | { readonly kind: "line"; readonly line: string };
+
+function openLog(argument: string): LogSource {
   if (existsSync(argument)) {
     const stat = statSync(argument);
     if (!stat.isFile()) throw new UsageError(`regex: LOG '${argument}' is not a regular file`);
     // opened now, so that an unreadable file is reported before any work
     closeSync(openSync(argument, "r"));
-    return { lines: readLines(argument, onProgress), name: argument, size: stat.size, path: argument };
+    return { kind: "file", path: argument, size: stat.size };
   }
   if (!/\s/.test(argument) && /[/\\]/.test(argument)) {
     throw new UsageError(`regex: cannot read log file '${argument}': no such file`);
   }
-  return { lines: [argument], name: "(command line)", size: 0 };
+  return { kind: "line", line: argument };
 }
 
 class HostResolver {
@@ -69,6 +71,7 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
       }
     : resolved.spec;
   const json = plan.out === "json";
+  const log = openLog(plan.log);
   const filter = await GuardedLogFilter.start(
     spec,
     {
@@ -81,112 +84,104 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     { workerPath: join(context.distDir, "filter-worker.js") },
   );
   const report = new RegexReport(spec, resolved.description);
+  report.logName = log.kind === "file" ? log.path : "(command line)";
   const resolver = new HostResolver();
-  const showProgress = !json && process.stderr.isTTY === true;
-  let lastProgress = 0;
-  const log = openLog(plan.log, (bytes) => {
-    if (!showProgress || log.size < 8 << 20) return;
-    const now = Date.now();
-    if (now - lastProgress < 250) return;
-    lastProgress = now;
-    process.stderr.write(
-      `\r  ${((100 * bytes) / log.size).toFixed(0).padStart(3)}%  ${report.tested.toLocaleString("en")} lines`,
-    );
-  });
-  report.logName = log.name;
-  const now = plan.now ?? Date.now() / 1000;
+  // one context object for the whole run
+  const lineContext: LineContext = { now: plan.now ?? Date.now() / 1000 };
   const started = performance.now();
-  const out: string[] = [];
 
-  // one context object for the whole run: a batch of them crosses to the worker as back-references
-  const lineContext: LineContext = { now };
-  const flush = async (lines: string[], numbers: number[]) => {
-    if (json && plan.raw) {
-      // nothing to resolve and no summary: the worker writes the output text itself
-      const batch = await filter.processBatchAsJson(lines, numbers, lineContext);
-      for (const line of batch.stalled) {
-        process.stderr.write(
-          `cloudjail regex: line ${numbers[line.index]}: abandoned after ${line.budgetMs} ms (pathological input)\n`,
-        );
-      }
-      if (batch.text !== "") process.stdout.write(batch.text);
-      return;
-    }
-    const contexts: LineContext[] = new Array(lines.length).fill(lineContext);
-    const results = await filter.processBatch(lines, contexts);
-    for (let i = 0; i < results.length; i++) {
-      const result = results[i]!;
-      const lineNumber = numbers[i]!;
-      if (isStalled(result)) {
-        process.stderr.write(
-          `cloudjail regex: line ${lineNumber}: abandoned after ${result.budgetMs} ms (pathological input)\n`,
-        );
-        report.addStalled(lines[i]!);
-        continue;
-      }
-      // only host names need the (asynchronous) resolver; most lines carry no failure at all
-      const failures =
-        plan.raw || !result.failures.some((f) => f.isHostName) ? result.failures : await resolveHosts(result, resolver);
-      // the JSON output has no summary, so its statistics are not kept
-      if (!json) report.add(lines[i]!, result, failures);
-      else for (const failure of failures) if (isReportedFailure(failure)) out.push(failureJson(lineNumber, failure));
-    }
-    if (out.length > 0) {
-      process.stdout.write(`${out.join("\n")}\n`);
-      out.length = 0;
+  /** Settles one line's result here: host names resolved, then printed (JSON) or counted (summary). */
+  const settleLine = async (lineNumber: number, line: string, result: LineResult) => {
+    const failures = result.failures.some((f) => f.isHostName) ? await resolveHosts(result, resolver) : result.failures;
+    if (!json) report.add(line, result, failures);
+    else {
+      let text = "";
+      for (const failure of failures) if (isReportedFailure(failure)) text += `${failureJson(lineNumber, failure)}\n`;
+      if (text !== "") process.stdout.write(text);
     }
   };
+  const reportStalled = (lineNumber: number, line: string, budgetMs: number) => {
+    process.stderr.write(`cloudjail regex: line ${lineNumber}: abandoned after ${budgetMs} ms (pathological input)\n`);
+    if (!json) report.addStalled(line);
+  };
 
-  if (json && plan.raw && log.path !== undefined) {
-    // the fastest path: the worker reads the file itself and sends back only the output text
-    try {
-      const stalled = await filter.processFileAsJson(
-        { path: log.path, start: 0, end: log.size, firstLine: 1 },
-        lineContext,
-        (text) => process.stdout.write(text),
-      );
-      for (const line of stalled) {
-        process.stderr.write(
-          `cloudjail regex: line ${line.lineNumber}: abandoned after ${line.budgetMs} ms (pathological input)\n`,
-        );
-      }
-    } finally {
-      await filter.close();
-    }
-    return 0;
-  }
-
-  // the next batch is read while the worker runs the previous one; batches still finish (and print) in order
-  let pending: Promise<void> = Promise.resolve();
   try {
-    let batch: string[] = [];
-    let numbers: number[] = [];
-    let lineNumber = 0;
-    for (const line of log.lines) {
-      lineNumber++;
-      if (line === "" || line.startsWith("#")) continue;
-      batch.push(line);
-      numbers.push(lineNumber);
-      if (batch.length >= BATCH) {
-        await pending;
-        pending = flush(batch, numbers);
-        // handled when awaited before the next batch; never reported as unhandled in between
-        pending.catch(() => {});
-        batch = [];
-        numbers = [];
-      }
+    if (log.kind === "line") {
+      const [result] = await filter.processBatch([log.line], [lineContext]);
+      if (result && isStalled(result)) reportStalled(1, log.line, result.budgetMs);
+      else if (result) await settleLine(1, log.line, result);
+    } else {
+      await runFile(log, filter, json, !plan.raw, lineContext, {
+        part: async (part) => {
+          if ("text" in part) process.stdout.write(part.text);
+          else if ("stats" in part) report.stats.merge(part.stats);
+          else await settleLine(part.deferred.line, part.deferred.text, part.deferred.result);
+        },
+        stalled: (line) => reportStalled(line.lineNumber, line.text, line.budgetMs),
+        progress: (bytes) => {
+          if (json || process.stderr.isTTY !== true || log.size < PROGRESS_FROM_BYTES) return;
+          process.stderr.write(
+            `\r  ${((100 * bytes) / log.size).toFixed(0).padStart(3)}%  ${report.tested.toLocaleString("en")} lines`,
+          );
+        },
+      });
+      if (!json && process.stderr.isTTY === true && log.size >= PROGRESS_FROM_BYTES) process.stderr.write("\r\x1b[K");
     }
-    await pending;
-    if (batch.length > 0) await flush(batch, numbers);
   } finally {
-    // a failed batch must not be left running (nor its rejection unhandled) when the reading failed
-    await pending.catch(() => {});
     await filter.close();
   }
-  if (showProgress && log.size >= 8 << 20) process.stderr.write("\r\x1b[K");
   report.seconds = (performance.now() - started) / 1000;
   if (!json) process.stdout.write(report.render());
   return 0;
+}
+
+/** What a file run hands over, in line order. */
+interface FileOutput {
+  part(part: FilePart): void | Promise<void>;
+  stalled(line: { lineNumber: number; text: string; budgetMs: number }): void;
+  progress(bytes: number): void;
+}
+
+/**
+ * Runs a log file through the worker, which reads it itself and sends back output text or statistics, plus the
+ * lines whose host names must be resolved here. Output is handled in order, one chunk after the other, even while
+ * a name is being resolved; what was received is handled before this returns, also on failure.
+ */
+async function runFile(
+  log: { readonly path: string; readonly size: number },
+  filter: GuardedLogFilter,
+  json: boolean,
+  resolveNames: boolean,
+  context: LineContext,
+  output: FileOutput,
+): Promise<void> {
+  let queue: Promise<void> = Promise.resolve();
+  const enqueue = (task: () => void | Promise<void>) => {
+    queue = queue.then(task);
+  };
+  let lastProgress = 0;
+  try {
+    await filter.processFile(
+      { path: log.path, start: 0, end: log.size, firstLine: 1 },
+      { mode: json ? "json" : "summary", deferHostNames: resolveNames },
+      context,
+      {
+        parts: (parts, next) => {
+          enqueue(async () => {
+            for (const part of parts) await output.part(part);
+            const now = Date.now();
+            if (now - lastProgress >= 250) {
+              lastProgress = now;
+              output.progress(next);
+            }
+          });
+        },
+        stalled: (line) => enqueue(() => output.stalled(line)),
+      },
+    );
+  } finally {
+    await queue;
+  }
 }
 
 async function resolveHosts(result: LineResult, resolver: HostResolver): Promise<Failure[]> {

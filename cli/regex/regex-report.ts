@@ -1,5 +1,6 @@
 // The human summary of `cloudjail regex`, shaped like fail2ban-regex's so its users read it at a glance.
 import type { Failure } from "../../shared/filter/failure.js";
+import { LineStats } from "../../shared/filter/line-stats.js";
 import type { FilterSpec, LineResult } from "../../shared/filter/log-filter.js";
 
 const SHOWN_LINES = 20;
@@ -8,71 +9,54 @@ const SHOWN_LINES = 20;
 export class RegexReport {
   logName = "";
   seconds = 0;
-  tested = 0;
-  matched = 0;
-  ignored = 0;
-  missed = 0;
-  stalled = 0;
-  private readonly failHits: number[];
-  private readonly ignoreHits: number[];
-  private readonly dateHits = new Map<string, number>();
-  private readonly missedLines: string[] = [];
-  private readonly ignoredLines: string[] = [];
+  /** The counts; lines are added here or counted by the filter worker and merged. */
+  readonly stats: LineStats;
 
   constructor(
     private readonly spec: FilterSpec,
     private readonly description: string,
   ) {
-    this.failHits = spec.failregex.map(() => 0);
-    this.ignoreHits = (spec.ignoreregex ?? []).map(() => 0);
+    this.stats = new LineStats(spec.failregex.length, spec.ignoreregex?.length ?? 0);
+  }
+
+  /** Lines tested so far. */
+  get tested(): number {
+    return this.stats.current.tested;
   }
 
   /** Records a line's outcome. `failures` are after host resolution. */
   add(line: string, result: LineResult, failures: readonly Failure[]): void {
-    this.tested++;
-    if (result.dateTemplate) this.dateHits.set(result.dateTemplate, (this.dateHits.get(result.dateTemplate) ?? 0) + 1);
-    for (const failure of failures) this.failHits[failure.regexIndex] = (this.failHits[failure.regexIndex] ?? 0) + 1;
-    if (result.ignoredBy !== undefined)
-      this.ignoreHits[result.ignoredBy] = (this.ignoreHits[result.ignoredBy] ?? 0) + 1;
-    const real = failures.some((f) => !f.nofail);
-    if (result.ignoredBy !== undefined || (failures.length > 0 && !real)) {
-      this.ignored++;
-      if (this.ignoredLines.length <= SHOWN_LINES) this.ignoredLines.push(line);
-    } else if (real) {
-      this.matched++;
-    } else {
-      this.missed++;
-      if (this.missedLines.length <= SHOWN_LINES) this.missedLines.push(line);
-    }
+    this.stats.add(line, result, failures);
   }
 
   /** Records a line the guard abandoned. */
   addStalled(line: string): void {
-    this.tested++;
-    this.stalled++;
-    this.missed++;
-    if (this.missedLines.length <= SHOWN_LINES) this.missedLines.push(line);
+    this.stats.addStalled(line);
   }
 
   /** The whole report as text. */
   render(): string {
+    const stats = this.stats.current;
     const out: string[] = [];
     out.push("", "Running tests", "=============", "");
     out.push(`Use   ${this.description}`);
     if (this.spec.datepattern) out.push(`Use      datepattern : ${this.spec.datepattern}`);
     if (this.spec.maxlines && this.spec.maxlines > 1) out.push(`Use         maxlines : ${this.spec.maxlines}`);
     out.push(`Use         log file : ${this.logName}`, "", "", "Results", "=======", "");
-    out.push(...this.regexList("Failregex", this.spec.failregex, this.failHits));
-    out.push("", ...this.regexList("Ignoreregex", this.spec.ignoreregex ?? [], this.ignoreHits));
+    out.push(...this.regexList("Failregex", this.spec.failregex, stats.failHits));
+    out.push("", ...this.regexList("Ignoreregex", this.spec.ignoreregex ?? [], stats.ignoreHits));
     out.push("", "Date template hits:", "|- [# of hits] date format");
-    for (const [template, hits] of [...this.dateHits].sort((a, b) => b[1] - a[1])) out.push(`|  [${hits}] ${template}`);
+    for (const [template, hits] of [...stats.dateHits].sort((a, b) => b[1] - a[1]))
+      out.push(`|  [${hits}] ${template}`);
     out.push("`-", "");
-    out.push(`Lines: ${this.tested} lines, ${this.ignored} ignored, ${this.matched} matched, ${this.missed} missed`);
-    if (this.stalled > 0)
-      out.push(`Abandoned: ${this.stalled} line(s) exceeded the per-line time budget (pathological input)`);
+    out.push(
+      `Lines: ${stats.tested} lines, ${stats.ignored} ignored, ${stats.matched} matched, ${stats.missed} missed`,
+    );
+    if (stats.stalled > 0)
+      out.push(`Abandoned: ${stats.stalled} line(s) exceeded the per-line time budget (pathological input)`);
     out.push(`[processed in ${this.seconds.toFixed(2)} sec]`, "");
-    out.push(...this.lineList("Ignored", this.ignored, this.ignoredLines));
-    out.push(...this.lineList("Missed", this.missed, this.missedLines));
+    out.push(...this.lineList("Ignored", stats.ignored, stats.ignoredLines));
+    out.push(...this.lineList("Missed", stats.missed, stats.missedLines));
     return `${out.join("\n")}\n`;
   }
 

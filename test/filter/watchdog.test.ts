@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFilterDefinition } from "../../shared/config/filter-definition.js";
+import { LineStats } from "../../shared/filter/line-stats.js";
 import { LogFilter } from "../../shared/filter/log-filter.js";
 import { GuardedLogFilter, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
 import { fail2banConfig, requireFail2ban } from "../support/reference.js";
@@ -63,31 +64,6 @@ describe("GuardedLogFilter", () => {
     }
   });
 
-  it("answers a JSON batch with the output of the lines around a pathological one", async () => {
-    const filter = await GuardedLogFilter.start(
-      { failregex: [evil] },
-      { useDns: "raw", timeZone: "UTC" },
-      { workerPath },
-    );
-    try {
-      const lines = [normal, pathological, normal.replace(".10", ".11"), "2024-06-01 10:00:02 gw nothing here"];
-      const batch = await filter.processBatchAsJson(lines, [7, 8, 10, 11], context);
-      const rows = batch.text
-        .trimEnd()
-        .split("\n")
-        .map((row) => JSON.parse(row) as { line: number; fid: string; time: number });
-      expect(rows.map((row) => [row.line, row.fid, row.time])).toEqual([
-        [7, "192.0.2.10", Date.UTC(2024, 5, 1, 10) / 1000],
-        [10, "192.0.2.11", Date.UTC(2024, 5, 1, 10) / 1000],
-      ]);
-      expect(batch.stalled.map((line) => line.index)).toEqual([1]);
-      expect(batch.stalled[0]?.cpuMs).toBeLessThan(50);
-      expect(filter.stalledLines).toBe(1);
-    } finally {
-      await filter.close();
-    }
-  });
-
   it("reads a log file itself, abandons a pathological line in it and resumes after it", async () => {
     // more lines than one output chunk before the stuck line: the fresh worker replays only the lines after the
     // last chunk received, so every other line is reported exactly once, with its number
@@ -109,29 +85,50 @@ describe("GuardedLogFilter", () => {
       { useDns: "raw", timeZone: "UTC" },
       { workerPath },
     );
+    const range = { path, start: 0, end: Buffer.byteLength(content), firstLine: 1 };
+    const expected = lines.flatMap((line, index) => {
+      const m = /^2024-06-01 10:(\d\d):00 gw session abc: rejected from (\S+)$/.exec(line);
+      return m ? [[index + 1, m[2], Date.UTC(2024, 5, 1, 10, Number(m[1])) / 1000]] : [];
+    });
+    expect(expected).toHaveLength(5997);
     try {
-      let text = "";
-      const stalled = await filter.processFileAsJson(
-        { path, start: 0, end: Buffer.byteLength(content), firstLine: 1 },
-        context,
-        (chunk) => {
-          text += chunk;
+      // JSON output: every other line reported once, in order, and the stuck line in its place
+      const events: Array<string | number> = [];
+      await filter.processFile(range, { mode: "json", deferHostNames: false }, context, {
+        parts: (parts) => {
+          for (const part of parts) if ("text" in part) events.push(part.text);
         },
-      );
-      const rows = text
-        .trimEnd()
-        .split("\n")
-        .map((row) => JSON.parse(row) as { line: number; fid: string; time: number });
-      const expected = lines.flatMap((line, index) => {
-        const m = /^2024-06-01 10:(\d\d):00 gw session abc: rejected from (\S+)$/.exec(line);
-        return m ? [[index + 1, m[2], Date.UTC(2024, 5, 1, 10, Number(m[1])) / 1000]] : [];
+        stalled: (line) => {
+          events.push(line.lineNumber);
+          expect(line.text).toBe(pathological);
+          // the time it took is asserted by the tests above; here the main thread also receives output meanwhile
+          expect(line.budgetMs).toBe(40);
+        },
       });
-      expect(expected).toHaveLength(5997);
-      expect(rows.map((row) => [row.line, row.fid, row.time])).toEqual(expected);
-      expect(stalled.map((line) => line.lineNumber)).toEqual([4500]);
-      // the time it took is asserted by the tests above; here the main thread also receives output meanwhile
-      expect(stalled[0]?.budgetMs).toBe(40);
+      const stalledAt = events.findIndex((event) => typeof event === "number");
+      expect(events[stalledAt]).toBe(4500);
+      const rows = (list: Array<string | number>) =>
+        list
+          .join("")
+          .trimEnd()
+          .split("\n")
+          .map((row) => JSON.parse(row) as { line: number; fid: string; time: number })
+          .map((row) => [row.line, row.fid, row.time]);
+      expect(rows(events.slice(0, stalledAt))).toEqual(expected.filter(([line]) => (line as number) < 4500));
+      expect(rows(events.slice(stalledAt + 1))).toEqual(expected.filter(([line]) => (line as number) > 4500));
       expect(filter.stalledLines).toBe(1);
+
+      // summary: the same lines counted, the stuck one handed over to be counted as missed
+      const stats = new LineStats(1, 0);
+      await filter.processFile(range, { mode: "summary", deferHostNames: false }, context, {
+        parts: (parts) => {
+          for (const part of parts) if ("stats" in part) stats.merge(part.stats);
+        },
+        stalled: (line) => stats.addStalled(line.text),
+      });
+      expect(stats.current).toMatchObject({ tested: 5998, matched: 5997, missed: 1, stalled: 1, failHits: [5997] });
+      expect(stats.current.missedLines).toEqual([pathological]);
+      expect(filter.stalledLines).toBe(2);
     } finally {
       await filter.close();
     }

@@ -5,16 +5,16 @@
 // "Longer than the budget" means both wall time and CPU time, so that a starved machine does not abandon lines.
 // Cost: a batch message per few thousand lines. Known limit: the fresh worker starts with an empty multi-line buffer
 // and session cache, as after a restart.
+import { closeSync, openSync, readSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { CloudjailError } from "../../errors.js";
 import type { FilterSpec, LineContext, LineResult, LogFilterOptions } from "../log-filter.js";
 import {
   type BatchRequest,
   type BatchResponse,
-  type JsonBatchRequest,
-  type JsonBatchResponse,
-  type JsonFileChunk,
-  type JsonFileRequest,
+  type FileChunk,
+  type FilePart,
+  type FileRequest,
   PROGRESS_BYTES,
   type SetupFailure,
   type WorkerSetup,
@@ -73,16 +73,24 @@ type Outcome<R> =
       next: number;
     };
 
+/** Longest text of an abandoned line kept for reports. */
+const STALLED_TEXT_BYTES = 4096;
+
+/** The text of the line at bytes [start, next) of a file (without its terminator, cut at STALLED_TEXT_BYTES). */
+function readLineAt(path: string, start: number, next: number): string {
+  const length = Math.min(next - start, STALLED_TEXT_BYTES);
+  const buffer = Buffer.alloc(length);
+  const fd = openSync(path, "r");
+  try {
+    const read = readSync(fd, buffer, 0, length, start);
+    return buffer.toString("utf8", 0, read).replace(/\r?\n$/, "");
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Distributes the id over a request type union member. */
 type Unnumbered<T> = T extends unknown ? Omit<T, "id"> : never;
-
-/** The output of `processBatchAsJson`. */
-export interface JsonBatch {
-  /** One JSON object per line of text (see failure-json), each ending with "\n"; stalled lines have none. */
-  readonly text: string;
-  /** The lines abandoned, by index in the batch. */
-  readonly stalled: ReadonlyArray<StalledLine & { readonly index: number }>;
-}
 
 /** Runs a LogFilter in a watched worker thread. Create with `GuardedLogFilter.start`, end with `close`. */
 export class GuardedLogFilter {
@@ -133,9 +141,9 @@ export class GuardedLogFilter {
     });
   }
 
-  private runOnce<R extends BatchResponse | JsonBatchResponse>(
-    request: Unnumbered<BatchRequest | JsonBatchRequest | JsonFileRequest>,
-    onChunk?: (chunk: JsonFileChunk) => void,
+  private runOnce<R extends BatchResponse | FileChunk>(
+    request: Unnumbered<BatchRequest | FileRequest>,
+    onChunk?: (chunk: FileChunk) => void,
   ): Promise<Outcome<R>> {
     const id = this.nextId++;
     Atomics.store(this.progress, 0, 0);
@@ -172,14 +180,15 @@ export class GuardedLogFilter {
         },
         Math.max(1, Math.floor(this.guard.lineBudgetMs / 8)),
       );
-      const onMessage = (response: R | JsonFileChunk) => {
+      const onMessage = (response: R | FileChunk) => {
         if (response.id !== id) return;
-        if ("chunk" in response) {
+        if ("parts" in response) {
           onChunk?.(response);
-          return;
+          if (!response.done) return;
         }
         cleanup();
-        resolve({ kind: "done", response });
+        // a file request ends with its last chunk, which is the R of such a request
+        resolve({ kind: "done", response: response as R });
       };
       const onError = (error: Error) => {
         cleanup();
@@ -233,99 +242,52 @@ export class GuardedLogFilter {
   }
 
   /**
-   * Processes lines in order like `processBatch`, all with one context, and answers with the JSON text of their
-   * reported failures (what `cloudjail regex --out json` prints) instead of result objects: much less to copy
-   * between threads. `numbers` are the log line numbers shown in the output.
+   * Runs the lines of a byte range of a log file (the worker reads them itself) and hands over their output in line
+   * order as it comes: the JSON text of reported failures, or line statistics, plus the lines whose host names the
+   * caller must resolve (see FileRequest). Blank and comment lines are skipped but counted. A line that runs out of
+   * time is abandoned like in processBatch: a fresh worker replays the lines after the last output received,
+   * and goes on after the stuck line, which is handed to `stalled` in its place in the order of lines.
    */
-  async processBatchAsJson(
-    lines: readonly string[],
-    numbers: readonly number[],
-    context: LineContext,
-  ): Promise<JsonBatch> {
-    let text = "";
-    const stalled: Array<StalledLine & { index: number }> = [];
-    let offset = 0;
-    while (offset < lines.length) {
-      const outcome = await this.runOnce<JsonBatchResponse>({
-        json: true,
-        lines: offset === 0 ? lines : lines.slice(offset),
-        numbers: offset === 0 ? numbers : numbers.slice(offset),
-        context,
-      });
-      if (outcome.kind === "done") {
-        text += outcome.response.json;
-        break;
-      }
-      // as in processBatch: a fresh worker replays the lines finished before the stuck one, which is skipped
-      await this.worker.terminate();
-      await this.spawn();
-      this.stalledLines++;
-      const finished = outcome.index;
-      if (finished > 0) {
-        const replay = await this.processBatchAsJson(
-          lines.slice(offset, offset + finished),
-          numbers.slice(offset, offset + finished),
-          context,
-        );
-        text += replay.text;
-        for (const line of replay.stalled) stalled.push({ ...line, index: line.index + offset });
-      }
-      stalled.push({
-        stalled: true,
-        index: offset + finished,
-        budgetMs: this.guard.lineBudgetMs,
-        elapsedMs: outcome.elapsedMs,
-        cpuMs: outcome.cpuMs,
-      });
-      offset += finished + 1;
-    }
-    return { text, stalled };
-  }
-
-  /**
-   * Runs the lines of a byte range of a log file (the worker reads them itself) and hands over the JSON text of their
-   * reported failures, in order, as it comes; blank and comment lines are skipped but counted. A line that runs out
-   * of time is abandoned like in processBatchAsJson: a fresh worker replays the lines after the last output it had
-   * sent, and goes on after the stuck line. Returns the abandoned lines, by line number.
-   */
-  async processFileAsJson(
+  async processFile(
     range: { readonly path: string; readonly start: number; readonly end: number; readonly firstLine: number },
+    options: { readonly mode: "json" | "summary"; readonly deferHostNames: boolean },
     context: LineContext,
-    onText: (text: string) => void,
-  ): Promise<Array<StalledLine & { readonly lineNumber: number }>> {
-    const stalled: Array<StalledLine & { lineNumber: number }> = [];
+    handlers: {
+      /** Output up to (not including) the line at byte `next`. */
+      readonly parts: (parts: readonly FilePart[], next: number) => void;
+      readonly stalled: (line: StalledLine & { readonly lineNumber: number; readonly text: string }) => void;
+    },
+  ): Promise<void> {
     let start = range.start;
     let firstLine = range.firstLine;
     while (start < range.end) {
       // where a fresh worker resumes: just after the output received so far
       let resumeAt = start;
       let resumeLine = firstLine;
-      const outcome = await this.runOnce<JsonBatchResponse>(
-        { jsonFile: true, path: range.path, start, end: range.end, firstLine, context },
+      const outcome = await this.runOnce<FileChunk>(
+        { file: true, ...options, path: range.path, start, end: range.end, firstLine, context },
         (chunk) => {
-          if (chunk.chunk !== "") onText(chunk.chunk);
+          handlers.parts(chunk.parts, chunk.next);
           resumeAt = chunk.next;
           resumeLine = chunk.nextLine;
         },
       );
-      if (outcome.kind === "done") {
-        if (outcome.response.json !== "") onText(outcome.response.json);
-        break;
-      }
+      if (outcome.kind === "done") break;
       await this.worker.terminate();
       await this.spawn();
       this.stalledLines++;
       if (outcome.start > resumeAt) {
-        const replay = await this.processFileAsJson(
+        await this.processFile(
           { path: range.path, start: resumeAt, end: outcome.start, firstLine: resumeLine },
+          options,
           context,
-          onText,
+          handlers,
         );
-        stalled.push(...replay);
       }
-      stalled.push({
+      handlers.stalled({
         stalled: true,
         lineNumber: outcome.lineNumber,
+        text: readLineAt(range.path, outcome.start, outcome.next),
         budgetMs: this.guard.lineBudgetMs,
         elapsedMs: outcome.elapsedMs,
         cpuMs: outcome.cpuMs,
@@ -333,7 +295,6 @@ export class GuardedLogFilter {
       start = outcome.next;
       firstLine = outcome.lineNumber + 1;
     }
-    return stalled;
   }
 
   /** Stops the worker. */

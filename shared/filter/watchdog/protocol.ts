@@ -1,4 +1,5 @@
 // Messages between the guarded filter (main thread) and its worker. Kept tiny: lines go in, results come out.
+import type { LineStatsData } from "../line-stats.js";
 import type { FilterSpec, LineContext, LineResult, LogFilterOptions } from "../log-filter.js";
 
 /** Given to the worker at start: what filter to build, and where to publish progress. */
@@ -17,12 +18,16 @@ export interface WorkerSetup {
 export const PROGRESS_BYTES = 24;
 
 /**
- * A byte range of a log file for the worker to read itself and answer like a JSON batch: no lines cross threads.
- * Output comes in JsonFileChunk messages (every few thousand lines) and ends with a JsonBatchResponse.
+ * A byte range of a log file for the worker to read itself: no lines cross threads on the way in. Answered with
+ * FileChunk messages (every few hundred lines) and a final FileChunk with `done`.
  */
-export interface JsonFileRequest {
+export interface FileRequest {
   readonly id: number;
-  readonly jsonFile: true;
+  readonly file: true;
+  /** `json`: the JSON text of reported failures (see failure-json); `summary`: line statistics (see line-stats). */
+  readonly mode: "json" | "summary";
+  /** Failures naming a host still to resolve are handed over as deferred lines, not settled by the worker. */
+  readonly deferHostNames: boolean;
   readonly path: string;
   /** Byte offset of the first line, and of the end of the range (a line start or the file's size). */
   readonly start: number;
@@ -32,12 +37,27 @@ export interface JsonFileRequest {
   readonly context: LineContext;
 }
 
-/** Output of a file request so far, up to (not including) the line at byte `next`, line number `nextLine`. */
-export interface JsonFileChunk {
+/** A line the main thread settles itself: its failures name hosts to resolve. */
+export interface DeferredLine {
+  readonly line: number;
+  readonly text: string;
+  readonly result: LineResult;
+}
+
+/** A piece of a file request's output, in line order. */
+export type FilePart =
+  | { readonly text: string }
+  | { readonly stats: LineStatsData }
+  | { readonly deferred: DeferredLine };
+
+/** Output of a file request up to (not including) the line at byte `next`, line number `nextLine`. */
+export interface FileChunk {
   readonly id: number;
-  readonly chunk: string;
+  readonly parts: readonly FilePart[];
   readonly next: number;
   readonly nextLine: number;
+  /** The last message of the request. */
+  readonly done?: true;
 }
 
 /** A batch of lines to process, in order: answered with one LineResult per line. */
@@ -51,25 +71,6 @@ export interface BatchRequest {
 export interface BatchResponse {
   readonly id: number;
   readonly results: readonly LineResult[];
-}
-
-/**
- * A batch of lines sharing one context, answered with the JSON text of its reported failures (see failure-json):
- * what `cloudjail regex --out json` prints, without sending result objects between threads.
- */
-export interface JsonBatchRequest {
-  readonly id: number;
-  readonly json: true;
-  readonly lines: readonly string[];
-  /** The log line number of each line, for the output. */
-  readonly numbers: readonly number[];
-  readonly context: LineContext;
-}
-
-/** The output of a JSON batch: one JSON object per line of text, each ending with "\n". */
-export interface JsonBatchResponse {
-  readonly id: number;
-  readonly json: string;
 }
 
 /** The worker could not build the filter (bad regex...): sent once, then the worker exits. */

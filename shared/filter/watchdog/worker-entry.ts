@@ -2,15 +2,15 @@
 // line how many lines it has started, so the main thread can tell which line stalls and stop the worker.
 import { parentPort, workerData } from "node:worker_threads";
 import { failureJson, isReportedFailure } from "../failure-json.js";
+import { LineStats } from "../line-stats.js";
 import { LogFilter } from "../log-filter.js";
 import { fileLines } from "./file-lines.js";
 import {
   type BatchRequest,
   type BatchResponse,
-  type JsonBatchRequest,
-  type JsonBatchResponse,
-  type JsonFileChunk,
-  type JsonFileRequest,
+  type FileChunk,
+  type FilePart,
+  type FileRequest,
   PROGRESS_BYTES,
   type WorkerSetup,
 } from "./protocol.js";
@@ -22,52 +22,61 @@ import {
  */
 const FILE_CHUNK_LINES = 512;
 
-/** Runs a JSON batch: the output text of its reported failures. */
-function jsonBatch(filter: LogFilter, request: JsonBatchRequest): string {
-  let out = "";
-  const { lines, numbers, context } = request;
-  for (let i = 0; i < lines.length; i++) {
-    Atomics.store(progress, 0, i + 1);
-    const failures = filter.processLine(lines[i]!, context).failures;
-    for (let k = 0; k < failures.length; k++) {
-      const failure = failures[k]!;
-      if (isReportedFailure(failure)) out += `${failureJson(numbers[i]!, failure)}\n`;
-    }
-  }
-  return out;
-}
-
 /**
  * Runs a file request: reads the range, skips blank and comment lines like `cloudjail regex`, and sends the output
- * in chunks; returns the text after the last chunk. Before each line it publishes the line's number and offsets, so
- * that the main thread can resume after the line if it has to abandon it.
+ * in line order, in chunks. Before each line it publishes the line's number and offsets, so that the main thread can
+ * resume after the line if it has to abandon it.
  */
-function jsonFile(filter: LogFilter, request: JsonFileRequest, send: (chunk: JsonFileChunk) => void): string {
+function runFile(filter: LogFilter, request: FileRequest, send: (chunk: FileChunk) => void): void {
+  const { context, id, mode, deferHostNames } = request;
+  const json = mode === "json";
+  const stats = new LineStats(filter.failRegexes.length, filter.ignoreRegexes.length);
+  let parts: FilePart[] = [];
   let out = "";
+  // the output settled so far goes into the parts, before a deferred line or at the end of a chunk
+  const settle = () => {
+    if (json) {
+      if (out !== "") parts.push({ text: out });
+      out = "";
+    } else if (!stats.isEmpty) {
+      parts.push({ stats: stats.take() });
+    }
+  };
   let started = 0;
   let sinceChunk = 0;
   let lineNumber = request.firstLine - 1;
-  const { context, id } = request;
+  let next = request.start;
   for (const line of fileLines(request.path, request.start, request.end)) {
     lineNumber++;
+    next = line.next;
     const text = line.text;
     if (text === "" || text.charCodeAt(0) === 35 /* # */) continue;
     position[0] = line.start;
     position[1] = line.next;
     Atomics.store(progress, 1, lineNumber);
     Atomics.store(progress, 0, ++started);
-    const failures = filter.processLine(text, context).failures;
-    for (let k = 0; k < failures.length; k++) {
-      const failure = failures[k]!;
-      if (isReportedFailure(failure)) out += `${failureJson(lineNumber, failure)}\n`;
+    const result = filter.processLine(text, context);
+    const failures = result.failures;
+    if (deferHostNames && failures.some((failure) => failure.isHostName)) {
+      settle();
+      parts.push({ deferred: { line: lineNumber, text, result } });
+    } else if (json) {
+      for (let k = 0; k < failures.length; k++) {
+        const failure = failures[k]!;
+        if (isReportedFailure(failure)) out += `${failureJson(lineNumber, failure)}\n`;
+      }
+    } else {
+      stats.add(text, result, failures);
     }
     if (++sinceChunk >= FILE_CHUNK_LINES) {
-      send({ id, chunk: out, next: line.next, nextLine: lineNumber + 1 });
-      out = "";
+      settle();
+      send({ id, parts, next, nextLine: lineNumber + 1 });
+      parts = [];
       sinceChunk = 0;
     }
   }
-  return out;
+  settle();
+  send({ id, parts, next, nextLine: lineNumber + 1, done: true });
 }
 
 const setup = workerData as WorkerSetup;
@@ -86,14 +95,9 @@ if (port && setup?.kind === "cloudjail-filter-worker") {
   }
   if (filter) {
     const ready = filter;
-    port.on("message", (request: BatchRequest | JsonBatchRequest | JsonFileRequest) => {
-      if ("jsonFile" in request) {
-        const rest = jsonFile(ready, request, (chunk) => port.postMessage(chunk));
-        port.postMessage({ id: request.id, json: rest } satisfies JsonBatchResponse);
-        return;
-      }
-      if ("json" in request) {
-        port.postMessage({ id: request.id, json: jsonBatch(ready, request) } satisfies JsonBatchResponse);
+    port.on("message", (request: BatchRequest | FileRequest) => {
+      if ("file" in request) {
+        runFile(ready, request, (chunk) => port.postMessage(chunk));
         return;
       }
       const results = [];

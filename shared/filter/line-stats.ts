@@ -1,0 +1,128 @@
+// The statistics of a filter run, as fail2ban-regex reports them: lines matched, ignored and missed, hits per
+// failregex and ignoreregex, date template hits, and the first few ignored and missed lines. Kept by the filter
+// worker for the lines it can settle itself and by `cloudjail regex` for the rest; parts taken on either side merge.
+import type { Failure } from "./failure.js";
+import type { LineResult } from "./log-filter.js";
+
+/** Ignored and missed lines kept for display: one more than shown, so that "too many to print" can be told. */
+export const KEPT_LINES = 21;
+
+/** Plain, serializable statistics (they cross threads). */
+export interface LineStatsData {
+  tested: number;
+  matched: number;
+  ignored: number;
+  missed: number;
+  stalled: number;
+  failHits: number[];
+  ignoreHits: number[];
+  /** Hits per date template name, in order of first hit. */
+  dateHits: Array<[string, number]>;
+  missedLines: string[];
+  ignoredLines: string[];
+}
+
+/** Accumulates line outcomes; `take()` hands over what was counted since the last take. */
+export class LineStats {
+  private data: LineStatsData;
+  private readonly dateIndex = new Map<string, number>();
+
+  constructor(
+    private readonly failregexCount: number,
+    private readonly ignoreregexCount: number,
+  ) {
+    this.data = LineStats.empty(failregexCount, ignoreregexCount);
+  }
+
+  static empty(failregexCount: number, ignoreregexCount: number): LineStatsData {
+    return {
+      tested: 0,
+      matched: 0,
+      ignored: 0,
+      missed: 0,
+      stalled: 0,
+      failHits: new Array<number>(failregexCount).fill(0),
+      ignoreHits: new Array<number>(ignoreregexCount).fill(0),
+      dateHits: [],
+      missedLines: [],
+      ignoredLines: [],
+    };
+  }
+
+  /** The statistics so far. */
+  get current(): Readonly<LineStatsData> {
+    return this.data;
+  }
+
+  /** Records a line's outcome; `failures` are the result's, after host resolution if any. */
+  add(line: string, result: LineResult, failures: readonly Failure[]): void {
+    const data = this.data;
+    data.tested++;
+    if (result.dateTemplate) this.countDate(result.dateTemplate, 1);
+    for (const failure of failures) data.failHits[failure.regexIndex] = (data.failHits[failure.regexIndex] ?? 0) + 1;
+    if (result.ignoredBy !== undefined)
+      data.ignoreHits[result.ignoredBy] = (data.ignoreHits[result.ignoredBy] ?? 0) + 1;
+    let real = false;
+    for (const failure of failures) if (!failure.nofail) real = true;
+    if (result.ignoredBy !== undefined || (failures.length > 0 && !real)) {
+      data.ignored++;
+      if (data.ignoredLines.length < KEPT_LINES) data.ignoredLines.push(line);
+    } else if (real) {
+      data.matched++;
+    } else {
+      data.missed++;
+      if (data.missedLines.length < KEPT_LINES) data.missedLines.push(line);
+    }
+  }
+
+  /** Records a line the guard abandoned: a missed line. */
+  addStalled(line: string): void {
+    const data = this.data;
+    data.tested++;
+    data.stalled++;
+    data.missed++;
+    if (data.missedLines.length < KEPT_LINES) data.missedLines.push(line);
+  }
+
+  /** Adds statistics counted elsewhere (lines that came before any added after this). */
+  merge(other: Readonly<LineStatsData>): void {
+    const data = this.data;
+    data.tested += other.tested;
+    data.matched += other.matched;
+    data.ignored += other.ignored;
+    data.missed += other.missed;
+    data.stalled += other.stalled;
+    other.failHits.forEach((hits, i) => {
+      data.failHits[i] = (data.failHits[i] ?? 0) + hits;
+    });
+    other.ignoreHits.forEach((hits, i) => {
+      data.ignoreHits[i] = (data.ignoreHits[i] ?? 0) + hits;
+    });
+    for (const [template, hits] of other.dateHits) this.countDate(template, hits);
+    for (const line of other.missedLines) if (data.missedLines.length < KEPT_LINES) data.missedLines.push(line);
+    for (const line of other.ignoredLines) if (data.ignoredLines.length < KEPT_LINES) data.ignoredLines.push(line);
+  }
+
+  /** The statistics counted since the last take (or the start), and a fresh start. */
+  take(): LineStatsData {
+    const taken = this.data;
+    this.data = LineStats.empty(this.failregexCount, this.ignoreregexCount);
+    this.dateIndex.clear();
+    return taken;
+  }
+
+  /** Whether nothing was counted since the last take. */
+  get isEmpty(): boolean {
+    return this.data.tested === 0;
+  }
+
+  private countDate(template: string, hits: number): void {
+    const index = this.dateIndex.get(template);
+    if (index === undefined) {
+      this.dateIndex.set(template, this.data.dateHits.length);
+      this.data.dateHits.push([template, hits]);
+    } else {
+      this.data.dateHits[index]![1] += hits;
+    }
+  }
+}
