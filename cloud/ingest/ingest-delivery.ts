@@ -101,7 +101,8 @@ export async function ingestDelivery(event: unknown, deps: IngestDependencies): 
   for (const { jail, matcher } of jails) {
     let outputs: MatchOutput[];
     try {
-      outputs = await matcher.match(inputs);
+      // per log stream: a multi-line filter must not join lines of two hosts' logs
+      outputs = await matcher.match(inputs, `${batch.logGroup}\n${batch.logStream}`);
     } catch (error) {
       // The engine itself failed (its worker could not start or died), not a line: skipping would drop the batch
       // silently, so the invocation fails and Lambda retries it (twice, then the IngestErrors alarm). Jails already

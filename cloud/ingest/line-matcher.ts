@@ -27,6 +27,9 @@ export interface MatchOutput {
 
 /** One jail's filter, fed the events of a batch in order. */
 export interface LineMatcher {
-  /** One output per input event, same order. */
-  match(events: readonly MatchInput[]): Promise<MatchOutput[]>;
+  /**
+   * One output per input event, same order. `source` names the log the events come from (log group and stream):
+   * each source keeps its own multi-line buffer and sessions, so that two hosts' lines never make one failure.
+   */
+  match(events: readonly MatchInput[], source?: string): Promise<MatchOutput[]>;
 }

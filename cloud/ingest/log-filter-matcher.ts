@@ -1,9 +1,10 @@
 // The filter engine behind the ingest pipeline. In the Lambdas every jail's LogFilter runs in a watched worker thread
 // (GuardedLogFilter): log lines are attacker-controlled, and a line crafted to make the regex engine backtrack is
 // abandoned after its time budget instead of stalling the function. One worker per jail and container, so compiled
-// expressions are reused across deliveries.
+// expressions are reused across deliveries; inside it, one filter state per log stream (see source-filters).
 import type { Failure } from "../../shared/filter/failure.js";
-import { type LineResult, LogFilter, type LogFilterOptions } from "../../shared/filter/log-filter.js";
+import type { LineResult, LogFilterOptions } from "../../shared/filter/log-filter.js";
+import { SourceFilters } from "../../shared/filter/source-filters.js";
 import { type GuardedLineResult, GuardedLogFilter, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
 import { parseIp } from "../../shared/net/ip.js";
 import type { DeployedJail } from "../deployment/deployment-config.js";
@@ -61,10 +62,14 @@ function filterOptions(jail: DeployedJail): LogFilterOptions {
 
 /** A matcher running the jail's LogFilter in this thread (no time guard: for trusted input and benchmarks). */
 export function unguardedLineMatcher(jail: DeployedJail): LineMatcher {
-  const filter = new LogFilter({ ...jail.filter }, filterOptions(jail));
+  const filters = new SourceFilters({ ...jail.filter }, filterOptions(jail));
   return {
-    match: (events) =>
-      matchLines(events, async (lines, nows) => lines.map((line, i) => filter.processLine(line, { now: nows[i]! }))),
+    match: (events, source) => {
+      const filter = filters.get(source);
+      return matchLines(events, async (lines, nows) =>
+        lines.map((line, i) => filter.processLine(line, { now: nows[i]! })),
+      );
+    },
   };
 }
 
@@ -75,7 +80,7 @@ export function unguardedLineMatcher(jail: DeployedJail): LineMatcher {
 export function guardedLineMatcher(jail: DeployedJail, workerPath: string | URL, lineBudgetMs?: number): LineMatcher {
   let guarded: Promise<GuardedLogFilter> | undefined;
   return {
-    match: async (events) => {
+    match: async (events, source) => {
       guarded ??= GuardedLogFilter.start({ ...jail.filter }, filterOptions(jail), {
         workerPath,
         ...(lineBudgetMs ? { lineBudgetMs } : {}),
@@ -92,6 +97,7 @@ export function guardedLineMatcher(jail: DeployedJail, workerPath: string | URL,
         filter.processBatch(
           lines,
           nows.map((now) => ({ now })),
+          source,
         ),
       );
     },

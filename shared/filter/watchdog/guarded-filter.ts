@@ -205,14 +205,22 @@ export class GuardedLogFilter {
     });
   }
 
-  /** Processes lines in order; each result is a LineResult, or a StalledLine for a line that ran out of time. */
-  async processBatch(lines: readonly string[], contexts: readonly LineContext[]): Promise<GuardedLineResult[]> {
+  /**
+   * Processes lines in order; each result is a LineResult, or a StalledLine for a line that ran out of time. Lines of
+   * different `source`s (log streams, files) keep separate multi-line buffers and sessions; none is one source.
+   */
+  async processBatch(
+    lines: readonly string[],
+    contexts: readonly LineContext[],
+    source?: string,
+  ): Promise<GuardedLineResult[]> {
     const results: GuardedLineResult[] = [];
     let offset = 0;
     while (offset < lines.length) {
       const outcome = await this.runOnce<BatchResponse>({
         lines: offset === 0 ? lines : lines.slice(offset),
         contexts: offset === 0 ? contexts : contexts.slice(offset),
+        ...(source !== undefined ? { source } : {}),
       });
       if (outcome.kind === "done") {
         results.push(...outcome.response.results);
@@ -227,6 +235,7 @@ export class GuardedLogFilter {
         const replay = await this.processBatch(
           lines.slice(offset, offset + finished),
           contexts.slice(offset, offset + finished),
+          source,
         );
         results.push(...replay);
       }

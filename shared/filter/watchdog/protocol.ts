@@ -65,6 +65,8 @@ export interface BatchRequest {
   readonly id: number;
   readonly lines: readonly string[];
   readonly contexts: readonly LineContext[];
+  /** The log the lines come from: each source keeps its own multi-line buffer and sessions (see source-filters). */
+  readonly source?: string;
 }
 
 /** The results of a batch, one per line. */

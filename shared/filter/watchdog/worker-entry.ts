@@ -4,6 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { failureJson, isReportedFailure } from "../failure-json.js";
 import { LineStats } from "../line-stats.js";
 import { LogFilter } from "../log-filter.js";
+import { SourceFilters } from "../source-filters.js";
 import { fileLines } from "./file-lines.js";
 import {
   type BatchRequest,
@@ -94,16 +95,17 @@ if (port && setup?.kind === "cloudjail-filter-worker") {
     port.postMessage({ setupError: { name: e.name, message: e.message } });
   }
   if (filter) {
-    const ready = filter;
+    const filters = new SourceFilters(setup.spec, setup.options, filter);
     port.on("message", (request: BatchRequest | FileRequest) => {
       if ("file" in request) {
-        runFile(ready, request, (chunk) => port.postMessage(chunk));
+        runFile(filters.main, request, (chunk) => port.postMessage(chunk));
         return;
       }
+      const source = filters.get(request.source);
       const results = [];
       for (let i = 0; i < request.lines.length; i++) {
         Atomics.store(progress, 0, i + 1);
-        results.push(ready.processLine(request.lines[i]!, request.contexts[i]!));
+        results.push(source.processLine(request.lines[i]!, request.contexts[i]!));
       }
       port.postMessage({ id: request.id, results } satisfies BatchResponse);
     });
