@@ -14,7 +14,7 @@ import { guardedLineMatcher } from "../cloud/ingest/log-filter-matcher.js";
 import { encodeDelivery } from "../cloud/logs/subscription-encoding.js";
 import { createCloudRuntime } from "../cloud/runtime/cloud-runtime.js";
 import { ENV } from "../cloud/runtime/runtime-settings.js";
-import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../shared/store/dynamodb-table.js";
+import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../cloud/store/dynamodb-table.js";
 import { FakeEc2 } from "../test/cloud/fakes/ec2-fake.js";
 import { FakeSns } from "../test/cloud/fakes/sns-fake.js";
 import { FakeWaf } from "../test/cloud/fakes/waf-fake.js";

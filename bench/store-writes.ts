@@ -3,11 +3,11 @@
 // one failure per call and in batches of 50; the worst case (every failure counted, none banned); and 8 parallel
 // writers on a single address.
 import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
+import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../cloud/store/dynamodb-table.js";
+import { dynamoDbStore } from "../cloud/store/sdk-document-table.js";
 import type { Failure } from "../shared/jail/decision.js";
 import { makeJailPolicy } from "../shared/jail/jail-policy.js";
 import { JailRunner } from "../shared/jail/jail-runner.js";
-import { DynamoDbStore } from "../shared/store/dynamodb-store.js";
-import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../shared/store/dynamodb-table.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../test/support/dynamodb-local.js";
 import type { BenchRow } from "./bench-row.js";
 
@@ -54,7 +54,7 @@ async function measure(
   const stores = Array.from({ length: writers }, () => {
     const client = server.client();
     clients.push(client);
-    return new DynamoDbStore(client, tableName);
+    return dynamoDbStore(client, tableName);
   });
   // Batches of consecutive failures go round-robin to the writers, like parallel Lambda invocations; a batch is
   // judged at the time of its last failure, a single failure at its own time.

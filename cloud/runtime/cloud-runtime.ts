@@ -8,7 +8,6 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import type { WAFV2Client } from "@aws-sdk/client-wafv2";
 import { resolveIgnoreNames } from "../../shared/jail/ignore-list.js";
 import { JailRunner } from "../../shared/jail/jail-runner.js";
-import { DynamoDbStore } from "../../shared/store/dynamodb-store.js";
 import type { Store } from "../../shared/store/store.js";
 import { AlertOutbox, type QueuedAlert } from "../alerts/alert-outbox.js";
 import { type AlertLimits, type BanAlert, formatBanMessage } from "../alerts/ban-alert.js";
@@ -25,6 +24,7 @@ import { type EnforcementReport, enforceBans } from "../enforcement/enforce-bans
 import type { IngestJail, IngestLog } from "../ingest/ingest-delivery.js";
 import type { LineMatcher } from "../ingest/line-matcher.js";
 import { EmbeddedMetrics, type LineSink } from "../metrics/embedded-metrics.js";
+import { dynamoDbStore } from "../store/sdk-document-table.js";
 import type { BanTarget } from "../targets/ban-target.js";
 import { NetworkAclTarget } from "../targets/network-acl-target.js";
 import type { RetryPolicy } from "../targets/retry.js";
@@ -93,7 +93,7 @@ export async function createCloudRuntime(
 ): Promise<CloudRuntime> {
   const names = ignoreIpNames(deployment);
   const resolved = names.length ? await resolveIgnoreNames(names, options.resolveName ?? dnsAddresses) : undefined;
-  const store = new DynamoDbStore(clients.dynamodb, settings.tableName);
+  const store = dynamoDbStore(clients.dynamodb, settings.tableName);
   const runner = new JailRunner({
     store,
     jails: deployment.jails.map((jail) => jailPolicyOf(jail, resolved)),

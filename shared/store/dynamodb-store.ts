@@ -1,13 +1,4 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-} from "@aws-sdk/lib-dynamodb";
-import { CloudjailError } from "../errors.js";
-import { DYNAMODB_ACTIVE_BANS_INDEX, DYNAMODB_TTL_ATTRIBUTE } from "./dynamodb-table.js";
+import { DYNAMODB_ACTIVE_BANS_INDEX, DYNAMODB_TTL_ATTRIBUTE } from "./dynamodb-layout.js";
 import {
   type BanState,
   type FailureWindow,
@@ -19,8 +10,41 @@ import {
   type StoredEntry,
 } from "./store.js";
 
+/** An item of the table, as the DynamoDB document API reads and writes it. */
+export type TableItem = Record<string, unknown>;
+
+/** A Query of the document API: key condition, optional index and filter, expression values. */
+export interface TableQuery {
+  readonly IndexName?: string;
+  readonly KeyConditionExpression: string;
+  readonly FilterExpression?: string;
+  readonly ExpressionAttributeValues: Record<string, unknown>;
+  readonly ConsistentRead?: boolean;
+}
+
 /**
- * The cloud store: one DynamoDB table (see dynamodb-table.ts for its definition).
+ * The few requests the store makes of its table, without the AWS SDK (shared/ stays free of it): the cloud layer
+ * implements them with the SDK's document client (cloud/store/sdk-document-table.ts). Failed requests throw errors
+ * that name the operation and the table; a put whose condition fails is no error but `{ written: false }`.
+ */
+export interface DocumentTable {
+  readonly tableName: string;
+  /** GetItem with a consistent read. */
+  getItem(key: { readonly pk: string; readonly sk: string }): Promise<TableItem | undefined>;
+  /** PutItem on the condition that the item does not exist (`version` null) or has `ver` = `version`. */
+  putItem(
+    item: TableItem,
+    expectedVersion: number | null,
+  ): Promise<{ readonly written: true; readonly capacityUnits?: number } | { readonly written: false }>;
+  /** One page of a Query, from `start` (the previous page's `next`). */
+  query(
+    query: TableQuery,
+    start?: TableItem,
+  ): Promise<{ readonly items: readonly TableItem[]; readonly next?: TableItem }>;
+}
+
+/**
+ * The cloud store: one DynamoDB table (cloud/store/dynamodb-table.ts defines it), through a DocumentTable.
  *
  * Table design
  * - One item per (failure id, jail): `pk = "F#<fid>"`, `sk = "J#<jail>"`. The partition groups an address's jails so
@@ -41,36 +65,24 @@ import {
  */
 export class DynamoDbStore implements Store {
   readonly kind = "dynamodb";
-  private readonly documents: DynamoDBDocumentClient;
   private readonly requests = new RequestCounters();
 
-  /** A store on `tableName`, through an injected client (one per Lambda container, created at module scope). */
-  constructor(
-    client: DynamoDBClient,
-    readonly tableName: string,
-  ) {
-    this.documents = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    });
+  /** A store on `table` (one per Lambda container, created at module scope). */
+  constructor(private readonly table: DocumentTable) {}
+
+  /** The table's name. */
+  get tableName(): string {
+    return this.table.tableName;
   }
 
   async get(jail: string, fid: string): Promise<StoredEntry | undefined> {
     this.requests.reads++;
-    const result = await this.call("GetItem", () =>
-      this.documents.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: { pk: partitionKey(fid), sk: sortKey(jail) },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return result.Item ? fromItem(result.Item) : undefined;
+    const item = await this.table.getItem({ pk: partitionKey(fid), sk: sortKey(jail) });
+    return item ? fromItem(item) : undefined;
   }
 
   async listByFid(fid: string): Promise<StoredEntry[]> {
     return this.query({
-      TableName: this.tableName,
       KeyConditionExpression: "pk = :pk",
       ExpressionAttributeValues: { ":pk": partitionKey(fid) },
       ConsistentRead: true,
@@ -79,39 +91,19 @@ export class DynamoDbStore implements Store {
 
   async put(entry: JailEntry, expectedVersion: number | null): Promise<number | undefined> {
     const version = (expectedVersion ?? 0) + 1;
-    let consumed: number | undefined;
-    try {
-      const result = await this.call("PutItem", () =>
-        this.documents.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: toItem(entry, version),
-            ReturnConsumedCapacity: "TOTAL",
-            ...(expectedVersion === null
-              ? { ConditionExpression: "attribute_not_exists(pk)" }
-              : {
-                  ConditionExpression: "ver = :expected",
-                  ExpressionAttributeValues: { ":expected": expectedVersion },
-                }),
-          }),
-        ),
-      );
-      consumed = result.ConsumedCapacity?.CapacityUnits;
-    } catch (error) {
-      if (error instanceof CloudjailError && error.cause instanceof ConditionalCheckFailedException) {
-        this.requests.conflicts++;
-        return undefined;
-      }
-      throw error;
+    const result = await this.table.putItem(toItem(entry, version), expectedVersion);
+    if (!result.written) {
+      // the compare-and-set lost: someone else wrote the item first (the write still consumed capacity)
+      this.requests.conflicts++;
+      return undefined;
     }
     this.requests.writes++;
-    this.requests.writeUnits += consumed ?? 0;
+    this.requests.writeUnits += result.capacityUnits ?? 0;
     return version;
   }
 
   async activeBans(now: number, jail?: string): Promise<StoredEntry[]> {
     const entries = await this.query({
-      TableName: this.tableName,
       IndexName: DYNAMODB_ACTIVE_BANS_INDEX,
       KeyConditionExpression: "banPk = :active AND banUntil > :now",
       ExpressionAttributeValues: { ":active": ACTIVE, ":now": now, ...(jail === undefined ? {} : { ":jail": jail }) },
@@ -122,7 +114,6 @@ export class DynamoDbStore implements Store {
 
   async dueBans(now: number): Promise<StoredEntry[]> {
     return this.query({
-      TableName: this.tableName,
       IndexName: DYNAMODB_ACTIVE_BANS_INDEX,
       KeyConditionExpression: "banPk = :active AND banUntil <= :now",
       ExpressionAttributeValues: { ":active": ACTIVE, ":now": now },
@@ -145,29 +136,16 @@ export class DynamoDbStore implements Store {
   /** The injected client belongs to the caller, who may share it: nothing to close here. */
   async close(): Promise<void> {}
 
-  private async query(input: QueryCommandInput): Promise<StoredEntry[]> {
+  private async query(query: TableQuery): Promise<StoredEntry[]> {
     const entries: StoredEntry[] = [];
-    let start: Record<string, unknown> | undefined;
+    let start: TableItem | undefined;
     do {
       this.requests.reads++;
-      const page = await this.call("Query", () =>
-        this.documents.send(new QueryCommand({ ...input, ...(start ? { ExclusiveStartKey: start } : {}) })),
-      );
-      for (const item of page.Items ?? []) entries.push(fromItem(item));
-      start = page.LastEvaluatedKey;
+      const page = await this.table.query(query, start);
+      for (const item of page.items) entries.push(fromItem(item));
+      start = page.next;
     } while (start);
     return entries;
-  }
-
-  // Wraps SDK errors so that they say which table and operation failed; the SDK error stays as `cause`.
-  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      throw new CloudjailError(`DynamoDB ${operation} on table ${this.tableName} failed: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
   }
 }
 
@@ -181,7 +159,7 @@ function sortKey(jail: string): string {
   return `J#${jail}`;
 }
 
-function toItem(entry: JailEntry, version: number): Record<string, unknown> {
+function toItem(entry: JailEntry, version: number): TableItem {
   const ban = entry.ban;
   return {
     pk: partitionKey(entry.fid),
@@ -197,7 +175,7 @@ function toItem(entry: JailEntry, version: number): Record<string, unknown> {
   };
 }
 
-function fromItem(item: Record<string, unknown>): StoredEntry {
+function fromItem(item: TableItem): StoredEntry {
   const expiresAt = item[DYNAMODB_TTL_ATTRIBUTE];
   const entry: JailEntry = {
     jail: String(item.jail),

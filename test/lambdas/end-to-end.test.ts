@@ -22,8 +22,8 @@ import { compileDeployedFilter } from "../../cloud/deployment/filter-check.js";
 import { encodeDelivery, type SubscriptionEvent } from "../../cloud/logs/subscription-encoding.js";
 import type { LogEvent } from "../../cloud/logs/subscription-payload.js";
 import { ENV } from "../../cloud/runtime/runtime-settings.js";
-import { DynamoDbStore } from "../../shared/store/dynamodb-store.js";
-import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../../shared/store/dynamodb-table.js";
+import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../../cloud/store/dynamodb-table.js";
+import { dynamoDbStore } from "../../cloud/store/sdk-document-table.js";
 import { FakeEc2 } from "../cloud/fakes/ec2-fake.js";
 import { FakeSns } from "../cloud/fakes/sns-fake.js";
 import { type FakeIpSet, FakeWaf } from "../cloud/fakes/waf-fake.js";
@@ -173,7 +173,7 @@ describe("cloud mode end to end", () => {
     if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
   });
 
-  const store = () => new DynamoDbStore(local.client(), tableName);
+  const store = () => dynamoDbStore(local.client(), tableName);
   const enforced = () => ({
     ipv4: [...ipv4.addresses].sort(),
     ipv6: [...ipv6.addresses].sort(),

@@ -1,7 +1,7 @@
 // What only the DynamoDB store has: errors that name the table and the operation, with the SDK error kept.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dynamoDbStore } from "../../cloud/store/sdk-document-table.js";
 import { CloudjailError } from "../../shared/errors.js";
-import { DynamoDbStore } from "../../shared/store/dynamodb-store.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../support/dynamodb-local.js";
 
 describe("DynamoDbStore", () => {
@@ -13,7 +13,7 @@ describe("DynamoDbStore", () => {
 
   it("reports a failed request with the table and the operation, keeping the SDK error as cause", async () => {
     const client = local.client();
-    const store = new DynamoDbStore(client, "no-such-table");
+    const store = dynamoDbStore(client, "no-such-table");
     const entry = { jail: "sshd", fid: "192.0.2.1", ip: "192.0.2.1", expiresAt: null };
     for (const call of [
       () => store.get("sshd", "192.0.2.1"),

@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
-import { DynamoDbStore } from "../../shared/store/dynamodb-store.js";
-import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../../shared/store/dynamodb-table.js";
+import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../../cloud/store/dynamodb-table.js";
+import { dynamoDbStore } from "../../cloud/store/sdk-document-table.js";
 import { SqliteStore } from "../../shared/store/sqlite-store.js";
 import type { Store } from "../../shared/store/store.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../support/dynamodb-local.js";
@@ -77,7 +77,7 @@ export function dynamoDbHarness(): StoreHarness {
         open() {
           const client = server.client();
           clients.push(client);
-          return new DynamoDbStore(client, tableName);
+          return dynamoDbStore(client, tableName);
         },
         async cleanup() {
           for (const client of clients) client.destroy();

@@ -6,7 +6,7 @@ import type { DeployedJail, DeploymentConfig } from "../../../cloud/deployment/d
 import type { LineMatcher } from "../../../cloud/ingest/line-matcher.js";
 import { type CloudRuntime, createCloudRuntime } from "../../../cloud/runtime/cloud-runtime.js";
 import type { RuntimeSettings } from "../../../cloud/runtime/runtime-settings.js";
-import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../../../shared/store/dynamodb-table.js";
+import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../../../cloud/store/dynamodb-table.js";
 import type { DynamoDbLocal } from "../../support/dynamodb-local.js";
 import { FakeEc2 } from "./ec2-fake.js";
 import { FakeSns } from "./sns-fake.js";

@@ -1,9 +1,7 @@
+// The jail table's definition for the DynamoDB API (tests, local runs and benchmarks create it from here; the CDK
+// stack declares the same table). Its attribute names are the store's, in shared/store/dynamodb-layout.ts.
 import type { CreateTableCommandInput, UpdateTimeToLiveCommandInput } from "@aws-sdk/client-dynamodb";
-
-/** The TTL attribute of the jail table (epoch seconds): garbage collection only, see DynamoDbStore. */
-export const DYNAMODB_TTL_ATTRIBUTE = "exp";
-/** The sparse index of active bans (partition `banPk`, sort `banUntil`). */
-export const DYNAMODB_ACTIVE_BANS_INDEX = "active-bans";
+import { DYNAMODB_ACTIVE_BANS_INDEX, DYNAMODB_TTL_ATTRIBUTE } from "../../shared/store/dynamodb-layout.js";
 
 /**
  * The jail table as CreateTable input: on-demand billing, keys `pk`/`sk`, the sparse `active-bans` index. The CDK
