@@ -5,6 +5,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { writeAuthLog } from "./auth-log.js";
 import type { BenchRow } from "./bench-row.js";
+import { regexFloorSeconds } from "./regex-floor.js";
 
 const cacheRoot =
   process.env.CLOUDJAIL_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "cloudjail");
@@ -140,6 +141,13 @@ export async function benchRegex(workDir: string, lines = 200_000): Promise<Benc
     },
     { name: "regex: identical failures", value: identical ? "yes" : "NO", unit: "" },
   );
+  const floor = regexFloorSeconds(log, filterConfig, "sshd");
+  rows.push({
+    name: "regex: matching floor (the filter's regexes alone, in process, warm)",
+    value: floor.toFixed(2),
+    unit: "s",
+    note: `30x fail2ban-regex leaves ${(f2b.seconds / 30).toFixed(2)} s for the whole command`,
+  });
   rows.push(...benchSummaries(log, filterConfig, env));
   return rows;
 }
