@@ -37,6 +37,8 @@ export interface FilterRegex {
   readonly fixedGroupKeys: readonly string[] | undefined;
   /** Searches `text` (a buffer text, see tuple-lines). */
   search(text: string): FilterRegexHit | null;
+  /** `search(text)?.groups`: the groups alone, allocating no match object (enough when the text is one line). */
+  searchGroups(text: string): Record<string, string | undefined> | null;
   /** Which lines of `original` (the buffer whose text is `text`) the hit covers, and which stay buffered. */
   split(text: string, hit: FilterRegexHit, original: readonly TupleLine[]): FilterRegexSplit;
   /** fail2ban's getFailID for a match without address: throws when the match has no id at all. */
@@ -110,6 +112,10 @@ export function compileFilterRegex(pattern: string, options: FilterRegexOptions)
       if (!match) return null;
       if (!hasTuples) return match as FailMatch & { readonly groups: Record<string, string | undefined> };
       return { start: match.start, end: match.end, groups: plainGroups(match.groups, () => match.failId()) };
+    },
+    searchGroups(text) {
+      if (!hasTuples) return compiled.searchGroups(text) as Record<string, string | undefined> | null;
+      return this.search(text)?.groups ?? null;
     },
     split(text, hit, original) {
       // a single buffered line is covered whole: nothing to count (the common case, maxlines = 1)

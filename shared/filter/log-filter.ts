@@ -272,10 +272,10 @@ export class LogFilter {
 
     let preGroups: Record<string, string | undefined> | undefined;
     if (this.prefRegex) {
-      const hit = this.prefRegex.search(text);
-      if (!hit) return result(false);
+      const groups = this.prefRegex.searchGroups(text);
+      if (!groups) return result(false);
       // the match's groups object is ours: take the content out without `delete` (keeps the object fast)
-      preGroups = hit.groups;
+      preGroups = groups;
       const content = preGroups.content;
       preGroups.content = undefined;
       if (content) {
@@ -296,10 +296,21 @@ export class LogFilter {
         if (first !== required) continue;
       }
       const regex = this.failRegexes[index]!;
-      const hit = regex.search(text);
-      if (!hit) continue;
-      const split = regex.split(text, hit, original);
-      let fail: FailData = hit.groups;
+      let groups: Record<string, string | undefined>;
+      let split: FilterRegexSplit;
+      if (original.length <= 1) {
+        // one line: the whole buffer is covered, only the groups are needed
+        const found = regex.searchGroups(text);
+        if (!found) continue;
+        groups = found;
+        split = { matched: original, unmatched: [] };
+      } else {
+        const hit = regex.search(text);
+        if (!hit) continue;
+        groups = hit.groups;
+        split = regex.split(text, hit, original);
+      }
+      let fail: FailData = groups;
       if (this.ignoreRegexes.length > 0) {
         const ignored = this.matchIgnore(text, original, split);
         if (ignored !== undefined) {
@@ -337,7 +348,7 @@ export class LogFilter {
       const cidr = ip4 !== undefined || ip6 !== undefined ? (fail.cidr as string | undefined) : undefined;
       let raw = host !== undefined && ip4 === undefined && ip6 === undefined ? rawHosts : true;
       if (host === undefined) {
-        if (fid === undefined && mlfid === undefined) fid = regex.failId(hit.groups);
+        if (fid === undefined && mlfid === undefined) fid = regex.failId(groups);
         host = fid;
         raw = true;
       }

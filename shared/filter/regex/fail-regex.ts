@@ -202,6 +202,12 @@ export class FailRegex {
     return m ? this.toFailMatch(m, FIRST_LINE, null) : null;
   }
 
+  /** `search(text)?.groups`, without the match objects when no groups are merged. */
+  searchGroups(text: string): FailGroups | null {
+    if (!this.mergesGroups) return this.compiled.searchGroups(text);
+    return this.search(text)?.groups ?? null;
+  }
+
   /**
    * Searches a buffer of lines the way fail2ban does: joined with "\n" plus a final "\n". The match tells which
    * lines it covers and which remain (lines taken by <SKIPLINES> count as unmatched), as indexes into `lines`.

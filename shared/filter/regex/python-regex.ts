@@ -180,6 +180,21 @@ export class PyRegex {
     return m ? this.toMatch(m) : null;
   }
 
+  /**
+   * `search(text).groups` without the match object around them: the hot path of a filter needs only the groups when
+   * the searched text is one line.
+   */
+  searchGroups(text: string): Record<string, string | undefined> | null {
+    if (this.prefix !== "" && !text.startsWith(this.prefix)) return null;
+    this.searcher.lastIndex = 0;
+    let m = this.searcher.exec(text);
+    while (m && splitsPair(text, m.index)) {
+      this.searcher.lastIndex = m.index + 1;
+      m = this.searcher.exec(text);
+    }
+    return m ? this.copyGroups(m) : null;
+  }
+
   /** Python's `re.match`: a match that starts exactly at `pos`. */
   match(text: string, pos = 0): PyMatch | null {
     this.anchored ??= new RegExp(this.runSource, `y${this.jsFlags}`);
