@@ -2,6 +2,7 @@
 // translator: only the few constructs they use are accepted (anything else throws, so the list cannot drift into
 // syntax this converter gets wrong). Word characters follow Python's Unicode rules (letters, digits, underscore),
 // not JavaScript's ASCII `\w`, so "éJan 23 ..." is not read as a date, as in fail2ban.
+import { compiledRegExp } from "../regex/compile-heartbeat.js";
 
 const WORD = "[\\p{L}\\p{N}_]";
 const DIGIT = "\\p{Nd}";
@@ -81,7 +82,7 @@ export function compileNative(python: string): NativeRegex {
   let regex: RegExp | undefined;
   return {
     get regex() {
-      regex ??= new RegExp(out, flags);
+      regex ??= compiledRegExp(out, flags);
       return regex;
     },
     groupNames,

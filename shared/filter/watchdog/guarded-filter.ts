@@ -15,6 +15,7 @@ import {
   type FileChunk,
   type FilePart,
   type FileRequest,
+  HEARTBEAT_OFFSET,
   PROGRESS_BYTES,
   type SetupFailure,
   type WorkerSetup,
@@ -98,6 +99,8 @@ export class GuardedLogFilter {
   private progress!: Int32Array;
   /** The byte offsets of the line a file request is on, and of the line after it. */
   private position!: Float64Array;
+  /** Regexes the worker has compiled (see compile-heartbeat): a line's clock restarts after each. */
+  private heartbeat!: Int32Array;
   private nextId = 1;
   /** Lines abandoned so far. */
   stalledLines = 0;
@@ -119,6 +122,7 @@ export class GuardedLogFilter {
     const shared = new SharedArrayBuffer(PROGRESS_BYTES);
     this.progress = new Int32Array(shared, 0, 2);
     this.position = new Float64Array(shared, 8, 2);
+    this.heartbeat = new Int32Array(shared, HEARTBEAT_OFFSET, 1);
     const setup: WorkerSetup = {
       kind: "cloudjail-filter-worker",
       spec: this.spec,
@@ -150,14 +154,17 @@ export class GuardedLogFilter {
     const worker = this.worker;
     return new Promise((resolve, reject) => {
       let lastSeen = 0;
+      let lastBeat = Atomics.load(this.heartbeat, 0);
       let lastChange = performance.now();
       let cpuAtChange = cpuMilliseconds();
       const timer = setInterval(
         () => {
           const seen = Atomics.load(this.progress, 0);
+          const beat = Atomics.load(this.heartbeat, 0);
           const now = performance.now();
-          if (seen !== lastSeen) {
+          if (seen !== lastSeen || beat !== lastBeat) {
             lastSeen = seen;
+            lastBeat = beat;
             lastChange = now;
             cpuAtChange = cpuMilliseconds();
           } else if (

@@ -9,13 +9,16 @@ export interface WorkerSetup {
   readonly options: LogFilterOptions;
   /**
    * PROGRESS_BYTES of shared memory: Int32 [0] = number of lines started in the current request, [1] = line number of
-   * the line being processed (file requests); Float64 [1] = its byte offset, [2] = the byte offset of the next line.
+   * the line being processed (file requests); Float64 [1] = its byte offset, [2] = the byte offset of the next line;
+   * Int32 [6] = regexes compiled so far (see compile-heartbeat: the line's clock restarts after each).
    */
   readonly progress: SharedArrayBuffer;
 }
 
 /** Size of the shared progress memory (see WorkerSetup.progress). */
-export const PROGRESS_BYTES = 24;
+export const PROGRESS_BYTES = 32;
+/** Byte offset of the compile heartbeat in the shared progress memory. */
+export const HEARTBEAT_OFFSET = 24;
 
 /**
  * A byte range of a log file for the worker to read itself: no lines cross threads on the way in. Answered with

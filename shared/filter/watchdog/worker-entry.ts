@@ -4,6 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { failureJson, isReportedFailure } from "../failure-json.js";
 import { LineStats } from "../line-stats.js";
 import { LogFilter } from "../log-filter.js";
+import { observeRegexCompiles } from "../regex/compile-heartbeat.js";
 import { SourceFilters } from "../source-filters.js";
 import { fileLines } from "./file-lines.js";
 import {
@@ -12,6 +13,7 @@ import {
   type FileChunk,
   type FilePart,
   type FileRequest,
+  HEARTBEAT_OFFSET,
   PROGRESS_BYTES,
   type WorkerSetup,
 } from "./protocol.js";
@@ -85,11 +87,13 @@ const port = parentPort;
 const sharedProgress = setup?.progress ?? new SharedArrayBuffer(PROGRESS_BYTES);
 const progress = new Int32Array(sharedProgress, 0, 2);
 const position = new Float64Array(sharedProgress, 8, 2);
+const heartbeat = new Int32Array(sharedProgress, HEARTBEAT_OFFSET, 1);
+observeRegexCompiles(() => Atomics.add(heartbeat, 0, 1));
 if (port && setup?.kind === "cloudjail-filter-worker") {
   let filter: LogFilter | undefined;
   try {
     filter = new LogFilter(setup.spec, setup.options);
-    filter.warmUp(Date.now() / 1000);
+    filter.warmUp();
   } catch (error) {
     const e = error as Error;
     port.postMessage({ setupError: { name: e.name, message: e.message } });
