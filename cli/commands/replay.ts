@@ -1,5 +1,6 @@
 // `cloudjail replay`: whole jails over historical logs, in log time, printing the bans and unbans they would make.
-// The same filter engine and jail logic as the daemon and the Lambda, on a throwaway (or given) SQLite store.
+// The same filter engine and jail logic as the daemon and the Lambda, on a throwaway memory store (or a given SQLite
+// file).
 import { existsSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
@@ -13,7 +14,9 @@ import type { JailConfig } from "../../shared/jail/jail-config.js";
 import { loadJails } from "../../shared/jail/jail-config-reader.js";
 import { jailPolicy } from "../../shared/jail/jail-policy.js";
 import { JailRunner, replayFailures } from "../../shared/jail/jail-runner.js";
+import { MemoryStore } from "../../shared/store/memory-store.js";
 import { SqliteStore } from "../../shared/store/sqlite-store.js";
+import type { Store } from "../../shared/store/store.js";
 import type { CommandContext } from "../command-context.js";
 import { parseReplayArgs, REPLAY_USAGE, type ReplayPlan } from "../replay/replay-args.js";
 import { formatDecision } from "../replay/replay-output.js";
@@ -174,7 +177,7 @@ export async function run(argv: string[], context: CommandContext, dependencies?
   }
   // jails and files interleave in log time, as they would have happened
   failures.sort((a, b) => a.time - b.time);
-  const store = new SqliteStore(plan.sqlitePath ?? ":memory:");
+  const store: Store = plan.sqlitePath ? new SqliteStore(plan.sqlitePath) : new MemoryStore();
   let decisions: Decision[];
   try {
     const runner = new JailRunner({ store, jails: [...assignment.keys()].map((jail) => jailPolicy(jail)) });

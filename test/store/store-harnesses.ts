@@ -1,5 +1,5 @@
-// The real stores the contract suite runs against: a SQLite file in a temporary folder, and a table in a DynamoDB
-// Local started for the suite. Each `create()` gives an empty backing (new file, new table); `open()` gives another
+// The real stores the contract suite runs against: a SQLite file in a temporary folder, a table in a DynamoDB
+// Local started for the suite, and the in-process memory store. Each `create()` gives an empty backing (new file, new table); `open()` gives another
 // independent store on it (another connection / another SDK client), as concurrent processes or Lambdas would have.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../../cloud/store/dynamodb-table.js";
 import { dynamoDbStore } from "../../cloud/store/sdk-document-table.js";
+import { MemoryBacking, MemoryStore } from "../../shared/store/memory-store.js";
 import { SqliteStore } from "../../shared/store/sqlite-store.js";
 import type { Store } from "../../shared/store/store.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../support/dynamodb-local.js";
@@ -87,5 +88,21 @@ export function dynamoDbHarness(): StoreHarness {
     async stop() {
       await local?.stop();
     },
+  };
+}
+
+/** The memory store: one backing per `create()`, shared by the stores `open()` gives (like connections to a file). */
+export function memoryHarness(): StoreHarness {
+  return {
+    name: "memory",
+    async start() {},
+    async create() {
+      const backing = new MemoryBacking();
+      return {
+        open: () => new MemoryStore(backing),
+        async cleanup() {},
+      };
+    },
+    async stop() {},
   };
 }
