@@ -1,5 +1,7 @@
 // Reads an action.d file the way fail2ban does (layered .conf/.local, [INCLUDES], %(...)s interpolation) and
 // resolves it for one jail: the jail's `action = name[key=value, ...]` arguments override the file's [Init].
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { loadConfig } from "../../shared/config/config-loader.js";
 import type { LayeredConfig } from "../../shared/config/layered-config.js";
 import type { ActionDefinition, Family } from "./action.js";
@@ -59,5 +61,20 @@ export function actionDefinitionFromConfig(
       return undefined;
     }
   };
-  return { name, file: config.files[0], definition, init, initByFamily, resolveTag };
+  return { name, file: config.files[0], definition, init, initByFamily, resolveTag, fingerprint: fingerprint(config) };
+}
+
+/** sha256 of the paths and contents of the files behind `config` (a file gone since counts as empty). */
+function fingerprint(config: LayeredConfig): string {
+  const hash = createHash("sha256");
+  for (const file of config.files) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      // a file that cannot be read now hashes as empty
+    }
+    hash.update(`${file}\u0000${text}\u0000`);
+  }
+  return hash.digest("hex");
 }

@@ -36,6 +36,11 @@ export interface ActionDefinition {
   readonly initByFamily?: Readonly<Partial<Record<Family, Readonly<Record<string, string>>>>>;
   /** Resolves tags the options above lack, such as fail2ban's `<section/option>` references. */
   readonly resolveTag?: (tag: string) => string | undefined;
+  /**
+   * Digest of the files the action was read from (includes too) and their paths: two definitions with equal options
+   * and fingerprints run the same commands (see Daemon.reload, which keeps such actions running).
+   */
+  readonly fingerprint?: string;
 }
 
 /** What a ban action is told about one ban. Everything here may come from attacker-written log text. */

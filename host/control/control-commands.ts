@@ -14,7 +14,7 @@ export const CLIENT_COMMANDS = [
   "set <JAIL> addignoreip <IP>",
   "get <JAIL> ignoreip",
   "unban <IP> ... | unban --all",
-  "reload [<JAIL>]",
+  "reload [--restart] [<JAIL>]",
   "stop",
 ];
 
@@ -108,7 +108,11 @@ export async function executeCommand(daemon: Daemon, argv: readonly string[]): P
       return String(await daemon.unbanIps(rest.map(requireIp)));
     }
     case "reload": {
-      await daemon.reload(rest[0]);
+      // fail2ban-client's `reload --restart`: stop and start the actions even when nothing changed
+      const restart = rest[0] === "--restart";
+      const jails = restart ? rest.slice(1) : rest;
+      if (jails.length > 1 || jails[0]?.startsWith("-")) throw new CloudjailError("usage: reload [--restart] [<JAIL>]");
+      await daemon.reload(jails[0], { restart });
       return "OK";
     }
     case "stop": {

@@ -227,18 +227,31 @@ export class Daemon {
     return [...configured, ...(this.addedIgnores.get(config.name) ?? [])];
   }
 
-  /** Re-reads the configuration; restarts every jail, or one. Bans stay in force through the store. */
-  async reload(jail?: string): Promise<void> {
-    this.log("INFO", "cloudjail.server", `Reload ${jail ?? "all jails"}`);
+  /**
+   * Re-reads the configuration and reloads every jail, or one, like fail2ban's reload. A jail whose actions and
+   * options are unchanged keeps its actions running: its bans stay in the firewall throughout, only the filter, the
+   * log sources and the counting are replaced (editing a filter, or a plain reload, opens no gap). Otherwise its
+   * actions are stopped and started again and its bans restored from the store; `restart` forces that for every
+   * jail reloaded (fail2ban-client's `reload --restart`). Jails gone from the configuration stop, new ones start.
+   */
+  async reload(jail?: string, options: { readonly restart?: boolean } = {}): Promise<void> {
+    this.log("INFO", "cloudjail.server", `Reload ${jail ?? "all jails"}${options.restart ? " (restart)" : ""}`);
     const configs = this.readConfigs(jail === undefined ? undefined : [jail]);
     const names = jail === undefined ? this.jailNames() : [jail];
-    for (const name of names) await this.stopJail(name);
+    const kept = new Map<string, JailEnforcer>();
+    for (const name of names) {
+      const running = this.pipelines.get(name);
+      const next = configs.find((config) => config.name === name);
+      const keep = running !== undefined && next !== undefined && !options.restart && sameActions(running.config, next);
+      if (keep) kept.set(name, running.enforcer);
+      await this.stopJail(name, { keepActions: keep });
+    }
     if (jail === undefined) this.addedIgnores.clear();
     else this.addedIgnores.delete(jail);
     const all = new Map([...this.pipelines.values()].map((pipeline) => [pipeline.config.name, pipeline.config]));
     for (const config of configs) all.set(config.name, config);
     this.runner = this.makeRunner([...all.values()]);
-    for (const config of configs) await this.startJail(config);
+    for (const config of configs) await this.startJail(config, kept.get(config.name));
     await this.tailer.poll();
   }
 
@@ -306,21 +319,9 @@ export class Daemon {
     });
   }
 
-  private async startJail(config: HostJailConfig): Promise<void> {
-    const actions = config.actions.map(
-      (definition) =>
-        new Action(definition, {
-          runner: this.commandRunner(config.name),
-          ...(this.options.actionAttempts !== undefined ? { attempts: this.options.actionAttempts } : {}),
-          ...(this.options.actionBackoffMs !== undefined ? { backoffMs: this.options.actionBackoffMs } : {}),
-          warn: (message) => this.log("WARNING", "cloudjail.actions", `[${config.name}] ${message}`),
-        }),
-    );
-    const enforcer = new JailEnforcer(config.name, actions, {
-      error: (message) => this.log("ERROR", "cloudjail.actions", message),
-      warning: (message) => this.log("WARNING", "cloudjail.actions", message),
-      debug: (message) => this.log("DEBUG", "cloudjail.actions", message),
-    });
+  /** Starts a jail; with `kept` (a reload that kept the jail's actions), goes on with those instead of new ones. */
+  private async startJail(config: HostJailConfig, kept?: JailEnforcer): Promise<void> {
+    const enforcer = kept ?? this.newEnforcer(config);
     // fail2ban reads a `head` logpath (the default) from where it stopped; without stored positions, reading back
     // `findtime` gives the same bans (older failures cannot count), and event ids keep re-read lines counted once.
     const startAt = (position: "head" | "tail"): StartAt =>
@@ -345,10 +346,20 @@ export class Daemon {
       error: (message) => this.log("ERROR", "cloudjail.filter", message),
     });
     this.pipelines.set(config.name, pipeline);
-    this.log("INFO", "cloudjail.jail", `Jail '${config.name}' started`);
-    await enforcer.start();
-    // Bans still in force from before a restart or reload go back into the firewall, in one batch per action.
-    const restored = await this.runner!.activeBans(this.now(), config.name);
+    const active = await this.runner!.activeBans(this.now(), config.name);
+    if (kept) {
+      this.log("INFO", "cloudjail.jail", `Jail '${config.name}' reloaded, actions kept`);
+      // what changed in the store while the jail reloaded (an expiry, an unban by hand) reaches the firewall now
+      const inForce = new Set(active.map((ban) => ban.ip));
+      const ended = kept.wantedIps().filter((ip) => !inForce.has(ip));
+      if (ended.length > 0) await kept.unban(ended);
+    } else {
+      this.log("INFO", "cloudjail.jail", `Jail '${config.name}' started`);
+      await enforcer.start();
+    }
+    // Bans in force that the actions lack (all of them after a restart) go back into the firewall, in one batch.
+    const wanted = new Set(kept?.wantedIps());
+    const restored = active.filter((ban) => !wanted.has(ban.ip));
     for (const ban of restored) this.log("NOTICE", "cloudjail.actions", `[${config.name}] Restore Ban ${ban.ip}`);
     if (restored.length > 0) {
       await enforcer.ban(
@@ -365,11 +376,30 @@ export class Daemon {
     await pipeline.start();
   }
 
-  private async stopJail(name: string): Promise<void> {
+  private newEnforcer(config: HostJailConfig): JailEnforcer {
+    const actions = config.actions.map(
+      (definition) =>
+        new Action(definition, {
+          runner: this.commandRunner(config.name),
+          ...(this.options.actionAttempts !== undefined ? { attempts: this.options.actionAttempts } : {}),
+          ...(this.options.actionBackoffMs !== undefined ? { backoffMs: this.options.actionBackoffMs } : {}),
+          warn: (message) => this.log("WARNING", "cloudjail.actions", `[${config.name}] ${message}`),
+        }),
+    );
+    return new JailEnforcer(config.name, actions, {
+      error: (message) => this.log("ERROR", "cloudjail.actions", message),
+      warning: (message) => this.log("WARNING", "cloudjail.actions", message),
+      debug: (message) => this.log("DEBUG", "cloudjail.actions", message),
+    });
+  }
+
+  /** Stops a jail: its log sources and filter, and its actions (bans out of the firewall) unless `keepActions`. */
+  private async stopJail(name: string, options: { readonly keepActions?: boolean } = {}): Promise<void> {
     const pipeline = this.pipelines.get(name);
     if (!pipeline) return;
     this.pipelines.delete(name);
     await pipeline.stop();
+    if (options.keepActions) return;
     await pipeline.enforcer.stop();
     this.log("INFO", "cloudjail.jail", `Jail '${name}' stopped`);
   }
@@ -415,4 +445,17 @@ export class Daemon {
   private log(level: Parameters<DaemonLog["log"]>[0], logger: string, message: string): void {
     this.options.log.log(level, logger, message);
   }
+}
+
+/**
+ * Whether a reloaded jail may keep its running actions: the same actions from the same files with the same
+ * arguments, and the same jail options (which action commands may read).
+ */
+function sameActions(running: HostJailConfig, next: HostJailConfig): boolean {
+  const plain = (config: HostJailConfig) =>
+    JSON.stringify({
+      options: config.jail.options,
+      actions: config.actions.map(({ resolveTag: _function, ...data }) => data),
+    });
+  return plain(running) === plain(next);
 }

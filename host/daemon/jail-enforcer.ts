@@ -59,6 +59,11 @@ export class JailEnforcer {
     return this.sync();
   }
 
+  /** Addresses wanted banned, enforced or not yet. */
+  wantedIps(): string[] {
+    return [...this.wanted.keys()];
+  }
+
   /** Addresses every action has banned successfully. */
   enforced(): string[] {
     return [...this.wanted.keys()].filter((ip) => this.states.every((state) => state.enforced.has(ip)));
