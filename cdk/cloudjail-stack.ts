@@ -33,4 +33,11 @@ export function acknowledgeCloudjailFindings(cloudjail: Cloudjail): void {
       reason: "ec2:DescribeNetworkAcls supports no resource-level permissions; the writes are scoped to the named ACLs",
     });
   }
+  const ingestPolicy = cloudjail.ingestFunction.role!.node.tryFindChild("DefaultPolicy") as Construct;
+  for (const logGroup of cloudjail.logGroupNames) {
+    Validations.of(ingestPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${logGroup}:*]`,
+      reason: "a named log group of a jail, in the ARN form IAM uses for FilterLogEvents (backfill reads its history)",
+    });
+  }
 }

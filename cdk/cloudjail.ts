@@ -17,7 +17,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as snsSubscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
-import { ADMIN_FUNCTION_OUTPUT } from "../cloud/admin/admin-response.js";
+import { ADMIN_FUNCTION_OUTPUT, INGEST_FUNCTION_OUTPUT } from "../cloud/admin/admin-response.js";
 import { type DeploymentConfig, jailsByLogGroup } from "../cloud/deployment/deployment-config.js";
 import { ENV } from "../cloud/runtime/runtime-settings.js";
 import { NACL_DEFAULT_RULE_LIMIT, type RuleRange, ruleRangeProblem } from "../cloud/targets/network-acl-plan.js";
@@ -82,6 +82,8 @@ export class Cloudjail extends Construct {
   readonly ruleGroup: wafv2.CfnRuleGroup;
   readonly webAcl?: wafv2.CfnWebACL;
   readonly ingestFunction: nodejs.NodejsFunction;
+  /** The log groups the jails read (subscribed, and readable by the ingest function for backfills). */
+  readonly logGroupNames: readonly string[];
   readonly reconcileFunction: nodejs.NodejsFunction;
   readonly adminFunction: nodejs.NodejsFunction;
 
@@ -334,6 +336,30 @@ export class Cloudjail extends Construct {
     this.topic.grantPublish(this.reconcileFunction);
     this.topic.grantPublish(this.adminFunction);
 
+    // Backfill (`cloudjail cloud backfill`): the ingest function reads the jails' log groups' recent history and
+    // when its subscriptions started; on those log groups only.
+    this.logGroupNames = [...jailsByLogGroup(props.deployment).keys()];
+    const logGroupArns = this.logGroupNames.map((logGroupName) =>
+      // the log group ARN form with ":*" is the one IAM policies use for these actions
+      Arn.format(
+        {
+          service: "logs",
+          resource: "log-group",
+          resourceName: `${logGroupName}:*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        },
+        stack,
+      ),
+    );
+    if (logGroupArns.length > 0) {
+      this.ingestFunction.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ["logs:FilterLogEvents", "logs:DescribeSubscriptionFilters"],
+          resources: logGroupArns,
+        }),
+      );
+    }
+
     // One subscription filter per log group (CloudWatch Logs allows two per group), pattern from the jails.
     const destination = new logsDestinations.LambdaDestination(this.ingestFunction);
     let index = 0;
@@ -370,6 +396,7 @@ export class Cloudjail extends Construct {
       new CfnOutput(this, name, { value, description }).overrideLogicalId(name);
     };
     output(ADMIN_FUNCTION_OUTPUT, this.adminFunction.functionName, "Admin function, used by `cloudjail cloud`");
+    output(INGEST_FUNCTION_OUTPUT, this.ingestFunction.functionName, "Ingest function, `cloudjail cloud backfill`");
     output("CloudjailIpv4SetArn", this.ipv4Set.attrArn, "WAF IP set of banned IPv4 addresses");
     output("CloudjailIpv6SetArn", this.ipv6Set.attrArn, "WAF IP set of banned IPv6 addresses");
     output("CloudjailRuleGroupArn", this.ruleGroup.attrArn, "WAF rule group blocking banned addresses");

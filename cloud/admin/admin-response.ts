@@ -16,3 +16,6 @@ export function isAdminResponse(value: unknown): value is AdminResponse {
 
 /** The name under which the stack outputs the admin function's name (read by `cloudjail cloud`). */
 export const ADMIN_FUNCTION_OUTPUT = "CloudjailAdminFunctionName";
+
+/** The name under which the stack outputs the ingest function's name (read by `cloudjail cloud backfill`). */
+export const INGEST_FUNCTION_OUTPUT = "CloudjailIngestFunctionName";

@@ -9,7 +9,7 @@ import type { Store } from "../../shared/store/store.js";
 import type { BanAlert } from "../alerts/ban-alert.js";
 import type { DeployedJail } from "../deployment/deployment-config.js";
 import type { EnforcementReport } from "../enforcement/enforce-bans.js";
-import { decodeDelivery, MalformedPayloadError } from "../logs/subscription-payload.js";
+import { decodeDelivery, type LogBatch, MalformedPayloadError } from "../logs/subscription-payload.js";
 import type { EmbeddedMetrics } from "../metrics/embedded-metrics.js";
 import { runKeyedTasks } from "./keyed-tasks.js";
 import type { LineMatcher, MatchOutput } from "./line-matcher.js";
@@ -83,6 +83,24 @@ export async function ingestDelivery(event: unknown, deps: IngestDependencies): 
     log("warn", "no jail reads this log group; is the subscription filter left over from an older deployment?", where);
     return { kind: "unrouted", logGroup: batch.logGroup, ...empty, events: batch.logEvents.length };
   }
+  return { ...(await ingestBatch(batch, jails, deps)), rejectedEvents: rejected.length };
+}
+
+/** The events of one log stream of one log group, in order (a delivery, or a page of history). */
+export type IngestBatch = Pick<LogBatch, "logGroup" | "logStream" | "logEvents">;
+
+/**
+ * Runs `jails` over a batch of events: failures counted in the store (each under its log event id, so a batch seen
+ * twice counts once), new bans enforced at once and announced. Throws only when a retry can help (the store, the
+ * engine's worker).
+ */
+export async function ingestBatch(
+  batch: IngestBatch,
+  jails: readonly IngestJail[],
+  deps: IngestDependencies,
+): Promise<IngestReport> {
+  const { log, metrics } = deps;
+  const where = { logGroup: batch.logGroup, logStream: batch.logStream };
   metrics.add("LinesRead", batch.logEvents.length);
 
   const now = deps.clock();
@@ -206,7 +224,7 @@ export async function ingestDelivery(event: unknown, deps: IngestDependencies): 
     kind: "data",
     logGroup: batch.logGroup,
     events: batch.logEvents.length,
-    rejectedEvents: rejected.length,
+    rejectedEvents: 0,
     failures,
     duplicates,
     bans,

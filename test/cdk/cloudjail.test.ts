@@ -121,6 +121,14 @@ describe("Cloudjail construct", () => {
     const aclWrites = statements.filter((s) => JSON.stringify(s.Action).includes("CreateNetworkAclEntry"));
     expect(aclWrites).toHaveLength(3);
     expect(JSON.stringify(aclWrites[0].Resource)).toContain(`:network-acl/${ACL}`);
+    // backfill: the ingest function alone reads the jails' log groups, named one by one
+    const history = statements.filter((s) => JSON.stringify(s.Action).includes("logs:FilterLogEvents"));
+    expect(history).toHaveLength(1);
+    expect(history[0].Action).toEqual(["logs:FilterLogEvents", "logs:DescribeSubscriptionFilters"]);
+    const groups = JSON.stringify(history[0].Resource);
+    expect(groups).toContain(":log-group:/ec2/auth.log:*");
+    expect(groups).toContain(":log-group:/ec2/nginx/error.log:*");
+    expect(history[0].Resource).toHaveLength(2);
     const wildcard = statements.filter((s) => s.Resource === "*");
     expect(wildcard.every((s) => s.Action === "ec2:DescribeNetworkAcls")).toBe(true);
     expect(statements.some((s) => JSON.stringify(s.Action).includes("*"))).toBe(false);
@@ -144,8 +152,9 @@ describe("Cloudjail construct", () => {
     });
   });
 
-  it("outputs the admin function name for `cloudjail cloud`", () => {
+  it("outputs the admin and ingest function names for `cloudjail cloud`", () => {
     template.hasOutput("CloudjailAdminFunctionName", { Value: { Ref: Match.stringLikeRegexp("Admin") } });
+    template.hasOutput("CloudjailIngestFunctionName", { Value: { Ref: Match.stringLikeRegexp("Ingest") } });
   });
 
   it("is environment-agnostic", () => {

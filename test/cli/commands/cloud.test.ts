@@ -24,7 +24,17 @@ describe("parseCloudArgv", () => {
     );
   });
 
+  it("reads backfill with its jails", () => {
+    expect(parseCloudArgv(["backfill"]).command).toEqual({ backfill: {} });
+    expect(parseCloudArgv(["backfill", "--jail", "sshd", "--jail=nginx-http-auth", "--jail", "sshd"]).command).toEqual({
+      backfill: { jails: ["sshd", "nginx-http-auth"] },
+    });
+  });
+
   it.each([
+    [["backfill", "sshd"], /backfill: unexpected "sshd"/],
+    [["backfill", "--jail"], /--jail must be a jail name/],
+    [["backfill", "--jail", "-x"], /--jail must be a jail name/],
     [["ban", "1.2.3.4"], /jail must be a jail name[\s\S]*usage: cloudjail cloud/],
     [["status", "--region", "mars"], /--region must be an AWS Region/],
     [["status", "--function", "a b"], /--function must be a Lambda function name/],
@@ -45,6 +55,19 @@ describe("resolveFunctionName", () => {
     expect(resolveFunctionName({ ...base, functionName: "flag" }, { CLOUDJAIL_ADMIN_FUNCTION: "env" })).toBe("flag");
     expect(resolveFunctionName(base, { CLOUDJAIL_ADMIN_FUNCTION: "env" })).toBe("env");
     expect(resolveFunctionName(base, {})).toBe("from-outputs");
+  });
+
+  it("finds the ingest function for a backfill", () => {
+    writeFileSync(
+      outputs,
+      JSON.stringify({ Cloudjail: { CloudjailAdminFunctionName: "admin", CloudjailIngestFunctionName: "ingest" } }),
+    );
+    const backfill = { ...base, command: { backfill: {} } };
+    expect(resolveFunctionName(backfill, { CLOUDJAIL_ADMIN_FUNCTION: "admin-env" })).toBe("ingest");
+    expect(resolveFunctionName(backfill, { CLOUDJAIL_INGEST_FUNCTION: "ingest-env" })).toBe("ingest-env");
+    expect(() => resolveFunctionName({ ...backfill, outputsFile: join(dir, "none.json") }, {})).toThrow(
+      /no ingest function: pass --function NAME, set CLOUDJAIL_INGEST_FUNCTION/,
+    );
   });
 
   it("asks for --stack when several stacks are deployed, and explains when nothing is found", () => {
@@ -102,6 +125,49 @@ describe("runCloud", () => {
     mock.on(InvokeCommand).resolves({ Payload: encode({ ok: false, error: "unknown jail nope" }) });
     expect(await runCloud(["status", "nope", "--function", "f"], lambda)).toBe(1);
     expect(err.join("")).toContain("unknown jail nope");
+  });
+
+  it("runs a backfill in the ingest function and prints its report", async () => {
+    const report = {
+      logGroups: [
+        {
+          logGroup: "/ec2/auth",
+          jails: ["sshd"],
+          from: 1_763_700_660,
+          to: 1_763_701_200,
+          events: 5,
+          failures: 5,
+          duplicates: 0,
+          bans: 1,
+        },
+        {
+          logGroup: "/ec2/old",
+          jails: ["sshd"],
+          from: 1_763_700_660,
+          to: 1_763_700_000,
+          events: 0,
+          failures: 0,
+          duplicates: 0,
+          bans: 0,
+        },
+      ],
+      bans: [{ jail: "sshd", ip: "192.0.2.20", banUntil: 1_763_704_660 }],
+    };
+    mock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: encode(report) });
+    expect(await runCloud(["backfill", "--jail", "sshd", "--function", "cloudjail-ingest"], lambda)).toBe(0);
+    const input = mock.commandCalls(InvokeCommand)[0]!.args[0].input;
+    expect(input.FunctionName).toBe("cloudjail-ingest");
+    expect(JSON.parse(Buffer.from(input.Payload as Uint8Array).toString())).toEqual({ backfill: { jails: ["sshd"] } });
+    expect(out.join("")).toBe(
+      [
+        "/ec2/auth (sshd): 2025-11-21T04:51:00Z to 2025-11-21T05:00:00Z: 5 events, 5 failures (0 counted before), 1 bans",
+        "/ec2/old (sshd): nothing to read, the subscription started more than findtime ago",
+        "ban 192.0.2.20 in sshd until 2025-11-21T05:57:40Z",
+        "",
+      ].join("\n"),
+    );
+    mock.on(InvokeCommand).resolves({ Payload: encode(null) });
+    await expect(runCloud(["backfill", "--function", "f"], lambda)).rejects.toThrow(/answered no backfill report/);
   });
 
   it("reports a crashed function", async () => {

@@ -1,11 +1,15 @@
 // An in-memory CloudWatch Logs FilterLogEvents with the rules a reader meets: unknown groups do not exist, limit is
 // 1..10,000, startTime must not exceed endTime, a page is cut at `limit` events, and `nextToken` must be one the
-// service handed out for the same query. Throttling can be injected.
+// service handed out for the same query. Throttling can be injected. DescribeSubscriptionFilters lists the
+// subscription filters set on a group (limit 1..50, one filter per page when asked, to exercise paging).
 import {
   CloudWatchLogsClient,
   CloudWatchLogsServiceException,
+  DescribeSubscriptionFiltersCommand,
+  type DescribeSubscriptionFiltersCommandInput,
   FilterLogEventsCommand,
   type FilterLogEventsCommandInput,
+  type SubscriptionFilter,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { mockClient } from "aws-sdk-client-mock";
 
@@ -24,10 +28,36 @@ export class FakeCloudWatchLogs {
   private readonly tokens = new Map<string, { query: string; offset: number }>();
   private throttles = 0;
 
+  /** Subscription filters per log group. */
+  readonly subscriptions = new Map<string, SubscriptionFilter[]>();
+
   constructor() {
-    mockClient(this.client)
-      .on(FilterLogEventsCommand)
-      .callsFake(async (input: FilterLogEventsCommandInput) => this.filter(input));
+    const mock = mockClient(this.client);
+    mock.on(FilterLogEventsCommand).callsFake(async (input: FilterLogEventsCommandInput) => this.filter(input));
+    mock
+      .on(DescribeSubscriptionFiltersCommand)
+      .callsFake(async (input: DescribeSubscriptionFiltersCommandInput) => this.describeSubscriptions(input));
+  }
+
+  private describeSubscriptions(input: DescribeSubscriptionFiltersCommandInput) {
+    if (!this.groups.has(input.logGroupName ?? "")) {
+      throw logsError("ResourceNotFoundException", "The specified log group does not exist.");
+    }
+    const limit = input.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 50) {
+      throw logsError("InvalidParameterException", "limit must be between 1 and 50");
+    }
+    const filters = this.subscriptions.get(input.logGroupName!) ?? [];
+    // one filter per page: callers must follow nextToken
+    const offset = input.nextToken ? Number(input.nextToken.replace(/^s-/, "")) : 0;
+    if (!Number.isInteger(offset) || offset < 0 || offset > filters.length) {
+      throw logsError("InvalidParameterException", "The specified nextToken is invalid.");
+    }
+    const page = filters.slice(offset, offset + 1);
+    return {
+      subscriptionFilters: page,
+      ...(offset + 1 < filters.length ? { nextToken: `s-${offset + 1}` } : {}),
+    };
   }
 
   /** Makes the next `times` calls fail with ThrottlingException. */
