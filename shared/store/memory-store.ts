@@ -57,8 +57,8 @@ export class MemoryStore implements Store {
     entries.set(key, Object.freeze({ entry: deepFreeze(entry), version }));
     if (entry.ban?.active) activeKeys.add(key);
     else activeKeys.delete(key);
-    let jails = jailsByFid.get(entry.fid);
-    if (!jails) jailsByFid.set(entry.fid, (jails = new Set()));
+    const jails = jailsByFid.get(entry.fid) ?? new Set<string>();
+    jailsByFid.set(entry.fid, jails);
     jails.add(entry.jail);
     this.requests.writes++;
     return version;
