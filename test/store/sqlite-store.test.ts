@@ -1,4 +1,5 @@
-// What only the embedded store has: a file that outlives the process, dbpurgeage, several processes on one file.
+// What only the embedded store has: a file that outlives the process, several processes on one file (dbpurgeage:
+// store-purge.test.ts).
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -48,28 +49,6 @@ describe("SqliteStore", () => {
     });
     expect((await restarted.expireBans(T0 + 3601)).map((unban) => unban.ip)).toEqual(["2001:db8::7"]);
     await second.close();
-  });
-
-  it("purges entries past dbpurgeage and keeps those still needed", async () => {
-    const store = new SqliteStore(join(folder, "purge.db"));
-    const policy = makeJailPolicy("sshd", { maxRetry: 1, banTime: 100, findTime: 600 });
-    const runner = new JailRunner({ store, jails: [policy], purgeAge: 1000 });
-    await runner.recordFailure({ jail: "sshd", ip: "192.0.2.80", time: T0 }); // ban 100 s: kept until T0 + 1300
-    await runner.ban("sshd", "192.0.2.81", T0 + 500); // kept until T0 + 1800
-    const permanent = new JailRunner({ store, jails: [makeJailPolicy("sshd", { banTime: -1 })], purgeAge: 1000 });
-    await permanent.ban("sshd", "192.0.2.82", T0);
-    const counting = new JailRunner({ store, jails: [makeJailPolicy("sshd", { maxRetry: 5 })], purgeAge: 1000 });
-    await counting.recordFailure({ jail: "sshd", ip: "192.0.2.83", time: T0 }); // window only: until T0 + 600
-    await runner.expireBans(T0 + 700);
-
-    expect(await store.purge(T0 + 1299)).toBe(1); // the window of .83
-    expect(await store.get("sshd", "192.0.2.80")).toBeDefined();
-    expect(await store.purge(T0 + 1300)).toBe(1);
-    expect(await store.get("sshd", "192.0.2.80")).toBeUndefined();
-    expect(await store.purge(T0 + 10_000_000)).toBe(1);
-    expect((await store.get("sshd", "192.0.2.82"))?.entry.ban?.active).toBe(true);
-    expect(store.counters().purged).toBe(3);
-    await store.close();
   });
 
   it("counts every failure once and bans once with 8 processes writing the same file at once", async () => {

@@ -1,14 +1,8 @@
 // Backfill of a newly deployed jail: its log group's history from findtime ago up to the start of its subscription
 // (CloudWatch Logs fake with paging, DescribeSubscriptionFilters), through the real sshd filter in its guarded
 // worker, the real store on DynamoDB Local and the targets on fake WAF/EC2 APIs; then a live delivery on top.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { bundleFilterWorker } from "../../../cdk/lambda-bundling.js";
-import { loadCloudJails } from "../../../cloud/deployment/cloud-jail-file.js";
-import type { DeployedJail, DeploymentConfig } from "../../../cloud/deployment/deployment-config.js";
+import type { DeploymentConfig } from "../../../cloud/deployment/deployment-config.js";
 import { BackfillRequestError, backfill, parseBackfillRequest } from "../../../cloud/ingest/backfill.js";
 import { type IngestDependencies, ingestDelivery } from "../../../cloud/ingest/ingest-delivery.js";
 import { guardedLineMatcher } from "../../../cloud/ingest/log-filter-matcher.js";
@@ -16,9 +10,9 @@ import { cloudWatchHistory } from "../../../cloud/logs/cloudwatch-history.js";
 import { encodeDelivery } from "../../../cloud/logs/subscription-encoding.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../../support/dynamodb-local.js";
 import { FakeCloudWatchLogs } from "../fakes/logs-fake.js";
+import { sshdDeployment } from "../fakes/sshd-deployment.js";
 import { createTestCloud, type TestCloud } from "../fakes/test-cloud.js";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
 const GROUP = "/ec2/web/auth.log";
 const FUNCTION = "cloudjail-IngestFunction-abc123";
 // 2025-11-21T05:01:00Z; the subscription was created a minute earlier
@@ -42,15 +36,7 @@ describe("backfill", () => {
 
   beforeAll(async () => {
     local = await startDynamoDbLocal();
-    workerPath = join(mkdtempSync(join(tmpdir(), "cloudjail-worker-")), "filter-worker.mjs");
-    await bundleFilterWorker(root, workerPath);
-    const base = loadCloudJails({
-      jailFile: join(root, "cdk", "example", "jail.local"),
-      filterConfigDir: join(root, "config"),
-    });
-    const sshd = base.jails.find((jail) => jail.name === "sshd")!;
-    const jail: DeployedJail = { ...sshd, logGroups: [GROUP], maxRetry: 3, findTime: 600, logTimeZone: "UTC" };
-    deployment = { version: 1, jails: [jail] };
+    ({ deployment, workerPath } = await sshdDeployment(GROUP, { maxRetry: 3, findTime: 600 }));
   });
   afterAll(async () => {
     await local?.stop();

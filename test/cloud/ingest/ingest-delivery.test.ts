@@ -1,21 +1,17 @@
 // The ingest pipeline on the committed CloudWatch Logs fixtures (real gzip payloads), the real sshd filter in its
 // guarded worker, the real store on DynamoDB Local, and the targets on fake WAF/EC2 APIs.
-import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { bundleFilterWorker } from "../../../cdk/lambda-bundling.js";
-import { loadCloudJails } from "../../../cloud/deployment/cloud-jail-file.js";
 import type { DeployedJail, DeploymentConfig } from "../../../cloud/deployment/deployment-config.js";
 import { ingestDelivery } from "../../../cloud/ingest/ingest-delivery.js";
 import { guardedLineMatcher } from "../../../cloud/ingest/log-filter-matcher.js";
 import { encodeDelivery } from "../../../cloud/logs/subscription-encoding.js";
 import { deliveryFromPayload, loadDelivery } from "../../support/cloudwatch-events.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../../support/dynamodb-local.js";
+import { sshdDeployment } from "../fakes/sshd-deployment.js";
 import { createTestCloud, type TestCloud } from "../fakes/test-cloud.js";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
 // The fixture's events are dated 2025-11-21 05:00:01..04 UTC; the deliveries are processed a minute later.
 const ARRIVAL = 1_763_701_260;
 
@@ -27,15 +23,7 @@ describe("ingest pipeline", () => {
 
   beforeAll(async () => {
     local = await startDynamoDbLocal();
-    workerPath = join(mkdtempSync(join(tmpdir(), "cloudjail-worker-")), "filter-worker.mjs");
-    await bundleFilterWorker(root, workerPath);
-    const base = loadCloudJails({
-      jailFile: join(root, "cdk", "example", "jail.local"),
-      filterConfigDir: join(root, "config"),
-    });
-    const sshd = base.jails.find((jail) => jail.name === "sshd")!;
-    const jail: DeployedJail = { ...sshd, logGroups: ["/ec2/web/auth.log"], maxRetry: 2, logTimeZone: "UTC" };
-    deployment = { version: 1, jails: [jail] };
+    ({ deployment, workerPath } = await sshdDeployment("/ec2/web/auth.log", { maxRetry: 2 }));
   });
   afterAll(async () => {
     await local?.stop();

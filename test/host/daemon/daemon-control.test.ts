@@ -1,6 +1,6 @@
 // The daemon as it runs on a server: live log lines, the control socket with fail2ban-client's commands, its own
 // log feeding a recidive jail, and bans restored from the SQLite store after a restart.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import type { Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { startControlServer, stopControlServer } from "../../../host/control/con
 import { Daemon } from "../../../host/daemon/daemon.js";
 import { openDaemonLog } from "../../../host/daemon/daemon-log.js";
 import { readDaemonSettings } from "../../../host/daemon/daemon-settings.js";
+import { appendFailures, waitFor as waitForDaemon } from "../support/live-log.js";
 import { makeConfigDir } from "../support/test-config.js";
 
 const work = mkdtempSync(join(tmpdir(), "cloudjail-daemon-"));
@@ -53,21 +54,11 @@ afterAll(() => {
 const settings = readDaemonSettings(configDir);
 
 function failures(ip: string, count: number): void {
-  const lines: string[] = [];
-  for (let i = 0; i < count; i++) {
-    lines.push(
-      `${new Date().toISOString()} web1 sshd[${4000 + i}]: Failed password for root from ${ip} port ${50000 + i} ssh2`,
-    );
-  }
-  appendFileSync(authLog, `${lines.join("\n")}\n`);
+  appendFailures(authLog, ip, count);
 }
 
-async function waitFor(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${readFileSync(daemonLog, "utf8")}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function waitFor(what: string, predicate: () => Promise<boolean> | boolean): Promise<void> {
+  return waitForDaemon(what, predicate, daemonLog);
 }
 
 async function startDaemon(): Promise<{ daemon: Daemon; server: Server; printed: string[] }> {

@@ -1,7 +1,7 @@
 // Reload as fail2ban does it: a jail whose actions and options are unchanged keeps its actions running (no moment
 // without its bans in the firewall); a changed jail, or `reload --restart`, stops and starts them and restores the
 // bans from the store; what the store ended meanwhile leaves the firewall. Dry-run commands show what would run.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ import { readDaemonSettings } from "../../../host/daemon/daemon-settings.js";
 import { makeJailPolicy } from "../../../shared/jail/jail-policy.js";
 import { JailRunner } from "../../../shared/jail/jail-runner.js";
 import { SqliteStore } from "../../../shared/store/sqlite-store.js";
+import { appendFailures, waitFor as waitForDaemon } from "../support/live-log.js";
 import { makeConfigDir } from "../support/test-config.js";
 
 const work = mkdtempSync(join(tmpdir(), "cloudjail-reload-"));
@@ -46,21 +47,11 @@ afterAll(() => {
 });
 
 function failures(ip: string, count: number): void {
-  const lines: string[] = [];
-  for (let i = 0; i < count; i++) {
-    lines.push(
-      `${new Date().toISOString()} web1 sshd[${4000 + i}]: Failed password for root from ${ip} port ${50000 + i} ssh2`,
-    );
-  }
-  appendFileSync(authLog, `${lines.join("\n")}\n`);
+  appendFailures(authLog, ip, count);
 }
 
-async function waitFor(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${readFileSync(daemonLog, "utf8")}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function waitFor(what: string, predicate: () => Promise<boolean> | boolean): Promise<void> {
+  return waitForDaemon(what, predicate, daemonLog);
 }
 
 /** What the dry-run actions would have run, in short: started, stopped, ban <ips>, unban <ip>. */
