@@ -21,6 +21,8 @@ const debianPackages = [
   ["ssh", "openssh-client"],
   ["sshpass", "sshpass"],
   ["journalctl", "systemd"],
+  // logtarget = SYSLOG goes through util-linux's logger (Essential on Debian; listed for minimal images)
+  ["logger", "bsdutils"],
   // the reference fail2ban (and CPython's re, for the regex differential tests) run on Debian's Python
   ["python3", "python3", "/usr/bin/python3"],
   // without it the reference fail2ban polls files, which would flatter our latency comparison

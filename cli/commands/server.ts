@@ -129,7 +129,7 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     ...(plan.logtarget !== undefined ? { logtarget: plan.logtarget } : plan.once ? { logtarget: "STDOUT" } : {}),
     ...(plan.loglevel !== undefined ? { loglevel: plan.loglevel } : plan.once ? { loglevel: "NOTICE" } : {}),
   });
-  const log: DaemonLog = openDaemonLog(settings.logtarget, settings.loglevel);
+  const log: DaemonLog = openDaemonLog(settings.logtarget, settings.loglevel, { syslogSocket: settings.syslogsocket });
   // Bundled beside cli.js; run from sources (tests) it is absent and filters run in the main thread.
   const workerPath = join(context.distDir, "filter-worker.js");
   const daemon = new Daemon({
@@ -164,7 +164,7 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     await daemon.stop().catch(() => {});
     throw error;
   } finally {
-    log.close();
+    await log.close();
   }
 }
 

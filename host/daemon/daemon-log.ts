@@ -2,8 +2,8 @@
 // `grep Ban /var/log/fail2ban.log`) work unchanged:
 //   2024-05-01 12:00:00,123 cloudjail.actions        [812]: NOTICE  [sshd] Ban 192.0.2.7
 
-import { createSocket } from "node:dgram";
-import { appendFileSync, closeSync, fstatSync, openSync, statSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, statSync, writeSync } from "node:fs";
+import { SyslogSink } from "./syslog-sink.js";
 
 /** fail2ban's levels, most severe first. */
 export const LEVELS = ["CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"] as const;
@@ -18,7 +18,8 @@ export interface DaemonLog {
   log(level: Level, logger: string, message: string): void;
   /** The current threshold; `set loglevel` changes it. */
   level: Level;
-  close(): void;
+  /** Flushes and releases the target (for SYSLOG, once the logger processes have sent everything). */
+  close(): void | Promise<void>;
 }
 
 function pad(value: number, width = 2): string {
@@ -95,31 +96,22 @@ class LogFile {
 }
 
 /** Opens the log for `target` (a file is appended to, and reopened on every write so logrotate needs no signal). */
-export function openDaemonLog(target: LogTarget, level: Level, now: () => Date = () => new Date()): DaemonLog {
+export function openDaemonLog(
+  target: LogTarget,
+  level: Level,
+  options: { readonly now?: () => Date; readonly syslogSocket?: string } = {},
+): DaemonLog {
+  const now = options.now ?? (() => new Date());
   const upper = target.toUpperCase();
   let write: (line: string, level: Level, logger: string, message: string) => void;
-  let close = () => {};
+  let close: () => void | Promise<void> = () => {};
   if (upper === "STDOUT") write = (line) => process.stdout.write(`${line}\n`);
   else if (upper === "STDERR") write = (line) => process.stderr.write(`${line}\n`);
-  else if (upper === "SYSLOG" || upper.startsWith("SYSLOG")) {
-    const socket = createSocket("udp4");
-    let unix: number | undefined;
-    write = (_line, lineLevel, logger, message) => {
-      // facility daemon (3); the local socket first, as fail2ban's default syslogsocket = auto does.
-      const payload = Buffer.from(
-        `<${3 * 8 + SYSLOG_SEVERITY[lineLevel]}>${logger}[${process.pid}]: ${lineLevel} ${message}`,
-      );
-      try {
-        unix ??= openSync("/dev/log", "w");
-        appendFileSync(unix, payload);
-      } catch {
-        socket.send(payload, 514, "127.0.0.1");
-      }
-    };
-    close = () => {
-      socket.close();
-      if (unix !== undefined) closeSync(unix);
-    };
+  else if (upper === "SYSLOG") {
+    const sink = new SyslogSink(options.syslogSocket ?? "auto");
+    write = (_line, lineLevel, logger, message) =>
+      sink.write(logger, SYSLOG_SEVERITY[lineLevel], `${lineLevel} ${message}`);
+    close = () => sink.close();
   } else {
     const file = new LogFile(target);
     write = (line) => file.write(`${line}\n`);

@@ -13,6 +13,8 @@ export interface DaemonSettings {
   readonly loglevel: Level;
   /** A file path, STDOUT, STDERR or SYSLOG. */
   readonly logtarget: string;
+  /** Where SYSLOG entries go: `auto` (the system's syslog socket) or a socket path. */
+  readonly syslogsocket: string;
   readonly socket: string;
   readonly pidfile: string;
   /** SQLite file, or `:memory:` (fail2ban's `None`: nothing kept across restarts). */
@@ -33,6 +35,7 @@ export interface SettingOverrides {
 const DEFAULTS = {
   loglevel: "INFO",
   logtarget: "/var/log/cloudjail.log",
+  syslogsocket: "auto",
   socket: "/run/cloudjail/cloudjail.sock",
   pidfile: "/run/cloudjail/cloudjail.pid",
   dbfile: "/var/lib/cloudjail/cloudjail.sqlite3",
@@ -70,6 +73,7 @@ export function readDaemonSettings(configDir: string, overrides: SettingOverride
     configDir,
     loglevel,
     logtarget: value("logtarget"),
+    syslogsocket: value("syslogsocket"),
     socket: value("socket"),
     pidfile: value("pidfile"),
     dbfile: /^(none|:memory:)$/i.test(dbfile) ? ":memory:" : dbfile,

@@ -1,8 +1,53 @@
-import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { formatLogLine, openDaemonLog, parseLevel } from "../../../host/daemon/daemon-log.js";
+import { SyslogSink } from "../../../host/daemon/syslog-sink.js";
+
+/**
+ * A syslog socket for the test: a Unix datagram socket (Node has none, Python does) that collects what arrives
+ * until `stop`, then gives the datagrams.
+ */
+async function syslogSocket(path: string): Promise<{ stop: () => Promise<string[]> }> {
+  const receiver = spawn("python3", [
+    "-c",
+    `import socket, sys, json
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("ready", flush=True)
+s.settimeout(30)
+while True:
+    data = s.recv(65536)
+    if data == b"STOP": break
+    print(json.dumps(data.decode("utf-8", "replace")), flush=True)`,
+    path,
+  ]);
+  let out = "";
+  receiver.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString("utf8");
+  });
+  while (!out.startsWith("ready")) await new Promise((resolve) => setTimeout(resolve, 20));
+  return {
+    stop: async () => {
+      // the last datagram tells the receiver to stop: everything before it has arrived
+      const done = new Promise((resolve) => receiver.once("close", resolve));
+      const stopper = spawn("python3", [
+        "-c",
+        "import socket, sys; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b'STOP', sys.argv[1])",
+        path,
+      ]);
+      await new Promise((resolve) => stopper.once("close", resolve));
+      await done;
+      return out
+        .split("\n")
+        .slice(1)
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as string);
+    },
+  };
+}
 
 const dir = mkdtempSync(join(tmpdir(), "cloudjail-log-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,6 +66,45 @@ describe("daemon log", () => {
     expect(parseLevel("20")).toBe("INFO");
     expect(parseLevel("HEAVYDEBUG")).toBe("DEBUG");
     expect(parseLevel("loud")).toBeUndefined();
+  });
+
+  it("sends SYSLOG entries to the syslog socket, tagged and prioritised like fail2ban's, one entry per line", async () => {
+    const path = join(dir, "syslog.sock");
+    const socket = await syslogSocket(path);
+    const log = openDaemonLog("SYSLOG", "INFO", { syslogSocket: path });
+    log.log("NOTICE", "cloudjail.actions", "[sshd] Ban 192.0.2.7\nforged: NOTICE [sshd] Ban 203.0.113.1");
+    log.log("ERROR", "cloudjail.filter", "[sshd] line abandoned");
+    log.log("DEBUG", "cloudjail.filter", "not shown");
+    await log.close();
+    const received = await socket.stop();
+    // <29> = facility daemon (3) * 8 + notice (5); <27> = daemon + error (3)
+    expect(received).toHaveLength(2);
+    expect(received[0]).toMatch(
+      new RegExp(
+        `^<29>\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d cloudjail\\.actions\\[${process.pid}\\]: NOTICE \\[sshd\\] Ban 192\\.0\\.2\\.7 forged: NOTICE \\[sshd\\] Ban 203\\.0\\.113\\.1$`,
+      ),
+    );
+    expect(received[1]).toMatch(
+      new RegExp(`^<27>.* cloudjail\\.filter\\[${process.pid}\\]: ERROR \\[sshd\\] line abandoned$`),
+    );
+  });
+
+  it("says once, and goes on, when SYSLOG cannot be written", async () => {
+    const reports: string[] = [];
+    const missing = new SyslogSink("auto", (message) => reports.push(message), "no-such-logger-command");
+    missing.write("cloudjail.actions", 5, "NOTICE one");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    missing.write("cloudjail.actions", 5, "NOTICE two");
+    await missing.close();
+    expect(reports).toEqual([
+      expect.stringMatching(/logtarget = SYSLOG does not work.*cannot run no-such-logger-command/),
+    ]);
+
+    const nowhere = new SyslogSink(join(dir, "no-socket-here"), (message) => reports.push(message));
+    nowhere.write("cloudjail.actions", 5, "NOTICE one");
+    await nowhere.close();
+    expect(existsSync(join(dir, "no-socket-here"))).toBe(false);
+    expect(reports[1]).toMatch(/logtarget = SYSLOG does not work.*logger exited with 1/);
   });
 
   it("filters by level, keeps one entry per line, and follows logrotate's rename", async () => {
