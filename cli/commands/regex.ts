@@ -5,6 +5,7 @@ import { closeSync, existsSync, openSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Failure } from "../../shared/filter/failure.js";
 import { failureJson, isReportedFailure } from "../../shared/filter/failure-json.js";
+import type { LinesToKeep } from "../../shared/filter/line-stats.js";
 import type { LineContext, LineResult } from "../../shared/filter/log-filter.js";
 import { GuardedLogFilter, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
 import type { FilePart } from "../../shared/filter/watchdog/protocol.js";
@@ -83,7 +84,7 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     },
     { workerPath: join(context.distDir, "filter-worker.js") },
   );
-  const report = new RegexReport(spec, resolved.description);
+  const report = new RegexReport(spec, resolved.description, { printAll: plan.printAll, printNo: plan.printNo });
   report.logName = log.kind === "file" ? log.path : "(command line)";
   const resolver = new HostResolver();
   // one context object for the whole run
@@ -111,7 +112,7 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
       if (result && isStalled(result)) reportStalled(1, log.line, result.budgetMs);
       else if (result) await settleLine(1, log.line, result);
     } else {
-      await runFile(log, filter, json, !plan.raw, lineContext, {
+      await runFile(log, filter, { json, resolveNames: !plan.raw, keepAllLines: plan.printAll }, lineContext, {
         part: async (part) => {
           if ("text" in part) process.stdout.write(part.text);
           else if ("stats" in part) report.stats.merge(part.stats);
@@ -150,8 +151,7 @@ interface FileOutput {
 async function runFile(
   log: { readonly path: string; readonly size: number },
   filter: GuardedLogFilter,
-  json: boolean,
-  resolveNames: boolean,
+  how: { readonly json: boolean; readonly resolveNames: boolean; readonly keepAllLines: LinesToKeep },
   context: LineContext,
   output: FileOutput,
 ): Promise<void> {
@@ -163,7 +163,7 @@ async function runFile(
   try {
     await filter.processFile(
       { path: log.path, start: 0, end: log.size, firstLine: 1 },
-      { mode: json ? "json" : "summary", deferHostNames: resolveNames },
+      { mode: how.json ? "json" : "summary", deferHostNames: how.resolveNames, keepAllLines: how.keepAllLines },
       context,
       {
         parts: (parts, next) => {

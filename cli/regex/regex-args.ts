@@ -1,4 +1,5 @@
 // Parses the arguments of `cloudjail regex` into a plan; no side effects, so it is table-tested.
+import type { LinesToKeep } from "../../shared/filter/line-stats.js";
 import { parseCommandLine, parseNowOption } from "../command-line.js";
 import { UsageError } from "../usage-error.js";
 
@@ -14,6 +15,10 @@ export interface RegexPlan {
   readonly datePattern: string | undefined;
   readonly maxLines: number | undefined;
   readonly out: "json" | undefined;
+  /** Summary: the kinds of lines printed in full (--print-all-matched/-ignored/-missed). */
+  readonly printAll: LinesToKeep;
+  /** Summary: the kinds of lines not printed at all (--print-no-ignored/-missed). */
+  readonly printNo: { readonly ignored: boolean; readonly missed: boolean };
   readonly help: boolean;
 }
 
@@ -33,6 +38,10 @@ options:
   --datepattern P     date pattern overriding the filter's
   --maxlines N        lines buffered for multi-line regexes
   --out json          one JSON object per failure per line on stdout
+  --print-all-matched, --print-all-ignored, --print-all-missed
+                      summary: print every line of that kind (by default the first 20 ignored and missed)
+  --print-no-ignored, --print-no-missed
+                      summary: do not print the lines of that kind
   -h, --help          this help`;
 
 /** Parses argv (without the command name). Throws UsageError with a clear message on bad arguments. */
@@ -45,6 +54,11 @@ export function parseRegexArgs(argv: readonly string[]): RegexPlan {
     datepattern: { type: "string", short: "d" },
     maxlines: { type: "string", short: "L" },
     out: { type: "string", short: "o" },
+    "print-all-matched": { type: "boolean" },
+    "print-all-ignored": { type: "boolean" },
+    "print-all-missed": { type: "boolean" },
+    "print-no-ignored": { type: "boolean" },
+    "print-no-missed": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   const { values, positionals } = parsed;
@@ -65,6 +79,11 @@ export function parseRegexArgs(argv: readonly string[]): RegexPlan {
   if (values.out !== undefined && values.out !== "json") {
     throw new UsageError(`regex: --out supports only 'json'; got '${String(values.out)}'`);
   }
+  for (const kind of ["ignored", "missed"] as const) {
+    if (values[`print-all-${kind}`] === true && values[`print-no-${kind}`] === true) {
+      throw new UsageError(`regex: --print-all-${kind} and --print-no-${kind} exclude each other`);
+    }
+  }
   return {
     log: positionals[0] ?? "",
     filter: positionals[1] ?? "",
@@ -76,6 +95,12 @@ export function parseRegexArgs(argv: readonly string[]): RegexPlan {
     datePattern: values.datepattern as string | undefined,
     maxLines,
     out: values.out === "json" ? "json" : undefined,
+    printAll: {
+      matched: values["print-all-matched"] === true,
+      ignored: values["print-all-ignored"] === true,
+      missed: values["print-all-missed"] === true,
+    },
+    printNo: { ignored: values["print-no-ignored"] === true, missed: values["print-no-missed"] === true },
     help,
   };
 }

@@ -1,9 +1,16 @@
 // The human summary of `cloudjail regex`, shaped like fail2ban-regex's so its users read it at a glance.
 import type { Failure } from "../../shared/filter/failure.js";
-import { LineStats } from "../../shared/filter/line-stats.js";
+import { LineStats, type LinesToKeep } from "../../shared/filter/line-stats.js";
 import type { FilterSpec, LineResult } from "../../shared/filter/log-filter.js";
 
+/** fail2ban-regex prints a kind of lines when there are fewer than this, or all with --print-all-<kind>. */
 const SHOWN_LINES = 20;
+
+/** Which lines the report prints: all of a kind, or none. */
+export interface ReportLines {
+  readonly printAll: LinesToKeep;
+  readonly printNo: { readonly ignored: boolean; readonly missed: boolean };
+}
 
 /** Accumulates per-line outcomes and renders the final report. */
 export class RegexReport {
@@ -15,8 +22,9 @@ export class RegexReport {
   constructor(
     private readonly spec: FilterSpec,
     private readonly description: string,
+    private readonly lines: ReportLines = { printAll: {}, printNo: { ignored: false, missed: false } },
   ) {
-    this.stats = new LineStats(spec.failregex.length, spec.ignoreregex?.length ?? 0);
+    this.stats = new LineStats(spec.failregex.length, spec.ignoreregex?.length ?? 0, lines.printAll);
   }
 
   /** Lines tested so far. */
@@ -55,8 +63,10 @@ export class RegexReport {
     if (stats.stalled > 0)
       out.push(`Abandoned: ${stats.stalled} line(s) exceeded the per-line time budget (pathological input)`);
     out.push(`[processed in ${this.seconds.toFixed(2)} sec]`, "");
-    out.push(...this.lineList("Ignored", stats.ignored, stats.ignoredLines));
-    out.push(...this.lineList("Missed", stats.missed, stats.missedLines));
+    const { printAll, printNo } = this.lines;
+    if (printAll.matched) out.push(...this.lineList("matched", stats.matched, stats.matchedLines));
+    if (!printNo.ignored) out.push(...this.lineList("ignored", stats.ignored, stats.ignoredLines));
+    if (!printNo.missed) out.push(...this.lineList("missed", stats.missed, stats.missedLines));
     return `${out.join("\n")}\n`;
   }
 
@@ -72,9 +82,13 @@ export class RegexReport {
     return lines;
   }
 
-  private lineList(title: string, count: number, lines: readonly string[]): string[] {
+  /** fail2ban-regex's printLines: a `|-` list of the lines, or how to see them all. */
+  private lineList(kind: "matched" | "ignored" | "missed", count: number, lines: readonly string[]): string[] {
     if (count === 0) return [];
-    if (count > SHOWN_LINES) return [`${title} line(s): too many to print (${count}).`, ""];
-    return [`${title} line(s):`, ...lines.map((l) => `${l}`), ""];
+    const header = `${kind[0]!.toUpperCase()}${kind.slice(1)} line(s):`;
+    if (count >= SHOWN_LINES && !this.lines.printAll[kind]) {
+      return [`${header} too many to print.  Use --print-all-${kind} to print all ${count} lines`];
+    }
+    return [`|- ${header}`, ...lines.map((line) => `|  ${line.trimEnd()}`), "`-"];
   }
 }

@@ -1,11 +1,19 @@
 // The statistics of a filter run, as fail2ban-regex reports them: lines matched, ignored and missed, hits per
-// failregex and ignoreregex, date template hits, and the first few ignored and missed lines. Kept by the filter
+// failregex and ignoreregex, date template hits, the first few ignored and missed lines (all of them, and the
+// matched lines, when asked: fail2ban-regex's --print-all-*). Kept by the filter
 // worker for the lines it can settle itself and by `cloudjail regex` for the rest; parts taken on either side merge.
 import type { Failure } from "./failure.js";
 import type { LineResult } from "./log-filter.js";
 
 /** Ignored and missed lines kept for display: one more than shown, so that "too many to print" can be told. */
 export const KEPT_LINES = 21;
+
+/** Which kinds of lines to keep all of (fail2ban-regex's --print-all-matched, -ignored, -missed). */
+export interface LinesToKeep {
+  readonly matched?: boolean;
+  readonly ignored?: boolean;
+  readonly missed?: boolean;
+}
 
 /** Plain, serializable statistics (they cross threads). */
 export interface LineStatsData {
@@ -20,6 +28,8 @@ export interface LineStatsData {
   dateHits: Array<[string, number]>;
   missedLines: string[];
   ignoredLines: string[];
+  /** Kept only with LinesToKeep.matched. */
+  matchedLines: string[];
 }
 
 /** Accumulates line outcomes; `take()` hands over what was counted since the last take. */
@@ -30,6 +40,7 @@ export class LineStats {
   constructor(
     private readonly failregexCount: number,
     private readonly ignoreregexCount: number,
+    private readonly keepAll: LinesToKeep = {},
   ) {
     this.data = LineStats.empty(failregexCount, ignoreregexCount);
   }
@@ -46,6 +57,7 @@ export class LineStats {
       dateHits: [],
       missedLines: [],
       ignoredLines: [],
+      matchedLines: [],
     };
   }
 
@@ -66,12 +78,13 @@ export class LineStats {
     for (const failure of failures) if (!failure.nofail) real = true;
     if (result.ignoredBy !== undefined || (failures.length > 0 && !real)) {
       data.ignored++;
-      if (data.ignoredLines.length < KEPT_LINES) data.ignoredLines.push(line);
+      if (this.keepAll.ignored || data.ignoredLines.length < KEPT_LINES) data.ignoredLines.push(line);
     } else if (real) {
       data.matched++;
+      if (this.keepAll.matched) data.matchedLines.push(line);
     } else {
       data.missed++;
-      if (data.missedLines.length < KEPT_LINES) data.missedLines.push(line);
+      if (this.keepAll.missed || data.missedLines.length < KEPT_LINES) data.missedLines.push(line);
     }
   }
 
@@ -81,7 +94,7 @@ export class LineStats {
     data.tested++;
     data.stalled++;
     data.missed++;
-    if (data.missedLines.length < KEPT_LINES) data.missedLines.push(line);
+    if (this.keepAll.missed || data.missedLines.length < KEPT_LINES) data.missedLines.push(line);
   }
 
   /** Adds statistics counted elsewhere (lines that came before any added after this). */
@@ -99,8 +112,11 @@ export class LineStats {
       data.ignoreHits[i] = (data.ignoreHits[i] ?? 0) + hits;
     });
     for (const [template, hits] of other.dateHits) this.countDate(template, hits);
-    for (const line of other.missedLines) if (data.missedLines.length < KEPT_LINES) data.missedLines.push(line);
-    for (const line of other.ignoredLines) if (data.ignoredLines.length < KEPT_LINES) data.ignoredLines.push(line);
+    for (const line of other.missedLines)
+      if (this.keepAll.missed || data.missedLines.length < KEPT_LINES) data.missedLines.push(line);
+    for (const line of other.ignoredLines)
+      if (this.keepAll.ignored || data.ignoredLines.length < KEPT_LINES) data.ignoredLines.push(line);
+    if (this.keepAll.matched) data.matchedLines.push(...other.matchedLines);
   }
 
   /** The statistics counted since the last take (or the start), and a fresh start. */

@@ -13,6 +13,10 @@ describe("parseRegexArgs", () => {
     [["--config", "/etc/fail2ban", "--timezone", "UTC", "a.log", "x"], { configDir: "/etc/fail2ban", timeZone: "UTC" }],
     [["--datepattern", "^%Y-%m-%d", "a.log", "x"], { datePattern: "^%Y-%m-%d" }],
     [["--help"], { help: true }],
+    [
+      ["--print-all-matched", "--print-all-missed", "--print-no-ignored", "a.log", "x"],
+      { printAll: { matched: true, ignored: false, missed: true }, printNo: { ignored: true, missed: false } },
+    ],
   ])("%j", (argv, expected) => {
     expect(parseRegexArgs(argv)).toMatchObject(expected);
   });
@@ -25,6 +29,7 @@ describe("parseRegexArgs", () => {
     [["--maxlines", "x", "a", "b"], /--maxlines must be a whole number/],
     [["--out", "csv", "a", "b"], /--out supports only 'json'/],
     [["--bogus", "a", "b"], /Unknown option '--bogus'/],
+    [["--print-all-ignored", "--print-no-ignored", "a", "b"], /--print-all-ignored and --print-no-ignored exclude/],
   ])("rejects %j", (argv, message) => {
     expect(() => parseRegexArgs(argv)).toThrow(message);
   });

@@ -266,7 +266,7 @@ export class GuardedLogFilter {
    */
   async processFile(
     range: { readonly path: string; readonly start: number; readonly end: number; readonly firstLine: number },
-    options: { readonly mode: "json" | "summary"; readonly deferHostNames: boolean },
+    options: Pick<FileRequest, "mode" | "deferHostNames" | "keepAllLines">,
     context: LineContext,
     handlers: {
       /** Output up to (not including) the line at byte `next`. */

@@ -1,5 +1,5 @@
 // Messages between the guarded filter (main thread) and its worker. Kept tiny: lines go in, results come out.
-import type { LineStatsData } from "../line-stats.js";
+import type { LineStatsData, LinesToKeep } from "../line-stats.js";
 import type { FilterSpec, LineContext, LineResult, LogFilterOptions } from "../log-filter.js";
 
 /** Given to the worker at start: what filter to build, and where to publish progress. */
@@ -31,6 +31,8 @@ export interface FileRequest {
   readonly mode: "json" | "summary";
   /** Failures naming a host still to resolve are handed over as deferred lines, not settled by the worker. */
   readonly deferHostNames: boolean;
+  /** Summary mode: the kinds of lines whose every line the statistics keep (not only the first few). */
+  readonly keepAllLines?: LinesToKeep;
   readonly path: string;
   /** Byte offset of the first line, and of the end of the range (a line start or the file's size). */
   readonly start: number;
