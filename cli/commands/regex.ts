@@ -7,6 +7,7 @@ import type { Failure } from "../../shared/filter/failure.js";
 import { failureJson, isReportedFailure } from "../../shared/filter/failure-json.js";
 import type { LinesToKeep } from "../../shared/filter/line-stats.js";
 import type { LineContext, LineResult } from "../../shared/filter/log-filter.js";
+import { expandFailRegexTags, localizeGlobalFlags } from "../../shared/filter/regex/fail-regex.js";
 import { GuardedLogFilter, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
 import type { FilePart } from "../../shared/filter/watchdog/protocol.js";
 import type { CommandContext } from "../command-context.js";
@@ -84,8 +85,20 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     },
     { workerPath: join(context.distDir, "filter-worker.js") },
   );
-  const report = new RegexReport(spec, resolved.description, { printAll: plan.printAll, printNo: plan.printNo });
-  report.logName = log.kind === "file" ? log.path : "(command line)";
+  const report = new RegexReport(
+    spec,
+    {
+      filter: resolved.description,
+      maxLinesOption: plan.maxLines,
+      datePatternOption: plan.datePattern,
+      ignoreRegex: plan.ignoreRegex,
+      log: log.kind === "file" ? { file: log.path } : { line: log.line },
+      expandedPrefRegex: spec.prefregex
+        ? localizeGlobalFlags(expandFailRegexTags(spec.prefregex, plan.raw ? "raw" : "yes"))
+        : undefined,
+    },
+    { printAll: plan.printAll, printNo: plan.printNo },
+  );
   const resolver = new HostResolver();
   // one context object for the whole run
   const lineContext: LineContext = { now: plan.now ?? Date.now() / 1000 };

@@ -99,6 +99,8 @@ export function parseRegexArgs(argv: readonly string[]): RegexPlan {
       matched: values["print-all-matched"] === true,
       ignored: values["print-all-ignored"] === true,
       missed: values["print-all-missed"] === true,
+      // fail2ban-regex's --maxlines is also its threshold for printing lines
+      ...(maxLines !== undefined ? { shown: maxLines } : {}),
     },
     printNo: { ignored: values["print-no-ignored"] === true, missed: values["print-no-missed"] === true },
     help,

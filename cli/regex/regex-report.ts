@@ -1,10 +1,10 @@
 // The human summary of `cloudjail regex`, shaped like fail2ban-regex's so its users read it at a glance.
-import type { Failure } from "../../shared/filter/failure.js";
-import { LineStats, type LinesToKeep } from "../../shared/filter/line-stats.js";
-import type { FilterSpec, LineResult } from "../../shared/filter/log-filter.js";
 
-/** fail2ban-regex prints a kind of lines when there are fewer than this, or all with --print-all-<kind>. */
-const SHOWN_LINES = 20;
+import { DateDetector } from "../../shared/filter/date/date-detector.js";
+import type { Failure } from "../../shared/filter/failure.js";
+import { LineStats, type LinesToKeep, SHOWN_LINES } from "../../shared/filter/line-stats.js";
+import type { FilterSpec, LineResult } from "../../shared/filter/log-filter.js";
+import { shortText } from "./resolve-filter.js";
 
 /** Which lines the report prints: all of a kind, or none. */
 export interface ReportLines {
@@ -12,16 +12,30 @@ export interface ReportLines {
   readonly printNo: { readonly ignored: boolean; readonly missed: boolean };
 }
 
+/** What the report's `Use ...` lines say (fail2ban-regex's "Running tests" part). */
+export interface ReportHeader {
+  /** The lines naming the filter (see resolveFilter). */
+  readonly filter: readonly string[];
+  /** --maxlines and --datepattern as given on the command line: fail2ban-regex prints them first. */
+  readonly maxLinesOption?: number | undefined;
+  readonly datePatternOption?: string | undefined;
+  /** The IGNOREREGEX argument. */
+  readonly ignoreRegex?: string | undefined;
+  /** The log file, or the one literal line. */
+  readonly log: { readonly file: string } | { readonly line: string };
+  /** The prefregex with its tags expanded, as fail2ban-regex prints it. */
+  readonly expandedPrefRegex?: string | undefined;
+}
+
 /** Accumulates per-line outcomes and renders the final report. */
 export class RegexReport {
-  logName = "";
   seconds = 0;
   /** The counts; lines are added here or counted by the filter worker and merged. */
   readonly stats: LineStats;
 
   constructor(
     private readonly spec: FilterSpec,
-    private readonly description: string,
+    private readonly header: ReportHeader,
     private readonly lines: ReportLines = { printAll: {}, printNo: { ignored: false, missed: false } },
   ) {
     this.stats = new LineStats(spec.failregex.length, spec.ignoreregex?.length ?? 0, lines.printAll);
@@ -42,21 +56,36 @@ export class RegexReport {
     this.stats.addStalled(line);
   }
 
-  /** The whole report as text. */
+  /** The whole report as text: fail2ban-regex's, line for line. */
   render(): string {
     const stats = this.stats.current;
-    const out: string[] = [];
-    out.push("", "Running tests", "=============", "");
-    out.push(`Use   ${this.description}`);
-    if (this.spec.datepattern) out.push(`Use      datepattern : ${this.spec.datepattern}`);
-    if (this.spec.maxlines && this.spec.maxlines > 1) out.push(`Use         maxlines : ${this.spec.maxlines}`);
-    out.push(`Use         log file : ${this.logName}`, "", "", "Results", "=======", "");
-    out.push(...this.regexList("Failregex", this.spec.failregex, stats.failHits));
-    out.push("", ...this.regexList("Ignoreregex", this.spec.ignoreregex ?? [], stats.ignoreHits));
-    out.push("", "Date template hits:", "|- [# of hits] date format");
-    for (const [template, hits] of [...stats.dateHits].sort((a, b) => b[1] - a[1]))
-      out.push(`|  [${hits}] ${template}`);
-    out.push("`-", "");
+    const { header, spec } = this;
+    const out: string[] = ["", "Running tests", "=============", ""];
+    const maxLines = (n: number) => `Use         maxlines : ${n}`;
+    const datePattern = (pattern: string) =>
+      `Use      datepattern : ${pattern} : ${new DateDetector({ datepattern: pattern }).describe()}`;
+    if (header.maxLinesOption !== undefined) out.push(maxLines(header.maxLinesOption));
+    if (header.datePatternOption !== undefined) out.push(datePattern(header.datePatternOption));
+    out.push(...header.filter);
+    if (header.maxLinesOption === undefined && spec.maxlines !== undefined) out.push(maxLines(spec.maxlines));
+    if (header.datePatternOption === undefined && spec.datepattern) out.push(datePattern(spec.datepattern));
+    if (header.ignoreRegex !== undefined) out.push(`Use ignoreregex line : ${shortText(header.ignoreRegex)}`);
+    if ("file" in header.log) out.push(`Use         log file : ${header.log.file}`, "Use         encoding : UTF-8");
+    else out.push(`Use      single line : ${shortText(header.log.line)}`);
+    out.push("", "", "Results", "=======");
+    if (header.expandedPrefRegex !== undefined) {
+      out.push("", `Prefregex: ${stats.prefixMatched} total`, `|  ${header.expandedPrefRegex}`, "`-");
+    }
+    out.push("", ...this.regexList("Failregex", spec.failregex, stats.failHits));
+    out.push("", ...this.regexList("Ignoreregex", spec.ignoreregex ?? [], stats.ignoreHits));
+    out.push("", "Date template hits:");
+    // in the detector's final order, as fail2ban-regex lists them (by hits when that order is unknown)
+    const order = stats.dateOrder;
+    const dates = [...stats.dateHits].sort((a, b) => (order ? order.indexOf(a[0]) - order.indexOf(b[0]) : b[1] - a[1]));
+    if (dates.length > 0) {
+      out.push("|- [# of hits] date format", ...dates.map(([template, hits]) => `|  [${hits}] ${template}`), "`-");
+    }
+    out.push("");
     out.push(
       `Lines: ${stats.tested} lines, ${stats.ignored} ignored, ${stats.matched} matched, ${stats.missed} missed`,
     );
@@ -70,23 +99,21 @@ export class RegexReport {
     return `${out.join("\n")}\n`;
   }
 
+  /** The regexes that matched, with their hits (fail2ban-regex lists the others only with -v). */
   private regexList(title: string, patterns: readonly string[], hits: readonly number[]): string[] {
     const total = hits.reduce((a, b) => a + b, 0);
-    const lines = [`${title}: ${total} total`];
-    if (patterns.length > 0) {
-      lines.push("|-  #) [# of hits] regular expression");
-      for (const [i, pattern] of patterns.entries())
-        lines.push(`|  ${String(i + 1).padStart(2)}) [${hits[i] ?? 0}] ${pattern}`);
-      lines.push("`-");
-    }
-    return lines;
+    const matched = patterns.flatMap((pattern, i) =>
+      (hits[i] ?? 0) > 0 ? [`|  ${String(i + 1).padStart(2)}) [${hits[i]}] ${pattern}`] : [],
+    );
+    if (matched.length === 0) return [`${title}: ${total} total`];
+    return [`${title}: ${total} total`, "|-  #) [# of hits] regular expression", ...matched, "`-"];
   }
 
   /** fail2ban-regex's printLines: a `|-` list of the lines, or how to see them all. */
   private lineList(kind: "matched" | "ignored" | "missed", count: number, lines: readonly string[]): string[] {
     if (count === 0) return [];
     const header = `${kind[0]!.toUpperCase()}${kind.slice(1)} line(s):`;
-    if (count >= SHOWN_LINES && !this.lines.printAll[kind]) {
+    if (count >= (this.lines.printAll.shown ?? SHOWN_LINES) && !this.lines.printAll[kind]) {
       return [`${header} too many to print.  Use --print-all-${kind} to print all ${count} lines`];
     }
     return [`|- ${header}`, ...lines.map((line) => `|  ${line.trimEnd()}`), "`-"];

@@ -3,13 +3,26 @@
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { loadFilterDefinition } from "../../shared/config/filter-definition.js";
+import { parseOptionSpec } from "../../shared/config/option-spec.js";
 import { filterSpecFromDefinition } from "../../shared/filter/filter-spec.js";
 import type { FilterSpec } from "../../shared/filter/log-filter.js";
 
-/** The resolved filter with a description of where it came from, for the report. */
+/** The resolved filter with where it came from, as fail2ban-regex's report says it (`Use ...` lines). */
 export interface ResolvedFilter {
   readonly spec: FilterSpec;
-  readonly description: string;
+  readonly description: readonly string[];
+}
+
+/** fail2ban-regex's shortstr: texts longer than 53 characters cut to 50 and `...`. */
+export function shortText(text: string): string {
+  return text.length > 53 ? `${text.slice(0, 50)}...` : text;
+}
+
+/** Python's repr of a str (quotes as Python picks them), for fail2ban-regex's `filter options : {...}` line. */
+function pyRepr(text: string): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  const escaped = text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\t/g, "\\t");
+  return `${quote}${quote === "'" ? escaped.replace(/'/g, "\\'") : escaped}${quote}`;
 }
 
 const FILTER_NAME = /^[A-Za-z0-9_.@-]+(?:\[.*\])?$/s;
@@ -28,19 +41,29 @@ export function resolveFilter(
   overrides: { datepattern?: string | undefined; maxlines?: number | undefined },
 ): ResolvedFilter {
   let spec: FilterSpec;
-  let description: string;
+  const description: string[] = [];
   if (isConfFile(argument)) {
     const path = resolve(argument);
     const definition = loadFilterDefinition(dirname(dirname(path)), path);
     spec = filterSpecFromDefinition(definition);
-    description = `filter file : ${basename(path)}, basedir: ${dirname(dirname(path))}`;
+    // fail2ban-regex names a file inside a filter.d/ by its tree, any other by its path as given
+    description.push(
+      basename(dirname(path)) === "filter.d"
+        ? `Use   failregex filter file : ${basename(path).replace(/\.[^.]*$/, "")}, basedir: ${dirname(dirname(path))}`
+        : `Use   failregex file : ${argument}`,
+    );
   } else if (FILTER_NAME.test(argument)) {
     const definition = loadFilterDefinition(configDir, argument);
     spec = filterSpecFromDefinition(definition);
-    description = `filter file : ${argument}, basedir: ${configDir}`;
+    const { name, options } = parseOptionSpec(argument);
+    description.push(`Use   failregex filter file : ${name}, basedir: ${configDir}`);
+    const entries = Object.entries(options);
+    if (entries.length > 0) {
+      description.push(`Use   filter options : {${entries.map(([k, v]) => `${pyRepr(k)}: ${pyRepr(v)}`).join(", ")}}`);
+    }
   } else {
     spec = { failregex: [argument], source: "command line" };
-    description = "failregex line : " + argument;
+    description.push(`Use   failregex line : ${shortText(argument)}`);
   }
   return {
     spec: {

@@ -55,10 +55,18 @@ export interface LineResult {
   readonly ignoredBy: number | undefined;
   /** The date template that matched, if any. */
   readonly dateTemplate: string | undefined;
-  /** Whether the prefregex matched (always true without a prefregex). */
+  /**
+   * Whether the prefregex matched (always true without a prefregex). On a line an ignoreregex took before the
+   * prefregex ran, what the prefregex found last time, as fail2ban-regex counts it.
+   */
   readonly prefixMatched: boolean;
   /** Buffered lines (maxlines > 1) that a failure reported in this call consumed. */
   readonly consumedLines: readonly TupleLine[];
+  /**
+   * maxlines > 1: earlier lines that this line's processing took out of the buffer (not the oldest one pushed out by
+   * a full buffer), whole. fail2ban-regex counts them as matched instead of missed; set only when there are some.
+   */
+  readonly takenLines?: readonly string[];
 }
 
 type FailData = Record<string, unknown> & {
@@ -109,6 +117,8 @@ export class LogFilter {
   private lineBuffer: TupleLine[] = [];
   private lastDate: number | undefined;
   private lastTimeText = "";
+  /** Whether the prefregex matched the last time it ran (see LineResult.prefixMatched). */
+  private lastPrefixHit = false;
   private readonly canonicalHosts = new Map<string, string>();
   private readonly plainMatched = new Map<string, LineResult>();
   private readonly plainUnmatched = new Map<string, LineResult>();
@@ -122,9 +132,10 @@ export class LogFilter {
     const multiline = this.maxLines > 1;
     const useDns = this.useDns;
     const label = spec.source ?? "filter";
+    // as in fail2ban, only failregexes get re.MULTILINE with maxlines > 1: the prefregex and ignoreregexes never
     this.prefRegex =
       spec.prefregex !== undefined && spec.prefregex !== ""
-        ? compileFilterRegex(spec.prefregex, { kind: "prefregex", multiline, useDns, label })
+        ? compileFilterRegex(spec.prefregex, { kind: "prefregex", multiline: false, useDns, label })
         : undefined;
     this.prefGroupNames = (this.prefRegex?.groupNames ?? []).filter((name) => name !== "content");
     this.failRegexes = spec.failregex.map((pattern, index) =>
@@ -145,7 +156,7 @@ export class LogFilter {
       regex.literalPrefix === "" ? -1 : regex.literalPrefix.charCodeAt(0),
     );
     this.ignoreRegexes = (spec.ignoreregex ?? []).map((pattern, index) =>
-      compileFilterRegex(pattern, { kind: "ignoreregex", multiline, useDns, label, index }),
+      compileFilterRegex(pattern, { kind: "ignoreregex", multiline: false, useDns, label, index }),
     );
     this.dateOptions = {
       ...(spec.datepattern !== undefined ? { datepattern: spec.datepattern } : {}),
@@ -219,7 +230,12 @@ export class LogFilter {
         }
       }
     }
-    return this.findFailures(tuple, date, now, dateTemplate);
+    if (this.maxLines <= 1) return this.findFailures(tuple, date, now, dateTemplate);
+    const before = this.lineBuffer.slice(this.lineBuffer.length >= this.maxLines ? 1 : 0);
+    const result = this.findFailures(tuple, date, now, dateTemplate);
+    const after = this.lineBuffer;
+    const taken = before.filter((line) => !after.some((kept) => sameTupleLine(kept, line)));
+    return taken.length === 0 ? result : { ...result, takenLines: taken.map(joinTupleLine) };
   }
 
   private matchIgnore(text: string, original: readonly TupleLine[], failHit?: FilterRegexSplit): number | undefined {
@@ -266,12 +282,14 @@ export class LogFilter {
     // fail2ban checks ignoreregex first only when there are clearly fewer of them than failregexes
     if (this.ignoreRegexes.length > 0 && this.ignoreRegexes.length < this.failRegexes.length - 2) {
       ignoredBy = this.matchIgnore(text, original);
-      if (ignoredBy !== undefined) return result(true);
+      // the prefregex did not run: fail2ban(-regex) then counts whatever its last search found
+      if (ignoredBy !== undefined) return result(this.prefRegex ? this.lastPrefixHit : true);
     }
 
     let preGroups: Record<string, string | undefined> | undefined;
     if (this.prefRegex) {
       const groups = this.prefRegex.searchGroups(text);
+      this.lastPrefixHit = groups !== null;
       if (!groups) return result(false);
       // the match's groups object is ours: take the content out without `delete` (keeps the object fast)
       preGroups = groups;
@@ -499,6 +517,11 @@ export class LogFilter {
     }
     return fail;
   }
+}
+
+/** Equal lines, part by part (fail2ban compares its buffer's tuples by value). */
+function sameTupleLine(a: TupleLine, b: TupleLine): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
 }
 
 function addUser(data: FailData, user: string | undefined): string[] | undefined {

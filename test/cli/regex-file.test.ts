@@ -16,6 +16,7 @@ import type { Failure } from "../../shared/filter/failure.js";
 import { failureJson, isReportedFailure } from "../../shared/filter/failure-json.js";
 import { filterSpecFromDefinition } from "../../shared/filter/filter-spec.js";
 import { LogFilter } from "../../shared/filter/log-filter.js";
+import { expandFailRegexTags, localizeGlobalFlags } from "../../shared/filter/regex/fail-regex.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const bundledConfig = join(root, "config");
@@ -111,8 +112,11 @@ describe("cloudjail regex on a file", () => {
 
   it("summarises what the engine gives in process", async () => {
     const spec = filterSpecFromDefinition(loadFilterDefinition(bundledConfig, "sshd"));
-    const report = new RegexReport(spec, `filter file : sshd, basedir: ${bundledConfig}`);
-    report.logName = log;
+    const report = new RegexReport(spec, {
+      filter: [`Use   failregex filter file : sshd, basedir: ${bundledConfig}`],
+      log: { file: log },
+      expandedPrefRegex: localizeGlobalFlags(expandFailRegexTags(spec.prefregex!, "yes")),
+    });
     for (const { text, result, failures } of await inProcess(false, false)) report.add(text, result, failures);
     const withoutTime = (text: string) => text.replace(/\[processed in [\d.]+ sec\]/, "");
     const printed = runRegex("--config", bundledConfig, log, "sshd");

@@ -140,6 +140,14 @@ export class DateDetector {
   templateHits(): { template: string; hits: number }[] {
     return this.entries.map((entry) => ({ template: entry.template.name, hits: entry.hits }));
   }
+  /**
+   * What fail2ban-regex prints after a datepattern (Filter.getDatePattern): "Default Detectors" for none or the
+   * default set, else the name of the first template.
+   */
+  describe(): string {
+    const entries = this.entries;
+    return entries.length === 0 || entries.length > 2 ? "Default Detectors" : entries[0]!.template.name;
+  }
 
   /**
    * Finds the date in `line` and returns its time and span, or null when no template matches or the matched text is

@@ -78,6 +78,7 @@ function runFile(filter: LogFilter, request: FileRequest, send: (chunk: FileChun
       sinceChunk = 0;
     }
   }
+  if (!json) stats.setDateOrder(filter.dates.templateHits().map((entry) => entry.template));
   settle();
   send({ id, parts, next, nextLine: lineNumber + 1, done: true });
 }
