@@ -2,7 +2,8 @@
 // (`cloudjail.actions[812]: NOTICE [sshd] Ban 192.0.2.7`, facility daemon). Node has no Unix datagram sockets, and
 // /dev/log is one, so the lines go through util-linux's `logger` (Essential on Debian): one long-lived process per
 // logger name (its syslog tag), fed one line per entry with the priority as a `<N>` prefix. Log text reaches it only
-// on standard input, never as an argument or through a shell.
+// on standard input, never as an argument or through a shell. One name's entries keep their order; entries of two
+// names (cloudjail.filter, cloudjail.actions) may reach syslog in the other order when written within a moment.
 import { type ChildProcess, spawn } from "node:child_process";
 
 /** Writes entries to syslog; `socket` is fail2ban's `syslogsocket` (`auto`: the system's, else a socket path). */
