@@ -54,6 +54,11 @@ export class LineStats {
     private readonly failregexCount: number,
     private readonly ignoreregexCount: number,
     private readonly keepAll: LinesToKeep = {},
+    /**
+     * The statistics are handed over in parts (take) to be merged elsewhere: a missed line a later match takes is
+     * then removed at the merge, where the first line of that text (as fail2ban-regex removes it) is known.
+     */
+    private readonly inParts = false,
   ) {
     this.data = LineStats.empty(failregexCount, ignoreregexCount);
     this.kept = (keepAll.shown ?? SHOWN_LINES) + 1;
@@ -87,7 +92,7 @@ export class LineStats {
     const data = this.data;
     // fail2ban-regex: earlier buffered lines this line's match took count as matched, no longer as missed
     for (const taken of result.takenLines ?? []) {
-      const index = data.missedLines.indexOf(taken);
+      const index = this.inParts ? -1 : data.missedLines.indexOf(taken);
       if (index >= 0) data.missedLines.splice(index, 1);
       else data.takenMissed.push(taken);
       if (this.keepAll.matched) data.matchedLines.push(taken);
@@ -136,9 +141,15 @@ export class LineStats {
   /** Adds statistics counted elsewhere (lines that came before any added after this). */
   merge(other: Readonly<LineStatsData>): void {
     const data = this.data;
+    // the first missed line of that text goes: one merged before, else one of this part
+    const incoming = [...other.missedLines];
     for (const taken of other.takenMissed) {
       const index = data.missedLines.indexOf(taken);
       if (index >= 0) data.missedLines.splice(index, 1);
+      else {
+        const own = incoming.indexOf(taken);
+        if (own >= 0) incoming.splice(own, 1);
+      }
     }
     data.tested += other.tested;
     data.prefixMatched += other.prefixMatched;
@@ -154,7 +165,7 @@ export class LineStats {
     });
     for (const [template, hits] of other.dateHits) this.countDate(template, hits);
     if (other.dateOrder) data.dateOrder = other.dateOrder;
-    for (const line of other.missedLines)
+    for (const line of incoming)
       if (this.keepAll.missed || data.missedLines.length < this.kept) data.missedLines.push(line);
     for (const line of other.ignoredLines)
       if (this.keepAll.ignored || data.ignoredLines.length < this.kept) data.ignoredLines.push(line);

@@ -78,6 +78,22 @@ describe("cloudjail regex summary against fail2ban-regex", () => {
     expect(differing).toEqual([]);
   });
 
+  it.each(["ejabberd-auth", "guacamole", "mongodb-auth", "slapd"])(
+    "gives fail2ban-regex's summary for the multi-line filter %s on its sample repeated past many worker chunks",
+    (name) => {
+      // lines that a later line's match takes out of the buffer move from missed to matched, also across the
+      // worker's 512-line chunks, and the first missed line of that text is the one that goes
+      const text = readFileSync(join(fail2banSampleLogs, name), "utf8");
+      const log = join(dir, `repeated-${name}`);
+      writeFileSync(log, `${text.trimEnd()}\n`.repeat(120));
+      for (const options of [[], ["--print-all-missed", "--print-all-matched", "--print-all-ignored"]]) {
+        const expected = theirs(log, options, name);
+        expect(expected).toMatch(/^Lines: \d+ lines/m);
+        expect(ours(log, options, name)).toBe(expected);
+      }
+    },
+  );
+
   it.each([
     [40, []],
     [400, []],

@@ -33,7 +33,7 @@ const FILE_CHUNK_LINES = 512;
 function runFile(filter: LogFilter, request: FileRequest, send: (chunk: FileChunk) => void): void {
   const { context, id, mode, deferHostNames } = request;
   const json = mode === "json";
-  const stats = new LineStats(filter.failRegexes.length, filter.ignoreRegexes.length, request.keepAllLines);
+  const stats = new LineStats(filter.failRegexes.length, filter.ignoreRegexes.length, request.keepAllLines, true);
   let parts: FilePart[] = [];
   let out = "";
   // the output settled so far goes into the parts, before a deferred line or at the end of a chunk
