@@ -59,9 +59,15 @@ export class SyslogSink {
       this.report(`cloudjail: logtarget = SYSLOG does not work, log entries are dropped: ${reason}`);
     };
     child.on("error", (error) => fail(`cannot run ${this.command}: ${error.message}`));
-    child.stdin?.on("error", (error) => fail(`${this.command} stopped reading: ${error.message}`));
+    // A logger that failed at start (no socket) makes our writes fail with EPIPE before its exit is seen: the exit
+    // status and its message say why, so a write error is reported only if the process did not say more.
+    let writeError: Error | undefined;
+    child.stdin?.on("error", (error) => {
+      writeError ??= error;
+    });
     child.on("close", (code) => {
       if (code !== 0 && code !== null) fail(`${this.command} exited with ${code}: ${errors.trim().slice(0, 500)}`);
+      else if (writeError) fail(`${this.command} stopped reading: ${writeError.message}`);
     });
     return child;
   }
