@@ -156,6 +156,35 @@ describe("GuardedLogFilter", () => {
     }
   });
 
+  it("takes a batch of 100,000 lines without abandoning any (a daemon reading a large log at once)", async () => {
+    // Copying a whole batch's results out of the worker took longer than the budget and was held against the batch's
+    // last line: it was abandoned, the rest replayed, abandoned again... until the replays overflowed the stack and
+    // the whole batch was lost. Batches now go in slices, and copying out is nobody's time.
+    const filter = await GuardedLogFilter.start(
+      { failregex: ["rejected from <HOST>$"] },
+      { useDns: "raw", timeZone: "UTC" },
+      { workerPath },
+    );
+    try {
+      const lines = Array.from(
+        { length: 100_000 },
+        (_, i) =>
+          `2024-06-01 10:00:00 gw session s${i}: rejected from 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      );
+      const results = await filter.processBatch(
+        lines,
+        lines.map(() => context),
+      );
+      expect(filter.stalledLines).toBe(0);
+      expect(results).toHaveLength(lines.length);
+      expect(
+        results.every((r, i) => !isStalled(r) && r.failures[0]?.id === lines[i]!.slice(lines[i]!.lastIndexOf(" ") + 1)),
+      ).toBe(true);
+    } finally {
+      await filter.close();
+    }
+  });
+
   it("reports a filter that does not compile as a setup error", async () => {
     await expect(
       GuardedLogFilter.start({ failregex: ["^(unclosed <HOST>"] }, { useDns: "raw" }, { workerPath }),

@@ -2,7 +2,8 @@
 // engine can spend seconds (or years) on one crafted line. The filter therefore runs in a worker thread; the main
 // thread watches which line the worker is on, and when one line takes longer than the budget it terminates the worker
 // (V8 interrupts a running regex on terminate), reports that line as stalled, and goes on with a fresh worker.
-// "Longer than the budget" means both wall time and CPU time, so that a starved machine does not abandon lines.
+// "Longer than the budget" means both wall time and the worker thread's own CPU time, so that neither a starved
+// machine nor other busy threads of the process (the main thread, other jails' workers) get a line abandoned.
 // Cost: a batch message per few thousand lines. Known limit: the fresh worker starts with an empty multi-line buffer
 // and session cache, as after a restart.
 import { closeSync, openSync, readSync } from "node:fs";
@@ -18,8 +19,10 @@ import {
   HEARTBEAT_OFFSET,
   PROGRESS_BYTES,
   type SetupFailure,
+  type WorkerReady,
   type WorkerSetup,
 } from "./protocol.js";
+import { type CpuClock, threadCpuClock } from "./thread-cpu-clock.js";
 
 /** A line the filter gave up on: it ran past the time budget. */
 export interface StalledLine {
@@ -28,7 +31,7 @@ export interface StalledLine {
   readonly budgetMs: number;
   /** Wall time the line had run when it was abandoned, in milliseconds. */
   readonly elapsedMs: number;
-  /** CPU time the process spent while the line ran, in milliseconds (close to elapsedMs unless starved). */
+  /** CPU time the worker thread spent on the line, in milliseconds (close to elapsedMs unless starved). */
   readonly cpuMs: number;
 }
 
@@ -53,15 +56,6 @@ export class FilterSetupError extends CloudjailError {
   override name = "FilterSetupError";
 }
 
-/**
- * CPU time of the whole process, in milliseconds. A line is abandoned only when it has both taken the budget in wall
- * time and burnt about as much CPU: on a starved machine (CI, a noisy neighbour) a slow line is not a stuck line.
- */
-function cpuMilliseconds(): number {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1000;
-}
-
 type Outcome<R> =
   | { kind: "done"; response: R }
   | {
@@ -73,6 +67,9 @@ type Outcome<R> =
       start: number;
       next: number;
     };
+
+/** Most lines sent to the worker in one batch message. */
+const BATCH_LINES = 2048;
 
 /** Longest text of an abandoned line kept for reports. */
 const STALLED_TEXT_BYTES = 4096;
@@ -101,6 +98,15 @@ export class GuardedLogFilter {
   private position!: Float64Array;
   /** Regexes the worker has compiled (see compile-heartbeat): a line's clock restarts after each. */
   private heartbeat!: Int32Array;
+  /**
+   * CPU time of the worker thread. A line is abandoned only when it has both taken the budget in wall time and burnt
+   * about as much CPU in its thread: on a starved machine (CI, a noisy neighbour) a slow line is not a stuck line.
+   */
+  private cpuClock!: CpuClock;
+  /** Where cpuClock reads from: "schedstat" or "stat" (the worker thread's), "process" (every thread's). */
+  cpuClockSource = "";
+  /** The current worker thread's /proc entry, where there is one. */
+  workerTask: string | undefined;
   private nextId = 1;
   /** Lines abandoned so far. */
   stalledLines = 0;
@@ -132,12 +138,18 @@ export class GuardedLogFilter {
     this.worker = new Worker(this.guard.workerPath, { workerData: setup });
     this.worker.unref();
     return new Promise((resolve, reject) => {
-      const onMessage = (message: { ready?: boolean } & Partial<SetupFailure>) => {
+      const onMessage = (message: Partial<WorkerReady> & Partial<SetupFailure>) => {
         this.worker.off("error", onError);
         if (message.setupError) {
           void this.worker.terminate();
           reject(new FilterSetupError(message.setupError.message));
-        } else resolve();
+        } else {
+          const { clock, source } = threadCpuClock(message.task);
+          this.cpuClock = clock;
+          this.cpuClockSource = source;
+          this.workerTask = message.task;
+          resolve();
+        }
       };
       const onError = (error: Error) => reject(error);
       this.worker.once("message", onMessage);
@@ -156,7 +168,7 @@ export class GuardedLogFilter {
       let lastSeen = 0;
       let lastBeat = Atomics.load(this.heartbeat, 0);
       let lastChange = performance.now();
-      let cpuAtChange = cpuMilliseconds();
+      let cpuAtChange = this.cpuClock();
       const timer = setInterval(
         () => {
           const seen = Atomics.load(this.progress, 0);
@@ -166,14 +178,14 @@ export class GuardedLogFilter {
             lastSeen = seen;
             lastBeat = beat;
             lastChange = now;
-            cpuAtChange = cpuMilliseconds();
+            cpuAtChange = this.cpuClock();
           } else if (
             seen > 0 &&
             now - lastChange > this.guard.lineBudgetMs &&
-            cpuMilliseconds() - cpuAtChange > this.guard.lineBudgetMs * 0.9
+            this.cpuClock() - cpuAtChange > this.guard.lineBudgetMs * 0.9
           ) {
             cleanup();
-            const cpuMs = cpuMilliseconds() - cpuAtChange;
+            const cpuMs = this.cpuClock() - cpuAtChange;
             resolve({
               kind: "stalled",
               index: seen - 1,
@@ -215,6 +227,8 @@ export class GuardedLogFilter {
   /**
    * Processes lines in order; each result is a LineResult, or a StalledLine for a line that ran out of time. Lines of
    * different `source`s (log streams, files) keep separate multi-line buffers and sessions; none is one source.
+   * Large batches go to the worker in slices of BATCH_LINES: messages stay small, and after an abandoned line the
+   * fresh worker replays at most one slice.
    */
   async processBatch(
     lines: readonly string[],
@@ -222,6 +236,26 @@ export class GuardedLogFilter {
     source?: string,
   ): Promise<GuardedLineResult[]> {
     const results: GuardedLineResult[] = [];
+    for (let offset = 0; offset < lines.length; offset += BATCH_LINES) {
+      const end = Math.min(lines.length, offset + BATCH_LINES);
+      const sliced = offset > 0 || end < lines.length;
+      await this.processSlice(
+        sliced ? lines.slice(offset, end) : lines,
+        sliced ? contexts.slice(offset, end) : contexts,
+        source,
+        results,
+      );
+    }
+    return results;
+  }
+
+  /** processBatch of at most BATCH_LINES lines, appending to `results`. */
+  private async processSlice(
+    lines: readonly string[],
+    contexts: readonly LineContext[],
+    source: string | undefined,
+    results: GuardedLineResult[],
+  ): Promise<void> {
     let offset = 0;
     while (offset < lines.length) {
       const outcome = await this.runOnce<BatchResponse>({
@@ -230,7 +264,7 @@ export class GuardedLogFilter {
         ...(source !== undefined ? { source } : {}),
       });
       if (outcome.kind === "done") {
-        results.push(...outcome.response.results);
+        for (const result of outcome.response.results) results.push(result);
         break;
       }
       // the worker is stuck on one line: replace it, replay the lines it had finished, skip the stuck one
@@ -239,12 +273,12 @@ export class GuardedLogFilter {
       this.stalledLines++;
       const finished = outcome.index;
       if (finished > 0) {
-        const replay = await this.processBatch(
+        await this.processSlice(
           lines.slice(offset, offset + finished),
           contexts.slice(offset, offset + finished),
           source,
+          results,
         );
-        results.push(...replay);
       }
       results.push({
         stalled: true,
@@ -254,7 +288,6 @@ export class GuardedLogFilter {
       });
       offset += finished + 1;
     }
-    return results;
   }
 
   /**

@@ -80,6 +80,13 @@ export interface BatchResponse {
   readonly results: readonly LineResult[];
 }
 
+/** The worker built its filter and takes requests. */
+export interface WorkerReady {
+  readonly ready: true;
+  /** The worker thread's /proc entry, from which the guard reads its CPU time (see thread-cpu-clock). */
+  readonly task?: string;
+}
+
 /** The worker could not build the filter (bad regex...): sent once, then the worker exits. */
 export interface SetupFailure {
   readonly setupError: { readonly name: string; readonly message: string };

@@ -15,8 +15,10 @@ import {
   type FileRequest,
   HEARTBEAT_OFFSET,
   PROGRESS_BYTES,
+  type WorkerReady,
   type WorkerSetup,
 } from "./protocol.js";
+import { currentThreadTask } from "./thread-cpu-clock.js";
 
 /**
  * Lines between two output messages of a file request. Small on purpose: output held across a garbage collection of
@@ -72,12 +74,14 @@ function runFile(filter: LogFilter, request: FileRequest, send: (chunk: FileChun
       stats.add(text, result, failures);
     }
     if (++sinceChunk >= FILE_CHUNK_LINES) {
+      Atomics.store(progress, 0, 0);
       settle();
       send({ id, parts, next, nextLine: lineNumber + 1 });
       parts = [];
       sinceChunk = 0;
     }
   }
+  Atomics.store(progress, 0, 0);
   if (!json) stats.setDateOrder(filter.dates.templateHits().map((entry) => entry.template));
   settle();
   send({ id, parts, next, nextLine: lineNumber + 1, done: true });
@@ -112,8 +116,11 @@ if (port && setup?.kind === "cloudjail-filter-worker") {
         Atomics.store(progress, 0, i + 1);
         results.push(source.processLine(request.lines[i]!, request.contexts[i]!));
       }
+      // no line in progress: copying the results out is not the last line's time
+      Atomics.store(progress, 0, 0);
       port.postMessage({ id: request.id, results } satisfies BatchResponse);
     });
-    port.postMessage({ ready: true });
+    const task = currentThreadTask();
+    port.postMessage({ ready: true, ...(task !== undefined ? { task } : {}) } satisfies WorkerReady);
   }
 }

@@ -1,0 +1,118 @@
+// A large log read in one go (a daemon starting on a big file, `server --once`): the filter's watched worker takes
+// the whole backlog, abandons nothing and loses nothing; its decisions are those of the filter run inline.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Daemon } from "../../../host/daemon/daemon.js";
+import { type DaemonLog, formatLogLine, type Level } from "../../../host/daemon/daemon-log.js";
+import { readDaemonSettings } from "../../../host/daemon/daemon-settings.js";
+import { repoRoot } from "../support/repo-root.js";
+import { makeConfigDir } from "../support/test-config.js";
+
+const work = mkdtempSync(join(tmpdir(), "cloudjail-large-log-"));
+const workerPath = join(work, "filter-worker.js");
+const authLog = join(work, "auth.log");
+const LINES = 150_000;
+/** An attacker every ATTACK_EVERY lines, with maxretry failures in a row. */
+const ATTACK_EVERY = 2_000;
+const configDir = makeConfigDir({
+  "jail.conf": `[sshd]
+enabled = true
+filter = sshd
+logpath = ${authLog}
+maxretry = 5
+findtime = 10m
+bantime = 1h
+action = dry-run
+ignoreself = false
+`,
+});
+
+/** Syslog lines, one a second from 1 March: logins, cron, and the attackers' bursts. */
+function writeLog(): number {
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const start = Date.UTC(2026, 2, 1);
+  const lines: string[] = [];
+  let attackers = 0;
+  for (let i = 0; i < LINES; i++) {
+    const d = new Date(start + i * 1000);
+    const stamp = `${months[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, " ")} ${d.toISOString().slice(11, 19)}`;
+    const attack = i % ATTACK_EVERY;
+    let message: string;
+    if (attack < 5) {
+      const k = Math.floor(i / ATTACK_EVERY);
+      if (attack === 0) attackers++;
+      message = `sshd[${1000 + k}]: Failed password for invalid user admin from 203.0.${k >> 8}.${k & 255} port ${40000 + attack} ssh2`;
+    } else if (i % 3 === 0) {
+      message = `sshd[${2000 + (i % 5000)}]: Accepted publickey for deploy from 198.51.100.10 port ${i % 60000} ssh2`;
+    } else {
+      message = `CRON[${3000 + (i % 5000)}]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)`;
+    }
+    lines.push(`${stamp} bastion ${message}`);
+  }
+  writeFileSync(authLog, `${lines.join("\n")}\n`);
+  return attackers;
+}
+
+let attackers = 0;
+beforeAll(async () => {
+  attackers = writeLog();
+  await build({
+    entryPoints: [join(repoRoot(), "shared", "filter", "watchdog", "worker-entry.ts")],
+    outfile: workerPath,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    packages: "external",
+    logLevel: "warning",
+  });
+});
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  rmSync(configDir, { recursive: true, force: true });
+});
+
+function memoryLog(): DaemonLog & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    level: "INFO" as Level,
+    log(level, logger, message) {
+      lines.push(formatLogLine(new Date(0), logger, level, message, 1));
+    },
+    close() {},
+  };
+}
+
+/** The daemon's log lines of a `--once` run over the log, with the filter in its worker or inline. */
+async function runOnce(guarded: boolean): Promise<string[]> {
+  const log = memoryLog();
+  const daemon = new Daemon({
+    settings: readDaemonSettings(configDir, { dbfile: ":memory:" }),
+    log,
+    dryRun: true,
+    once: true,
+    printDryRun: () => {},
+    ...(guarded ? { filterWorkerPath: workerPath } : {}),
+  });
+  await daemon.start();
+  try {
+    await daemon.runOnce();
+  } finally {
+    await daemon.stop();
+  }
+  return log.lines;
+}
+
+describe("daemon over a large log", () => {
+  it("bans every attacker with the filter in its worker, as inline, and abandons nothing", async () => {
+    const guarded = await runOnce(true);
+    expect(guarded.filter((line) => / (ERROR|WARNING) /.test(line))).toEqual([]);
+    const bans = (lines: string[]) =>
+      lines.filter((line) => / Ban /.test(line)).map((line) => line.slice(line.indexOf("[sshd]")));
+    expect(bans(guarded)).toHaveLength(attackers);
+    expect(bans(guarded)).toEqual(bans(await runOnce(false)));
+  });
+});
