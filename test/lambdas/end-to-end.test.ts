@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { CreateTableCommand, ScanCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from "@aws-sdk/client-lambda";
@@ -19,12 +20,14 @@ import { runCloud } from "../../cli/commands/cloud.js";
 import { alertOutboxTableDefinition } from "../../cloud/alerts/alert-outbox.js";
 import { loadCloudJails } from "../../cloud/deployment/cloud-jail-file.js";
 import { compileDeployedFilter } from "../../cloud/deployment/filter-check.js";
+import type { BackfillReport } from "../../cloud/ingest/backfill.js";
 import { encodeDelivery, type SubscriptionEvent } from "../../cloud/logs/subscription-encoding.js";
 import type { LogEvent } from "../../cloud/logs/subscription-payload.js";
 import { ENV } from "../../cloud/runtime/runtime-settings.js";
 import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../../cloud/store/dynamodb-table.js";
 import { dynamoDbStore } from "../../cloud/store/sdk-document-table.js";
 import { FakeEc2 } from "../cloud/fakes/ec2-fake.js";
+import { FakeCloudWatchLogs } from "../cloud/fakes/logs-fake.js";
 import { FakeSns } from "../cloud/fakes/sns-fake.js";
 import { type FakeIpSet, FakeWaf } from "../cloud/fakes/waf-fake.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../support/dynamodb-local.js";
@@ -266,14 +269,65 @@ describe("cloud mode end to end", () => {
     expect(enforced().ipv4).toContain("203.0.113.9/32");
   });
 
+  it("backfills a jail from its log group's history when invoked with a backfill request", async () => {
+    // The handler builds its own CloudWatch Logs client: the fake is installed on the class.
+    const logs = new FakeCloudWatchLogs(CloudWatchLogsClient);
+    process.env.AWS_LAMBDA_FUNCTION_NAME = "cloudjail-ingest";
+    const history = (ms: number, n: number, text: string) => ({
+      logStreamName: "i-0ccc",
+      timestamp: ms,
+      message: `${syslogDate(ms)} web2 sshd[${4000 + n}]: ${text}`,
+      eventId: `${ms}${n}`.padEnd(56, "0"),
+    });
+    // three failures of an attacker before the subscription existed, then the live traffic already delivered
+    logs.groups.set(AUTH, [
+      history(start - 200_000, 1, "Failed password for root from 192.0.2.77 port 52001 ssh2"),
+      history(start - 190_000, 2, "Failed password for root from 192.0.2.77 port 52002 ssh2"),
+      history(start - 180_000, 3, "Failed password for root from 192.0.2.77 port 52003 ssh2"),
+      ...authBatch1.map((e) => ({
+        logStreamName: "i-0aaa",
+        timestamp: e.timestamp,
+        message: e.message,
+        eventId: e.id,
+      })),
+    ]);
+    logs.groups.set(NGINX, []);
+    logs.subscriptions.set(AUTH, [
+      {
+        filterName: "cloudjail",
+        destinationArn: "arn:aws:lambda:us-east-1:123456789012:function:cloudjail-ingest",
+        creationTime: start,
+      },
+    ]);
+    const report = (await ingest({ backfill: { jails: ["sshd"] } })) as BackfillReport;
+    expect(report.logGroups).toEqual([
+      expect.objectContaining({
+        logGroup: AUTH,
+        jails: ["sshd"],
+        to: Math.floor(start / 1000),
+        events: 3,
+        failures: 3,
+        bans: 1,
+      }),
+    ]);
+    expect(report.bans.map((ban) => ban.ip)).toEqual(["192.0.2.77"]);
+    expect(enforced().ipv4).toContain("192.0.2.77/32");
+    expect(enforced().nacl).toContain("192.0.2.77/32");
+    // only the jail's group was read, up to the subscription's start (what it delivered is not read twice)
+    expect(logs.calls.map((call) => [call.logGroupName, call.endTime])).toEqual([[AUTH, start - 1]]);
+    // a request the function cannot take is refused with the reason
+    await expect(ingest({ backfill: { jails: ["nope"] } })).rejects.toThrow(/no deployed jail "nope"/);
+    logs.restore();
+  });
+
   it("lifts every ban once its time is over", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 11 * 60 * 1000);
     const report = (await reconcile({})) as { unbans: number; activeBans: number };
     vi.useRealTimers();
-    expect(report).toMatchObject({ unbans: 4, activeBans: 0 });
+    expect(report).toMatchObject({ unbans: 5, activeBans: 0 });
     expect(enforced()).toEqual({ ipv4: [], ipv6: [], nacl: [] });
-    expect(sns.published.at(-1)?.subject).toBe("[cloudjail] 4 unbans (e2e)");
+    expect(sns.published.at(-1)?.subject).toBe("[cloudjail] 5 unbans (e2e)");
   });
 
   it("runs the deployed bundles too (AWS SDK inside): the admin function answers from DynamoDB Local", async () => {

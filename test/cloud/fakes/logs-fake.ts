@@ -28,11 +28,15 @@ export class FakeCloudWatchLogs {
   private readonly tokens = new Map<string, { query: string; offset: number }>();
   private throttles = 0;
 
+  private readonly mock: ReturnType<typeof mockClient>;
+
   /** Subscription filters per log group. */
   readonly subscriptions = new Map<string, SubscriptionFilter[]>();
 
-  constructor() {
-    const mock = mockClient(this.client);
+  /** `mockTarget`: the class, to reach clients that code under test creates itself (a Lambda handler). */
+  constructor(mockTarget: CloudWatchLogsClient | typeof CloudWatchLogsClient = this.client) {
+    const mock = mockClient(mockTarget);
+    this.mock = mock;
     mock.on(FilterLogEventsCommand).callsFake(async (input: FilterLogEventsCommandInput) => this.filter(input));
     mock
       .on(DescribeSubscriptionFiltersCommand)
@@ -58,6 +62,11 @@ export class FakeCloudWatchLogs {
       subscriptionFilters: page,
       ...(offset + 1 < filters.length ? { nextToken: `s-${offset + 1}` } : {}),
     };
+  }
+
+  /** Takes the fake off the client or class it was installed on. */
+  restore(): void {
+    this.mock.restore();
   }
 
   /** Makes the next `times` calls fail with ThrottlingException. */
