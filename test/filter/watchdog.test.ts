@@ -156,6 +156,41 @@ describe("GuardedLogFilter", () => {
     }
   });
 
+  it("keeps the sessions that earlier batches built across an abandoned line", async () => {
+    // A session's failure without an address waits for the session's line that names it. A crafted line between the
+    // two (another batch, as a daemon reads them) kills the worker: the fresh one must still know the session.
+    const spec = {
+      prefregex: "^\\s*<F-MLFID>\\S+ sess\\[\\d+\\]:</F-MLFID> <F-CONTENT>.+</F-CONTENT>$",
+      failregex: [
+        "^auth failed$",
+        "^<F-NOFAIL>closed from</F-NOFAIL> <HOST>$",
+        "^session (?:\\w+\\s?)+:(?! from ) rejected$",
+      ],
+    };
+    const filter = await GuardedLogFilter.start(spec, { useDns: "raw", timeZone: "UTC" }, { workerPath });
+    try {
+      const first = await filter.processBatch(
+        ["2024-06-01 10:00:00 gw sess[7]: auth failed", "2024-06-01 10:00:01 gw sess[8]: auth failed"],
+        [context, context],
+      );
+      const second = await filter.processBatch(
+        [
+          `2024-06-01 10:00:02 gw sess[9]: session ${"a".repeat(40)}!`,
+          "2024-06-01 10:00:03 gw sess[7]: closed from 192.0.2.7",
+          "2024-06-01 10:00:04 gw sess[5]: closed from 192.0.2.5",
+        ],
+        [context, context, context],
+      );
+      const ids = (results: typeof first) =>
+        results.map((r) => (isStalled(r) ? "stalled" : r.failures.map((f) => f.id).join()));
+      expect(ids(first)).toEqual(["", ""]);
+      expect(ids(second)).toEqual(["stalled", "192.0.2.7", ""]);
+      expect(filter.stalledLines).toBe(1);
+    } finally {
+      await filter.close();
+    }
+  });
+
   it("takes a batch of 100,000 lines without abandoning any (a daemon reading a large log at once)", async () => {
     // Copying a whole batch's results out of the worker took longer than the budget and was held against the batch's
     // last line: it was abandoned, the rest replayed, abandoned again... until the replays overflowed the stack and

@@ -4,8 +4,9 @@
 // (V8 interrupts a running regex on terminate), reports that line as stalled, and goes on with a fresh worker.
 // "Longer than the budget" means both wall time and the worker thread's own CPU time, so that neither a starved
 // machine nor other busy threads of the process (the main thread, other jails' workers) get a line abandoned.
-// Cost: a batch message per few thousand lines. Known limit: the fresh worker starts with an empty multi-line buffer
-// and session cache, as after a restart.
+// Cost: a batch message per few thousand lines. The fresh worker is fed the last few thousand lines of earlier
+// batches again (results dropped), so that multi-line buffers and sessions survive; a file request (`cloudjail
+// regex`) replays only the lines since its last output chunk.
 import { closeSync, openSync, readSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { CloudjailError } from "../../errors.js";
@@ -70,6 +71,20 @@ type Outcome<R> =
 
 /** Most lines sent to the worker in one batch message. */
 const BATCH_LINES = 2048;
+/**
+ * Lines of batches kept to replay into a fresh worker after an abandoned line (their results dropped), so that the
+ * multi-line buffers and sessions they built survive it: a crafted line must not make the filter forget a session
+ * that was about to fail. fail2ban keeps at most 100 sessions for 5 minutes; a few thousand lines cover that at the
+ * rates where it matters, and replay in a few milliseconds.
+ */
+const HISTORY_LINES = 4096;
+
+/** A line of a batch, as the worker saw it. */
+interface HistoryLine {
+  readonly line: string;
+  readonly context: LineContext;
+  readonly source: string | undefined;
+}
 
 /** Longest text of an abandoned line kept for reports. */
 const STALLED_TEXT_BYTES = 4096;
@@ -110,6 +125,8 @@ export class GuardedLogFilter {
   private nextId = 1;
   /** Lines abandoned so far. */
   stalledLines = 0;
+  /** The last lines of batches the worker finished, oldest first (see HISTORY_LINES). */
+  private history: HistoryLine[] = [];
 
   private constructor(
     private readonly spec: FilterSpec,
@@ -265,12 +282,14 @@ export class GuardedLogFilter {
       });
       if (outcome.kind === "done") {
         for (const result of outcome.response.results) results.push(result);
+        this.remember(lines, contexts, offset, source);
         break;
       }
       // the worker is stuck on one line: replace it, replay the lines it had finished, skip the stuck one
       await this.worker.terminate();
       await this.spawn();
       this.stalledLines++;
+      await this.replayHistory();
       const finished = outcome.index;
       if (finished > 0) {
         await this.processSlice(
@@ -287,6 +306,39 @@ export class GuardedLogFilter {
         cpuMs: outcome.cpuMs,
       });
       offset += finished + 1;
+    }
+  }
+
+  /** Keeps lines[from...] of a batch the worker finished in the replay history. */
+  private remember(lines: readonly string[], contexts: readonly LineContext[], from: number, source?: string): void {
+    for (let i = from; i < lines.length; i++) this.history.push({ line: lines[i]!, context: contexts[i]!, source });
+    if (this.history.length > 2 * HISTORY_LINES) this.history.splice(0, this.history.length - HISTORY_LINES);
+  }
+
+  /**
+   * Feeds a fresh worker the last HISTORY_LINES lines of earlier batches, in order and each to its source, dropping
+   * the results: what it rebuilds is the filter state (multi-line buffers, sessions, date templates) that the lines
+   * after an abandoned one are read with. Lines that ran once do not stall again; if one does, the replay stops.
+   */
+  private async replayHistory(): Promise<void> {
+    const history = this.history.slice(-HISTORY_LINES);
+    let at = 0;
+    while (at < history.length) {
+      const source = history[at]!.source;
+      let end = at + 1;
+      while (end < history.length && end - at < BATCH_LINES && history[end]!.source === source) end++;
+      const run = history.slice(at, end);
+      const outcome = await this.runOnce<BatchResponse>({
+        lines: run.map((entry) => entry.line),
+        contexts: run.map((entry) => entry.context),
+        ...(source !== undefined ? { source } : {}),
+      });
+      if (outcome.kind === "stalled") {
+        await this.worker.terminate();
+        await this.spawn();
+        return;
+      }
+      at = end;
     }
   }
 
