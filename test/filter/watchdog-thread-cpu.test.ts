@@ -1,11 +1,8 @@
 // The guard's CPU clock is the worker thread's own: other busy threads of the process (the daemon's main thread,
 // other jails' workers) must not get a starved line abandoned, and a stuck line is still caught.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GuardedLogFilter, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
 import {
@@ -13,25 +10,16 @@ import {
   processCpuMilliseconds,
   threadCpuClock,
 } from "../../shared/filter/watchdog/thread-cpu-clock.js";
+import { bundledFilterWorker } from "../support/filter-worker.js";
 
-let workDir: string;
 let workerPath: string;
+let removeWorker: () => void;
 
 beforeAll(async () => {
-  workDir = mkdtempSync(join(tmpdir(), "cloudjail-thread-cpu-"));
-  workerPath = join(workDir, "filter-worker.js");
-  await build({
-    entryPoints: ["shared/filter/watchdog/worker-entry.ts"],
-    outfile: workerPath,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    packages: "external",
-    logLevel: "warning",
-  });
-});
+  ({ workerPath, remove: removeWorker } = await bundledFilterWorker());
+}, 120_000);
 
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+afterAll(() => removeWorker());
 
 /**
  * A thread of this process that posts its /proc entry, then burns CPU for `burnMs` (or sleeps that long with `sleep`)
@@ -94,7 +82,7 @@ describe("threadCpuClock", () => {
   });
 
   it("falls back to stat ticks, then to the process, where schedstat is missing", () => {
-    const missing = join(workDir, "no-such-task");
+    const missing = join(workerPath, "no-such-task");
     expect(threadCpuClock(missing).source).toBe("process");
   });
 });

@@ -3,32 +3,27 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFilterDefinition } from "../../shared/config/filter-definition.js";
 import { LineStats } from "../../shared/filter/line-stats.js";
 import { LogFilter } from "../../shared/filter/log-filter.js";
 import { GuardedLogFilter, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
+import { bundledFilterWorker } from "../support/filter-worker.js";
 import { fail2banConfig, requireFail2ban } from "../support/reference.js";
 
 let workDir: string;
 let workerPath: string;
+let removeWorker: () => void;
 
 beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), "cloudjail-watchdog-"));
-  workerPath = join(workDir, "filter-worker.js");
-  await build({
-    entryPoints: ["shared/filter/watchdog/worker-entry.ts"],
-    outfile: workerPath,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    packages: "external",
-    logLevel: "warning",
-  });
-});
+  ({ workerPath, remove: removeWorker } = await bundledFilterWorker());
+}, 120_000);
 
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(workDir, { recursive: true, force: true });
+  removeWorker();
+});
 
 const now = Date.UTC(2024, 5, 1) / 1000;
 const context = { now };

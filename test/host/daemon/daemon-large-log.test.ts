@@ -3,16 +3,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleFilterWorker } from "../../../cdk/lambda-bundling.js";
 import { Daemon } from "../../../host/daemon/daemon.js";
-import { type DaemonLog, formatLogLine, type Level } from "../../../host/daemon/daemon-log.js";
 import { readDaemonSettings } from "../../../host/daemon/daemon-settings.js";
+import { memoryLog } from "../support/memory-log.js";
 import { repoRoot } from "../support/repo-root.js";
 import { makeConfigDir } from "../support/test-config.js";
 
 const work = mkdtempSync(join(tmpdir(), "cloudjail-large-log-"));
-const workerPath = join(work, "filter-worker.js");
+const workerPath = join(work, "filter-worker.mjs");
 const authLog = join(work, "auth.log");
 const LINES = 150_000;
 /** An attacker every ATTACK_EVERY lines, with maxretry failures in a row. */
@@ -59,32 +59,12 @@ function writeLog(): number {
 let attackers = 0;
 beforeAll(async () => {
   attackers = writeLog();
-  await build({
-    entryPoints: [join(repoRoot(), "shared", "filter", "watchdog", "worker-entry.ts")],
-    outfile: workerPath,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    packages: "external",
-    logLevel: "warning",
-  });
+  await bundleFilterWorker(repoRoot(), workerPath);
 });
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
   rmSync(configDir, { recursive: true, force: true });
 });
-
-function memoryLog(): DaemonLog & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    level: "INFO" as Level,
-    log(level, logger, message) {
-      lines.push(formatLogLine(new Date(0), logger, level, message, 1));
-    },
-    close() {},
-  };
-}
 
 /** The daemon's log lines of a `--once` run over the log, with the filter in its worker or inline. */
 async function runOnce(guarded: boolean): Promise<string[]> {

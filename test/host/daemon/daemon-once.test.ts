@@ -3,8 +3,8 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Daemon } from "../../../host/daemon/daemon.js";
-import { type DaemonLog, formatLogLine, type Level } from "../../../host/daemon/daemon-log.js";
 import { readDaemonSettings } from "../../../host/daemon/daemon-settings.js";
+import { memoryLog } from "../support/memory-log.js";
 import { bundledConfig, makeConfigDir } from "../support/test-config.js";
 
 const configDir = makeConfigDir({
@@ -23,18 +23,6 @@ logpath = /nonexistent/auth.log
 `,
 });
 afterAll(() => rmSync(configDir, { recursive: true, force: true }));
-
-function memoryLog(): DaemonLog & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    level: "INFO" as Level,
-    log(level, logger, message) {
-      lines.push(formatLogLine(new Date(0), logger, level, message, 1));
-    },
-    close() {},
-  };
-}
 
 describe("daemon replay over the sample log", () => {
   it("bans the attackers, not the legitimate users nor the address written into a user name", async () => {

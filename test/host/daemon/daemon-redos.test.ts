@@ -3,8 +3,8 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleFilterWorker } from "../../../cdk/lambda-bundling.js";
 import { Daemon } from "../../../host/daemon/daemon.js";
 import { openDaemonLog } from "../../../host/daemon/daemon-log.js";
 import { readDaemonSettings } from "../../../host/daemon/daemon-settings.js";
@@ -12,21 +12,13 @@ import { repoRoot } from "../support/repo-root.js";
 import { makeConfigDir } from "../support/test-config.js";
 
 const work = mkdtempSync(join(tmpdir(), "cloudjail-redos-"));
-const workerPath = join(work, "filter-worker.js");
+const workerPath = join(work, "filter-worker.mjs");
 const appLog = join(work, "gateway.log");
 const daemonLog = join(work, "cloudjail.log");
 let configDir: string;
 
 beforeAll(async () => {
-  await build({
-    entryPoints: [join(repoRoot(), "shared", "filter", "watchdog", "worker-entry.ts")],
-    outfile: workerPath,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    packages: "external",
-    logLevel: "warning",
-  });
+  await bundleFilterWorker(repoRoot(), workerPath);
   writeFileSync(appLog, "");
   configDir = makeConfigDir({
     // Nested overlapping quantifiers before a lookahead: exponential backtracking on a crafted session name.
