@@ -93,9 +93,9 @@ export class RegexReport {
       out.push(`Abandoned: ${stats.stalled} line(s) exceeded the per-line time budget (pathological input)`);
     out.push(`[processed in ${this.seconds.toFixed(2)} sec]`, "");
     const { printAll, printNo } = this.lines;
-    if (printAll.matched) out.push(...this.lineList("matched", stats.matched, stats.matchedLines));
-    if (!printNo.ignored) out.push(...this.lineList("ignored", stats.ignored, stats.ignoredLines));
-    if (!printNo.missed) out.push(...this.lineList("missed", stats.missed, stats.missedLines));
+    if (printAll.matched) this.lineList(out, "matched", stats.matched, stats.matchedLines);
+    if (!printNo.ignored) this.lineList(out, "ignored", stats.ignored, stats.ignoredLines);
+    if (!printNo.missed) this.lineList(out, "missed", stats.missed, stats.missedLines);
     return `${out.join("\n")}\n`;
   }
 
@@ -109,13 +109,22 @@ export class RegexReport {
     return [`${title}: ${total} total`, "|-  #) [# of hits] regular expression", ...matched, "`-"];
   }
 
-  /** fail2ban-regex's printLines: a `|-` list of the lines, or how to see them all. */
-  private lineList(kind: "matched" | "ignored" | "missed", count: number, lines: readonly string[]): string[] {
-    if (count === 0) return [];
+  /** fail2ban-regex's printLines: appends to `out` a `|-` list of the lines, or how to see them all. */
+  private lineList(
+    out: string[],
+    kind: "matched" | "ignored" | "missed",
+    count: number,
+    lines: readonly string[],
+  ): void {
+    if (count === 0) return;
     const header = `${kind[0]!.toUpperCase()}${kind.slice(1)} line(s):`;
     if (count >= (this.lines.printAll.shown ?? SHOWN_LINES) && !this.lines.printAll[kind]) {
-      return [`${header} too many to print.  Use --print-all-${kind} to print all ${count} lines`];
+      out.push(`${header} too many to print.  Use --print-all-${kind} to print all ${count} lines`);
+      return;
     }
-    return [`|- ${header}`, ...lines.map((line) => `|  ${line.trimEnd()}`), "`-"];
+    // one push per line: --print-all-* may list hundreds of thousands, more than a call takes as arguments
+    out.push(`|- ${header}`);
+    for (const line of lines) out.push(`|  ${line.trimEnd()}`);
+    out.push("`-");
   }
 }

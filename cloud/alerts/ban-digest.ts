@@ -17,26 +17,50 @@ export function alertMinute(seconds: number): number {
   return Math.floor(seconds / 60) * 60;
 }
 
+/** Room kept for the details' closing line when the addresses alone fill the budget. */
+const CLOSING_ROOM = 1024;
+
 /**
- * One digest listing every ban of a burst (sorted by jail then address), with the details of as many bans as fit in
- * the SNS size budget; the rest are listed by address only.
+ * One digest of a burst of bans (sorted by jail then address): every address as long as the list fits in the SNS
+ * size budget (a few thousand; the rest counted, pointing at `cloudjail cloud banned`), then the details of as many
+ * bans as still fit. A burst too large for one message must still make one message SNS takes: a rejected digest
+ * would stay in the outbox and be retried for ever.
  */
 export function formatDigest(alerts: readonly BanAlert[], stack: string, limits: AlertLimits = {}): AlertMessage {
   const sorted = [...alerts].sort((a, b) => a.jail.localeCompare(b.jail) || a.ip.localeCompare(b.ip));
   const jails = [...new Set(sorted.map((alert) => alert.jail))];
-  const times = sorted.map((alert) => alert.bannedAt);
-  const header = [
-    `cloudjail (${stack}) banned ${sorted.length} addresses between ${isoTime(Math.min(...times))} and ${isoTime(Math.max(...times))}.`,
-    "",
-    ...sorted.map((alert) => `  ${alert.jail.padEnd(20)} ${alert.ip.padEnd(40)} ${alert.failures} failures`),
+  // not Math.min(...all): a burst can hold more bans than a call takes arguments
+  const first = sorted.reduce((min, alert) => Math.min(min, alert.bannedAt), Number.POSITIVE_INFINITY);
+  const last = sorted.reduce((max, alert) => Math.max(max, alert.bannedAt), Number.NEGATIVE_INFINITY);
+  const lines = [
+    `cloudjail (${stack}) banned ${sorted.length} addresses between ${isoTime(first)} and ${isoTime(last)}.`,
     "",
   ];
-  let body = header.join("\n");
+  let size = Buffer.byteLength(lines.join("\n"));
+  let listed = 0;
+  for (const alert of sorted) {
+    const line = `  ${alert.jail.padEnd(20)} ${alert.ip.padEnd(40)} ${alert.failures} failures`;
+    const bytes = Buffer.byteLength(line) + 1;
+    if (size + bytes > SNS_BODY_BUDGET - CLOSING_ROOM) break;
+    lines.push(line);
+    size += bytes;
+    listed++;
+  }
+  if (listed < sorted.length) {
+    lines.push(
+      `  ... and ${sorted.length - listed} more (message size limit: \`cloudjail cloud banned\` lists them all)`,
+    );
+  }
+  lines.push("");
+  let body = lines.join("\n");
+  size = Buffer.byteLength(body);
   let detailed = 0;
   for (const alert of sorted) {
     const block = `\n---\n${banDetails(alert, limits).join("\n")}\n`;
-    if (Buffer.byteLength(body + block) > SNS_BODY_BUDGET) break;
+    const bytes = Buffer.byteLength(block);
+    if (size + bytes > SNS_BODY_BUDGET - CLOSING_ROOM) break;
     body += block;
+    size += bytes;
     detailed++;
   }
   if (detailed < sorted.length) body += `\n(${sorted.length - detailed} more bans not detailed: message size limit)\n`;
@@ -52,7 +76,9 @@ export function planAlertMessages(
   const byMinute = new Map<number, BanAlert[]>();
   for (const alert of alerts) {
     const minute = alertMinute(alert.bannedAt);
-    byMinute.set(minute, [...(byMinute.get(minute) ?? []), alert]);
+    const group = byMinute.get(minute);
+    if (group) group.push(alert);
+    else byMinute.set(minute, [alert]);
   }
   return [...byMinute.keys()]
     .sort((a, b) => a - b)

@@ -161,7 +161,9 @@ export async function createCloudRuntime(
       const byMinute = new Map<string, QueuedAlert[]>();
       for (const queued of due) {
         const minute = queued.key.slice(0, queued.key.indexOf("#"));
-        byMinute.set(minute, [...(byMinute.get(minute) ?? []), queued]);
+        const group = byMinute.get(minute);
+        if (group) group.push(queued);
+        else byMinute.set(minute, [queued]);
       }
       for (const group of byMinute.values()) {
         const alerts = group.map((queued) => queued.alert);

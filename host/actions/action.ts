@@ -234,7 +234,7 @@ export class Action {
             outcome.failed.push({ ip: ticket.ip, error: error as ActionFailedError });
           }
         }
-      } else outcome.done.push(...group.map((ticket) => ticket.ip));
+      } else for (const ticket of group) outcome.done.push(ticket.ip);
     }
     return outcome;
   }

@@ -169,7 +169,7 @@ export class LineStats {
       if (this.keepAll.missed || data.missedLines.length < this.kept) data.missedLines.push(line);
     for (const line of other.ignoredLines)
       if (this.keepAll.ignored || data.ignoredLines.length < this.kept) data.ignoredLines.push(line);
-    if (this.keepAll.matched) data.matchedLines.push(...other.matchedLines);
+    if (this.keepAll.matched) for (const line of other.matchedLines) data.matchedLines.push(line);
   }
 
   /** The statistics counted since the last take (or the start), and a fresh start. */

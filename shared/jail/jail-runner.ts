@@ -238,11 +238,11 @@ export async function replayFailures(
 ): Promise<Decision[]> {
   const decisions: Decision[] = [];
   for await (const failure of failures) {
-    decisions.push(...(await runner.expireBans(failure.time)));
+    for (const expired of await runner.expireBans(failure.time)) decisions.push(expired);
     const outcome = await runner.recordFailure(failure, failure.time);
     if (outcome.kind === "ban") decisions.push(outcome.ban);
   }
-  if (endTime !== undefined) decisions.push(...(await runner.expireBans(endTime)));
+  if (endTime !== undefined) for (const expired of await runner.expireBans(endTime)) decisions.push(expired);
   return decisions;
 }
 

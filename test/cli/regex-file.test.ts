@@ -123,4 +123,15 @@ describe("cloudjail regex on a file", () => {
     expect(printed).toMatch(/Lines: 20000 lines, \d+ ignored, \d+ matched, \d+ missed/);
     expect(withoutTime(printed)).toBe(withoutTime(report.render()));
   });
+
+  it("prints every one of 300,000 missed lines with --print-all-missed", () => {
+    const many = join(dir, "many.log");
+    const lines = Array.from({ length: 300_000 }, (_, i) => `2024-06-01 10:00:00 gw app[1]: nothing to see ${i}`);
+    writeFileSync(many, `${lines.join("\n")}\n`);
+    const printed = runRegex("--print-all-missed", many, "failed from <HOST>");
+    expect(printed).toContain("Lines: 300000 lines, 0 ignored, 0 matched, 300000 missed");
+    const listed = printed.split("\n").filter((line) => line.startsWith("|  2024-06-01"));
+    expect(listed).toHaveLength(300_000);
+    expect(listed.at(-1)).toBe("|  2024-06-01 10:00:00 gw app[1]: nothing to see 299999");
+  });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { type BanAlert, formatBanMessage, sanitizeLine, snsSubject } from "../../../cloud/alerts/ban-alert.js";
 import { formatDigest, planAlertMessages, SNS_BODY_BUDGET } from "../../../cloud/alerts/ban-digest.js";
 import { SnsNotifier } from "../../../cloud/alerts/sns-notifier.js";
+import { FakeSns } from "../fakes/sns-fake.js";
 
 const alert = (overrides: Partial<BanAlert> = {}): BanAlert => ({
   jail: "sshd",
@@ -78,6 +79,25 @@ describe("digest", () => {
     expect(Buffer.byteLength(digest.body)).toBeLessThanOrEqual(SNS_BODY_BUDGET + 200);
     expect(digest.body).toMatch(/\d+ more bans not detailed: message size limit/);
     expect(digest.body).toContain("10.0.1.143");
+  });
+
+  it("keeps a burst of 10,000 bans (a full WAF IP set) in one message SNS takes", async () => {
+    const burst = Array.from({ length: 10_000 }, (_, i) =>
+      alert({ ip: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, bannedAt: 1_699_999_980 + (i % 50) }),
+    );
+    const messages = planAlertMessages(burst, "prod");
+    expect(messages).toHaveLength(1);
+    const body = messages[0]!.body;
+    // the addresses that fit, then how many more and where to see them
+    expect(body).toContain("10.0.0.0 ");
+    const listed = body.split("\n").filter((line) => /^ {2}sshd +10\./.test(line)).length;
+    expect(listed).toBeGreaterThan(2000);
+    expect(body).toContain(
+      `... and ${10_000 - listed} more (message size limit: \`cloudjail cloud banned\` lists them all)`,
+    );
+    const sns = new FakeSns();
+    await new SnsNotifier(sns.client, sns.topicArn).publish(messages[0]!);
+    expect(sns.published).toHaveLength(1);
   });
 });
 
