@@ -173,7 +173,7 @@ export async function run(argv: string[], context: CommandContext, dependencies?
   for (const [jail, sources] of assignment) {
     const found = await failuresOf(jail, sources, configDir, context, plan.timeZone);
     lines += found.lines;
-    failures.push(...found.failures);
+    for (const failure of found.failures) failures.push(failure);
   }
   // jails and files interleave in log time, as they would have happened
   failures.sort((a, b) => a.time - b.time);

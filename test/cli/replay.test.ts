@@ -136,6 +136,17 @@ describe("cloudjail replay", () => {
     expect(second).toEqual([]);
   });
 
+  it("takes a log of 200,000 failures", () => {
+    // a thousand addresses that never fail 3 times within a minute, then one that does
+    const lines = Array.from({ length: 200_000 }, (_, i) => line(i, `10.0.${(i % 1000) >> 8}.${i % 256}`));
+    lines.push(line(200_000, "192.0.2.77"), line(200_001, "192.0.2.77"), line(200_002, "192.0.2.77"));
+    const big = join(dir, "big.log");
+    writeFileSync(big, `${lines.join("\n")}\n`);
+    const decisions = replay("--jail", "edge", big);
+    // the ban outlasts the log: no unban
+    expect(decisions.map((d) => `${Number(d.time) - T} ${d.action} ${d.ip}`)).toEqual(["200002 ban 192.0.2.77"]);
+  });
+
   it("rejects bad arguments and unknown jails with a clear message", () => {
     expect(runCli(["replay", "--config", dir]).stderr).toMatch(/expected at least one LOG/);
     expect(runCli(["replay", "--config", dir, "--store", "mysql:x", join(dir, "vault.log")]).stderr).toMatch(
