@@ -70,6 +70,10 @@ export class Daemon {
       pollIntervalMs: options.pollIntervalMs ?? 1000,
       watch: !options.once,
       onError: (error, path) => this.log("ERROR", "cloudjail.filter", `Unable to read ${path}: ${error.message}`),
+      // the next read waits for the lines read so far: a large backlog is never all in memory
+      whenReady: async () => {
+        for (const pipeline of this.pipelines.values()) await pipeline.idle();
+      },
     });
     this.stopped = new Promise((resolve) => {
       this.resolveStopped = resolve;

@@ -26,6 +26,11 @@ export interface FileTailerOptions {
   readonly watch?: boolean;
   /** Reports read errors (permission denied, ...) without stopping the other files. */
   readonly onError?: (error: Error, path: string) => void;
+  /**
+   * Resolves when the line handlers can take more. Each pass waits for it before reading, so that a backlog (a large
+   * log at start, a flood) is read as fast as it is handled instead of into memory all at once.
+   */
+  readonly whenReady?: () => Promise<void>;
 }
 
 /** Counters for tests and benchmarks. */
@@ -70,7 +75,8 @@ export class FileTailer implements LogSource {
   private readonly subscriptions = new Set<Subscription>();
   private readonly files = new Map<string, TailedFile>();
   private readonly watchers = new Map<string, FSWatcher>();
-  private readonly options: Required<Omit<FileTailerOptions, "onError">> & Pick<FileTailerOptions, "onError">;
+  private readonly options: Required<Omit<FileTailerOptions, "onError" | "whenReady">> &
+    Pick<FileTailerOptions, "onError" | "whenReady">;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private scheduled = false;
@@ -81,6 +87,7 @@ export class FileTailer implements LogSource {
       pollIntervalMs: options.pollIntervalMs ?? 1000,
       watch: options.watch ?? true,
       onError: options.onError,
+      whenReady: options.whenReady,
     };
   }
 
@@ -237,6 +244,10 @@ export class FileTailer implements LogSource {
 
   private async readAll(): Promise<void> {
     if (!this.running) return;
+    if (this.options.whenReady) {
+      await this.options.whenReady();
+      if (!this.running) return;
+    }
     for (const subscription of this.subscriptions) {
       this.watchDirectory(subscription.pattern);
       for (const path of expandGlob(subscription.pattern)) {

@@ -192,4 +192,46 @@ describe("FileTailer", () => {
     await waitFor(() => got.lines.length === 1, 2000);
     expect(got.texts()).toEqual(["polled"]);
   });
+
+  it("reads a backlog no faster than its lines are handled (whenReady)", async () => {
+    // 40 MB: more than two passes of 16 MB. While the handlers are busy, the tailer must not read ahead.
+    const log = join(dir, "backlog.log");
+    const line = `${"x".repeat(99)}\n`;
+    writeFileSync(log, line.repeat(400_000));
+    let delivered = 0;
+    let release: () => void = () => {};
+    let busy: Promise<void> | undefined;
+    tailer = new FileTailer({ pollIntervalMs: 20, whenReady: () => busy ?? Promise.resolve() });
+    tailer.subscribe(
+      log,
+      () => {
+        delivered++;
+        busy ??= new Promise<void>((resolve) => {
+          release = () => {
+            busy = undefined;
+            resolve();
+          };
+        });
+      },
+      { startAt: "beginning" },
+    );
+    await tailer.start();
+    await waitFor(() => delivered > 0);
+    // one pass, then nothing however long the handler takes (polls and inotify events come and wait)
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const firstPass = delivered;
+    expect(firstPass).toBeLessThanOrEqual((16 * 1024 * 1024) / 100 + 2621);
+    expect(firstPass).toBeGreaterThan(100_000);
+    release();
+    await waitFor(() => delivered > firstPass);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(delivered).toBeLessThanOrEqual(2 * firstPass + 2621);
+    // once the handler keeps up, the rest comes
+    for (let i = 0; i < 10 && delivered < 400_000; i++) {
+      release();
+      await waitFor(() => busy !== undefined || delivered === 400_000);
+    }
+    release();
+    await waitFor(() => delivered === 400_000);
+  });
 });
