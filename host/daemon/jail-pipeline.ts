@@ -105,6 +105,7 @@ export class JailPipeline {
           ...(since !== undefined ? { since } : {}),
           ...(context.journalctl ? { command: context.journalctl } : {}),
           onError: (error) => context.error(`[${config.name}] ${error.message}`),
+          whenReady: () => this.idle(),
         },
         (line) => this.receive(line),
       );

@@ -1,7 +1,7 @@
 // Reads journald through `journalctl -f -o json`, started with an argument vector (never a shell string), one
 // record per line, and restarts it with a growing delay should it exit while the source is running.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
+import { createInterface, type Interface } from "node:readline";
 import { journalEntryToLine, journalMatchArgs } from "./journal-entry.js";
 import type { LineHandler, LogSource } from "./log-source.js";
 
@@ -17,7 +17,15 @@ export interface JournalSourceOptions {
   readonly extraArgs?: readonly string[];
   /** Reports a journalctl failure (exit, unreadable output). */
   readonly onError?: (error: Error) => void;
+  /**
+   * Resolves when the handler can take more lines. Every JOURNAL_BATCH lines the output is paused until it does, so
+   * that a backlog (findtime back at start, a flood) waits in journalctl's pipe instead of in memory.
+   */
+  readonly whenReady?: () => Promise<void>;
 }
+
+/** Lines handed over between two waits for `whenReady`. */
+const JOURNAL_BATCH = 4096;
 
 /** Builds the journalctl argument vector for a source; exported so that what is run can be checked. */
 export function journalctlArgs(options: JournalSourceOptions, since?: number): string[] {
@@ -37,6 +45,8 @@ export class JournalSource implements LogSource {
   private restartDelayMs = 500;
   private lastTime: number | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
+  private lines: Interface | undefined;
+  private sinceReady = 0;
 
   constructor(
     private readonly options: JournalSourceOptions,
@@ -73,7 +83,9 @@ export class JournalSource implements LogSource {
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
       stderr = (stderr + chunk).slice(-2000);
     });
-    createInterface({ input: child.stdout! }).on("line", (raw) => this.receive(raw));
+    const lines = createInterface({ input: child.stdout! });
+    this.lines = lines;
+    lines.on("line", (raw) => this.receive(raw));
     child.on("error", (error) => this.options.onError?.(error));
     child.on("exit", (code, signal) => {
       if (!this.running || this.child !== child) return;
@@ -103,5 +115,11 @@ export class JournalSource implements LogSource {
     this.restartDelayMs = 500;
     if (line.time !== undefined) this.lastTime = line.time;
     this.handler(line);
+    if (this.options.whenReady && ++this.sinceReady >= JOURNAL_BATCH) {
+      this.sinceReady = 0;
+      const lines = this.lines;
+      lines?.pause();
+      void this.options.whenReady().then(() => lines?.resume());
+    }
   }
 }

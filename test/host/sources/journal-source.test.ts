@@ -102,4 +102,43 @@ console.log("garbage");
     expect(errors.some((error) => /not JSON/.test(error.message))).toBe(true);
     expect(errors.some((error) => /journalctl exited/.test(error.message))).toBe(true);
   });
+
+  it("leaves a backlog in journalctl's pipe while the handler is busy (whenReady)", async () => {
+    dir = mkdtempSync(join(tmpdir(), "cloudjail-journal-"));
+    // Stands in for journalctl with a backlog: 20,000 records at once, then it stays (as --follow does).
+    const script = join(dir, "journalctl");
+    writeFileSync(
+      script,
+      `#!${process.execPath}
+let out = "";
+for (let i = 1; i <= 20000; i++) out += JSON.stringify({ __REALTIME_TIMESTAMP: String(i * 1000000), _COMM: "sshd", MESSAGE: "entry " + i }) + "\\n";
+process.stdout.write(out);
+setInterval(() => {}, 1000);
+`,
+    );
+    chmodSync(script, 0o755);
+    let delivered = 0;
+    let release: () => void = () => {};
+    const ready = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const source = new JournalSource({ journalmatch: "_COMM=sshd", command: script, whenReady: () => ready }, () => {
+      delivered++;
+    });
+    await source.start();
+    try {
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+      while (delivered === 0) await settle();
+      await settle();
+      // one batch (4,096) and what readline had already split of the chunk it was reading
+      expect(delivered).toBeGreaterThanOrEqual(4096);
+      expect(delivered).toBeLessThan(8000);
+      release();
+      const deadline = Date.now() + 5000;
+      while (delivered < 20_000 && Date.now() < deadline) await settle();
+      expect(delivered).toBe(20_000);
+    } finally {
+      await source.stop();
+    }
+  });
 });
