@@ -151,18 +151,20 @@ describe("GuardedLogFilter", () => {
     }
   });
 
+  // a session's failure without an address, reported when the session's line naming it comes
+  const sessionSpec = {
+    prefregex: "^\\s*<F-MLFID>\\S+ sess\\[\\d+\\]:</F-MLFID> <F-CONTENT>.+</F-CONTENT>$",
+    failregex: [
+      "^auth failed$",
+      "^<F-NOFAIL>closed from</F-NOFAIL> <HOST>$",
+      "^session (?:\\w+\\s?)+:(?! from ) rejected$",
+    ],
+  };
+
   it("keeps the sessions that earlier batches built across an abandoned line", async () => {
     // A session's failure without an address waits for the session's line that names it. A crafted line between the
     // two (another batch, as a daemon reads them) kills the worker: the fresh one must still know the session.
-    const spec = {
-      prefregex: "^\\s*<F-MLFID>\\S+ sess\\[\\d+\\]:</F-MLFID> <F-CONTENT>.+</F-CONTENT>$",
-      failregex: [
-        "^auth failed$",
-        "^<F-NOFAIL>closed from</F-NOFAIL> <HOST>$",
-        "^session (?:\\w+\\s?)+:(?! from ) rejected$",
-      ],
-    };
-    const filter = await GuardedLogFilter.start(spec, { useDns: "raw", timeZone: "UTC" }, { workerPath });
+    const filter = await GuardedLogFilter.start(sessionSpec, { useDns: "raw", timeZone: "UTC" }, { workerPath });
     try {
       const first = await filter.processBatch(
         ["2024-06-01 10:00:00 gw sess[7]: auth failed", "2024-06-01 10:00:01 gw sess[8]: auth failed"],
@@ -181,6 +183,38 @@ describe("GuardedLogFilter", () => {
       expect(ids(first)).toEqual(["", ""]);
       expect(ids(second)).toEqual(["stalled", "192.0.2.7", ""]);
       expect(filter.stalledLines).toBe(1);
+    } finally {
+      await filter.close();
+    }
+  });
+
+  it("keeps a session from lines read chunks before an abandoned line of a file", async () => {
+    // The same session case in a file: its start lies three output chunks (512 lines each) before the stuck line.
+    const lines = ["2024-06-01 10:00:00 gw sess[7]: auth failed"];
+    for (let i = 0; i < 1600; i++) lines.push(`2024-06-01 10:00:01 gw cron[1]: tick ${i}`);
+    lines.push(`2024-06-01 10:00:02 gw sess[9]: session ${"a".repeat(40)}!`);
+    lines.push("2024-06-01 10:00:03 gw sess[7]: closed from 192.0.2.7");
+    const path = join(workDir, "session.log");
+    const content = `${lines.join("\n")}\n`;
+    writeFileSync(path, content);
+    const filter = await GuardedLogFilter.start(sessionSpec, { useDns: "raw", timeZone: "UTC" }, { workerPath });
+    try {
+      let json = "";
+      const stalled: number[] = [];
+      await filter.processFile(
+        { path, start: 0, end: Buffer.byteLength(content), firstLine: 1 },
+        { mode: "json", deferHostNames: false },
+        context,
+        {
+          parts: (parts) => {
+            for (const part of parts) if ("text" in part) json += part.text;
+          },
+          stalled: (line) => stalled.push(line.lineNumber),
+        },
+      );
+      expect(stalled).toEqual([1602]);
+      const rows = json.split("\n").filter((row) => row !== "");
+      expect(rows.map((row) => JSON.parse(row)).map((row) => `${row.line} ${row.ip}`)).toEqual(["1603 192.0.2.7"]);
     } finally {
       await filter.close();
     }

@@ -4,9 +4,8 @@
 // (V8 interrupts a running regex on terminate), reports that line as stalled, and goes on with a fresh worker.
 // "Longer than the budget" means both wall time and the worker thread's own CPU time, so that neither a starved
 // machine nor other busy threads of the process (the main thread, other jails' workers) get a line abandoned.
-// Cost: a batch message per few thousand lines. The fresh worker is fed the last few thousand lines of earlier
-// batches again (results dropped), so that multi-line buffers and sessions survive; a file request (`cloudjail
-// regex`) replays only the lines since its last output chunk.
+// Cost: a batch message per few thousand lines. The fresh worker is fed the last few thousand lines again (results
+// dropped: earlier batches, or a file's last output chunks), so that multi-line buffers and sessions survive.
 import { closeSync, openSync, readSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { CloudjailError } from "../../errors.js";
@@ -85,6 +84,12 @@ interface HistoryLine {
   readonly context: LineContext;
   readonly source: string | undefined;
 }
+
+/**
+ * Output chunks of a file request (512 lines each, see the worker) read again, output dropped, into a fresh worker
+ * after an abandoned line, before the lines since the last chunk are replayed with their output.
+ */
+const FILE_REPLAY_CHUNKS = 8;
 
 /** Longest text of an abandoned line kept for reports. */
 const STALLED_TEXT_BYTES = 4096;
@@ -351,7 +356,7 @@ export class GuardedLogFilter {
    */
   async processFile(
     range: { readonly path: string; readonly start: number; readonly end: number; readonly firstLine: number },
-    options: Pick<FileRequest, "mode" | "deferHostNames" | "keepAllLines">,
+    options: Pick<FileRequest, "mode" | "deferHostNames" | "keepAllLines"> & { readonly mode: "json" | "summary" },
     context: LineContext,
     handlers: {
       /** Output up to (not including) the line at byte `next`. */
@@ -361,6 +366,9 @@ export class GuardedLogFilter {
   ): Promise<void> {
     let start = range.start;
     let firstLine = range.firstLine;
+    // where the last output chunks ended (the oldest about FILE_REPLAY_CHUNKS chunks back): a fresh worker reads the
+    // lines from there again, output dropped, to rebuild its multi-line buffers and sessions
+    const boundaries = [{ next: range.start, line: range.firstLine }];
     while (start < range.end) {
       // where a fresh worker resumes: just after the output received so far
       let resumeAt = start;
@@ -371,12 +379,28 @@ export class GuardedLogFilter {
           handlers.parts(chunk.parts, chunk.next);
           resumeAt = chunk.next;
           resumeLine = chunk.nextLine;
+          boundaries.push({ next: chunk.next, line: chunk.nextLine });
+          if (boundaries.length > FILE_REPLAY_CHUNKS + 1) boundaries.shift();
         },
       );
       if (outcome.kind === "done") break;
       await this.worker.terminate();
       await this.spawn();
       this.stalledLines++;
+      const from = boundaries[0]!;
+      if (from.next < resumeAt) {
+        const replay = { file: true, mode: "replay", deferHostNames: false, path: range.path, context } as const;
+        const rebuilt = await this.runOnce<FileChunk>({
+          ...replay,
+          start: from.next,
+          end: resumeAt,
+          firstLine: from.line,
+        });
+        if (rebuilt.kind === "stalled") {
+          await this.worker.terminate();
+          await this.spawn();
+        }
+      }
       if (outcome.start > resumeAt) {
         await this.processFile(
           { path: range.path, start: resumeAt, end: outcome.start, firstLine: resumeLine },

@@ -27,8 +27,11 @@ export const HEARTBEAT_OFFSET = 24;
 export interface FileRequest {
   readonly id: number;
   readonly file: true;
-  /** `json`: the JSON text of reported failures (see failure-json); `summary`: line statistics (see line-stats). */
-  readonly mode: "json" | "summary";
+  /**
+   * `json`: the JSON text of reported failures (see failure-json); `summary`: line statistics (see line-stats);
+   * `replay`: the lines only rebuild the filter's state (after an abandoned line), answered by one empty last chunk.
+   */
+  readonly mode: "json" | "summary" | "replay";
   /** Failures naming a host still to resolve are handed over as deferred lines, not settled by the worker. */
   readonly deferHostNames: boolean;
   /** Summary mode: the kinds of lines whose every line the statistics keep (not only the first few). */

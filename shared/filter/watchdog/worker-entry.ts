@@ -35,6 +35,7 @@ const FILE_CHUNK_LINES = 512;
 function runFile(filter: LogFilter, request: FileRequest, send: (chunk: FileChunk) => void): void {
   const { context, id, mode, deferHostNames } = request;
   const json = mode === "json";
+  const replayOnly = mode === "replay";
   const stats = new LineStats(filter.failRegexes.length, filter.ignoreRegexes.length, request.keepAllLines, true);
   let parts: FilePart[] = [];
   let out = "";
@@ -61,6 +62,7 @@ function runFile(filter: LogFilter, request: FileRequest, send: (chunk: FileChun
     Atomics.store(progress, 1, lineNumber);
     Atomics.store(progress, 0, ++started);
     const result = filter.processLine(text, context);
+    if (replayOnly) continue;
     const failures = result.failures;
     if (deferHostNames && failures.some((failure) => failure.isHostName)) {
       settle();
@@ -82,6 +84,10 @@ function runFile(filter: LogFilter, request: FileRequest, send: (chunk: FileChun
     }
   }
   Atomics.store(progress, 0, 0);
+  if (replayOnly) {
+    send({ id, parts: [], next, nextLine: lineNumber + 1, done: true });
+    return;
+  }
   if (!json) stats.setDateOrder(filter.dates.templateHits().map((entry) => entry.template));
   settle();
   send({ id, parts, next, nextLine: lineNumber + 1, done: true });
