@@ -180,7 +180,9 @@ export async function ingestBatch(
             });
           }
         };
-        queues.set(key, [...(queues.get(key) ?? []), task]);
+        const queue = queues.get(key);
+        if (queue) queue.push(task);
+        else queues.set(key, [task]);
       }
     }
   }
