@@ -77,6 +77,37 @@ describe("ingest pipeline", () => {
     expect(metrics).toContainEqual(expect.objectContaining({ LinesRead: 4 }));
   });
 
+  it("takes a full delivery (10,000 events): 500 attackers, each banned once, one digest", async () => {
+    const base = ARRIVAL - 60;
+    const stamp = (t: number) => `Nov 21 05:00:${String(t - base).padStart(2, "0")}`;
+    const logEvents = Array.from({ length: 10_000 }, (_, i) => {
+      const attacker = i % 500;
+      const t = base + Math.floor(i / 200);
+      const ip = `198.18.${attacker >> 8}.${attacker & 255}`;
+      return {
+        id: `${t}${String(i).padStart(8, "0")}`.padEnd(56, "0"),
+        timestamp: t * 1000,
+        message: `${stamp(t)} web1 sshd[${3000 + i}]: Failed password for root from ${ip} port ${40000 + i} ssh2`,
+      };
+    });
+    const report = await run(
+      encodeDelivery({
+        owner: "123456789012",
+        logGroup: "/ec2/web/auth.log",
+        logStream: "i-0big",
+        subscriptionFilters: ["cloudjail"],
+        logEvents,
+      }),
+    );
+    expect(report).toMatchObject({ events: 10_000, failures: 10_000, duplicates: 0 });
+    expect(report.bans).toHaveLength(500);
+    expect(new Set(report.bans.map((ban) => ban.ip)).size).toBe(500);
+    const enforced = cloud.enforced();
+    expect(enforced.ipv4).toHaveLength(500);
+    expect(cloud.sns.published).toHaveLength(1);
+    expect(cloud.sns.published[0]!.subject).toBe("[cloudjail] 500 bans in sshd (test)");
+  }, 120_000);
+
   it("is idempotent: the same delivery twice counts once and sends nothing more", async () => {
     await run(loadDelivery("sshd-auth"));
     const writes = cloud.runtime.store.counters().writes;
