@@ -55,6 +55,14 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`cloudjail: unknown command '${name}'\n\n${usage()}\n`);
     return 2;
   }
+  if (name !== "server") {
+    // `cloudjail regex ... | head`: the reader went away. Stop quietly like a Unix filter, not with an unhandled
+    // EPIPE. (The daemon keeps running whatever happens to its standard output.)
+    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+      process.exit(0);
+    });
+  }
   const module = await command.load();
   return module.run(rest, context);
 }

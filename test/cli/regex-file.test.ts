@@ -2,7 +2,7 @@
 // is, line for line, what the filter engine gives when fed the lines in process (blank and comment lines skipped but
 // counted, CRLF endings, output crossing many chunks, sessions spanning chunk boundaries, host names resolved here).
 // Needs the built command (`npm run build`, which `npm test` runs first).
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { lookup } from "node:dns/promises";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -122,6 +122,23 @@ describe("cloudjail regex on a file", () => {
     const printed = runRegex("--config", bundledConfig, log, "sshd");
     expect(printed).toMatch(/Lines: 20000 lines, \d+ ignored, \d+ matched, \d+ missed/);
     expect(withoutTime(printed)).toBe(withoutTime(report.render()));
+  });
+
+  it("stops quietly when the reader of its output goes away (| head)", async () => {
+    const child = spawn("node", ["bin/cloudjail.js", "regex", "--raw", "--out", "json", log, "sshd"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // read the first chunk, then close the pipe, as `head -1` does
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.once("close", (status) => resolve(status)));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 
   it("prints every one of 300,000 missed lines with --print-all-missed", () => {
