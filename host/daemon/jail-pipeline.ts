@@ -78,7 +78,13 @@ export class JailPipeline {
   readonly stats: PipelineStats = { totalFailed: 0, totalBanned: 0, lines: 0 };
   /** Addresses with failures counted recently and no ban yet (fail2ban's "Currently failed"), with the last time. */
   private readonly failing = new Map<string, number>();
-  private readonly matchers = new Map<string, Promise<LineMatcher>>();
+  /**
+   * The jail's filter, one for all its logs (a glob may match hundreds of files: one worker thread each would cost
+   * hundreds of MB); each log keeps its own multi-line buffer and sessions in it (see source-filters).
+   */
+  private matcher: Promise<LineMatcher> | undefined;
+  /** The logs this jail has read lines from. */
+  private readonly sources = new Set<string>();
   private readonly pending: LogLine[] = [];
   private flushQueued = false;
   /** Reads dates only (for the findtime-back start); never sees attacker text beyond date templates. */
@@ -116,9 +122,9 @@ export class JailPipeline {
       const startAt = context.startAt(position);
       this.unsubscribe.push(context.tailer.subscribe(pattern, (line) => this.receive(line), { startAt }));
       context.info(`[${config.name}] Added logfile: '${pattern}' (${position})`);
-      // Start the filter worker now rather than on the first line, which would then wait for it.
-      if (!hasGlob(pattern)) void this.matcherFor(pattern).catch(() => {});
     }
+    // Start the filter worker now rather than on the first line, which would then wait for it.
+    void this.matcherFor().catch(() => {});
   }
 
   /** Stops reading; lines already queued are still handled; filter workers end. */
@@ -126,8 +132,9 @@ export class JailPipeline {
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     await this.journal?.stop();
     await this.queue;
-    for (const matcher of this.matchers.values()) await (await matcher.catch(() => undefined))?.close();
-    this.matchers.clear();
+    const matcher = this.matcher;
+    this.matcher = undefined;
+    await (await matcher?.catch(() => undefined))?.close();
   }
 
   /** Resolves when every line received so far has been handled. */
@@ -145,7 +152,7 @@ export class JailPipeline {
   describeSources(): { files: string[]; journal?: string } {
     if (this.config.backend.startsWith("systemd")) return { files: [], journal: this.config.journalmatch };
     const files = new Set<string>();
-    for (const [path] of this.context.tailer.stats()) if (this.matchers.has(path)) files.add(path);
+    for (const [path] of this.context.tailer.stats()) if (this.sources.has(path)) files.add(path);
     for (const { pattern } of this.config.logpaths) if (!hasGlob(pattern)) files.add(pattern);
     return { files: [...files] };
   }
@@ -169,8 +176,8 @@ export class JailPipeline {
     );
   }
 
-  private matcherFor(source: string): Promise<LineMatcher> {
-    let matcher = this.matchers.get(source);
+  private matcherFor(): Promise<LineMatcher> {
+    let matcher = this.matcher;
     if (!matcher) {
       const { filter: definition, logTimeZone } = this.config;
       const options = { useDns: "no" as const, ...(logTimeZone ? { logTimeZone } : {}) };
@@ -178,7 +185,11 @@ export class JailPipeline {
       matcher = workerPath
         ? guardedMatcher(filterSpec(definition), options, workerPath, this.context.lineBudgetMs)
         : Promise.resolve(inlineMatcher(filterSpec(definition), options));
-      this.matchers.set(source, matcher);
+      // a worker that could not start is tried again with the next lines
+      matcher.catch(() => {
+        if (this.matcher === matcher) this.matcher = undefined;
+      });
+      this.matcher = matcher;
     }
     return matcher;
   }
@@ -195,13 +206,15 @@ export class JailPipeline {
     for (const [source, group] of bySource) {
       const { config, context } = this;
       this.stats.lines += group.length;
+      this.sources.add(source);
       let results: GuardedLineResult[];
       try {
-        const matcher = await this.matcherFor(source);
+        const matcher = await this.matcherFor();
         const dateNow = context.dateNow?.() ?? context.now();
         results = await matcher.match(
           group.map((line) => line.text),
           group.map((line) => ({ now: dateNow, ...(line.time !== undefined ? { time: line.time } : {}) })),
+          source,
         );
       } catch (error) {
         context.error(`[${config.name}] filter failed on ${source}: ${(error as Error).message}`);

@@ -1,14 +1,15 @@
-// Runs a jail's filter over batches of lines of one log. Attackers write the logs, so in the daemon the filter
+// Runs a jail's filter over batches of lines of its logs, each log with its own multi-line state. Attackers write the logs, so in the daemon the filter
 // runs in a watched worker thread (shared/filter/watchdog): a line that would keep a regex busy for seconds is
 // abandoned and reported instead of freezing every jail. Without a worker script (tests run from sources) the same
 // filter runs in this thread.
 import type { FilterDefinition } from "../../shared/config/filter-definition.js";
-import { type FilterSpec, type LineContext, LogFilter, type LogFilterOptions } from "../../shared/filter/log-filter.js";
+import type { FilterSpec, LineContext, LogFilterOptions } from "../../shared/filter/log-filter.js";
+import { SourceFilters } from "../../shared/filter/source-filters.js";
 import { type GuardedLineResult, GuardedLogFilter } from "../../shared/filter/watchdog/guarded-filter.js";
 
-/** Matches lines of one log, in order. */
+/** Matches lines in order; lines of different `source`s (log files) keep separate multi-line state. */
 export interface LineMatcher {
-  match(lines: readonly string[], contexts: readonly LineContext[]): Promise<GuardedLineResult[]>;
+  match(lines: readonly string[], contexts: readonly LineContext[], source: string): Promise<GuardedLineResult[]>;
   close(): Promise<void>;
 }
 
@@ -26,9 +27,12 @@ export function filterSpec(definition: FilterDefinition): FilterSpec {
 
 /** A matcher in this thread. */
 export function inlineMatcher(spec: FilterSpec, options: LogFilterOptions): LineMatcher {
-  const filter = new LogFilter(spec, options);
+  const filters = new SourceFilters(spec, options);
   return {
-    match: async (lines, contexts) => lines.map((line, index) => filter.processLine(line, contexts[index]!)),
+    match: async (lines, contexts, source) => {
+      const filter = filters.get(source);
+      return lines.map((line, index) => filter.processLine(line, contexts[index]!));
+    },
     close: async () => {},
   };
 }
@@ -44,5 +48,8 @@ export async function guardedMatcher(
     workerPath,
     ...(lineBudgetMs !== undefined ? { lineBudgetMs } : {}),
   });
-  return { match: (lines, contexts) => guarded.processBatch(lines, contexts), close: () => guarded.close() };
+  return {
+    match: (lines, contexts, source) => guarded.processBatch(lines, contexts, source),
+    close: () => guarded.close(),
+  };
 }
