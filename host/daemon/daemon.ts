@@ -10,7 +10,7 @@ import { JailRunner } from "../../shared/jail/jail-runner.js";
 import { SqliteStore } from "../../shared/store/sqlite-store.js";
 import { Action } from "../actions/action.js";
 import { type CommandRunner, DryRunCommandRunner, ShellCommandRunner } from "../actions/command-runner.js";
-import { FileTailer, type StartAt } from "../sources/file-tailer.js";
+import { FileTailer, LineTooLongError, type StartAt } from "../sources/file-tailer.js";
 import type { DaemonLog } from "./daemon-log.js";
 import type { DaemonSettings } from "./daemon-settings.js";
 import { type HostJailConfig, readJails } from "./jail-config.js";
@@ -69,7 +69,12 @@ export class Daemon {
     this.tailer = new FileTailer({
       pollIntervalMs: options.pollIntervalMs ?? 1000,
       watch: !options.once,
-      onError: (error, path) => this.log("ERROR", "cloudjail.filter", `Unable to read ${path}: ${error.message}`),
+      onError: (error, path) =>
+        this.log(
+          "ERROR",
+          "cloudjail.filter",
+          error instanceof LineTooLongError ? `${path}: ${error.message}` : `Unable to read ${path}: ${error.message}`,
+        ),
       // the next read waits for the lines read so far: a large backlog is never all in memory
       whenReady: async () => {
         for (const pipeline of this.pipelines.values()) await pipeline.idle();
@@ -113,10 +118,10 @@ export class Daemon {
   /** In replay mode: reads every log to its end, lets the actions finish, then stops. */
   async runOnce(): Promise<void> {
     for (;;) {
-      const before = this.totalLines();
+      const before = this.progressMark();
       await this.tailer.poll();
       for (const pipeline of this.pipelines.values()) await pipeline.idle();
-      if (this.totalLines() === before) break;
+      if (this.progressMark() === before) break;
     }
     for (const pipeline of this.pipelines.values()) await pipeline.enforcer.sync();
   }
@@ -270,8 +275,15 @@ export class Daemon {
     for (const pipeline of this.pipelines.values()) await pipeline.idle();
   }
 
-  private totalLines(): number {
-    return [...this.pipelines.values()].reduce((sum, pipeline) => sum + pipeline.stats.lines, 0);
+  /**
+   * Lines the jails handled plus bytes the tailer read: a pass that moves neither has reached the logs' end. (Lines
+   * alone stop too early at a line longer than one read pass.)
+   */
+  private progressMark(): number {
+    let mark = 0;
+    for (const pipeline of this.pipelines.values()) mark += pipeline.stats.lines;
+    for (const stats of this.tailer.stats().values()) mark += stats.bytesRead;
+    return mark;
   }
 
   private readConfigs(only?: readonly string[]): HostJailConfig[] {

@@ -66,12 +66,13 @@ afterAll(() => {
   rmSync(configDir, { recursive: true, force: true });
 });
 
-/** The daemon's log lines of a `--once` run over the log, with the filter in its worker or inline. */
-async function runOnce(guarded: boolean): Promise<string[]> {
-  const log = memoryLog();
+/** The daemon's log lines of a `--once` run over the log (or `log`), with the filter in its worker or inline. */
+async function runOnce(guarded: boolean, log = authLog): Promise<string[]> {
+  const output = memoryLog();
   const daemon = new Daemon({
     settings: readDaemonSettings(configDir, { dbfile: ":memory:" }),
-    log,
+    log: output,
+    logpaths: { sshd: [log] },
     dryRun: true,
     once: true,
     printDryRun: () => {},
@@ -83,7 +84,7 @@ async function runOnce(guarded: boolean): Promise<string[]> {
   } finally {
     await daemon.stop();
   }
-  return log.lines;
+  return output.lines;
 }
 
 describe("daemon over a large log", () => {
@@ -94,5 +95,20 @@ describe("daemon over a large log", () => {
       lines.filter((line) => / Ban /.test(line)).map((line) => line.slice(line.indexOf("[sshd]")));
     expect(bans(guarded)).toHaveLength(attackers);
     expect(bans(guarded)).toEqual(bans(await runOnce(false)));
+  });
+
+  it("reads on past a line longer than one read pass (16 MB)", async () => {
+    // --once stopped at the first pass that completed no line, taking the giant line's first 16 MB for the end
+    const giant = join(work, "giant.log");
+    const failure = (n: number) =>
+      `Mar  1 00:00:0${n} bastion sshd[${n}]: Failed password for invalid user admin from 203.0.113.50 port ${n} ssh2`;
+    writeFileSync(
+      giant,
+      `Mar  1 00:00:00 bastion sshd[1]: Accepted publickey for ${"a".repeat(20 * 1024 * 1024)}\n${[1, 2, 3, 4, 5].map(failure).join("\n")}\n`,
+    );
+    const lines = await runOnce(true, giant);
+    expect(lines.filter((line) => / Ban /.test(line)).map((line) => line.slice(line.indexOf("[sshd]")))).toEqual([
+      "[sshd] Ban 203.0.113.50",
+    ]);
   });
 });
