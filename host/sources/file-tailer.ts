@@ -52,7 +52,7 @@ interface TailedFile {
   dev: number;
   ino: number;
   position: number;
-  partial: Buffer;
+  partial: PartialLine;
   /** Subscriptions that must skip lines before a given offset (their own start point in the first file). */
   skipBefore: Map<Subscription, number>;
   /** The subscriptions whose pattern matches this path, computed once. */
@@ -68,6 +68,55 @@ const headSize = 128;
 const chunkSize = 256 * 1024;
 /** Upper bound of bytes read from one file in one pass, so that a huge backlog does not starve the event loop. */
 const passBudget = 16 * 1024 * 1024;
+
+/** A line longer than MAX_LINE_BYTES was skipped (reported through onError; reading goes on). */
+export class LineTooLongError extends Error {
+  override name = "LineTooLongError";
+}
+
+/** Longest line handed over, in bytes; a longer one is reported and skipped. */
+export const MAX_LINE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The unterminated end of what was read of a file, kept as the pieces read (copying it into one buffer at every read
+ * made a long line cost quadratic time) until its newline comes.
+ */
+class PartialLine {
+  private pieces: Buffer[] = [];
+  /** Bytes kept. */
+  length = 0;
+  /** File offset of the line's first byte. */
+  start = 0;
+  /** The line was too long: what is left of it, up to its newline, is dropped. */
+  skipping = false;
+
+  /** Keeps a copy of `bytes` (read into a reused buffer), found at file offset `offset`. */
+  add(bytes: Buffer, offset: number): void {
+    if (this.length === 0) this.start = offset;
+    this.pieces.push(Buffer.from(bytes));
+    this.length += bytes.length;
+  }
+
+  /** The whole line, ending with `last`; the partial line is empty afterwards. */
+  take(last: Buffer): Buffer {
+    const line = Buffer.concat([...this.pieces, last]);
+    this.clear();
+    return line;
+  }
+
+  /** Drops what is kept and what is still to come of this line. */
+  skip(): void {
+    this.pieces = [];
+    this.length = 0;
+    this.skipping = true;
+  }
+
+  clear(): void {
+    this.pieces = [];
+    this.length = 0;
+    this.skipping = false;
+  }
+}
 
 /** Tails files matched by the patterns subscribed to it, reading each file once and fanning lines out. */
 export class FileTailer implements LogSource {
@@ -193,7 +242,7 @@ export class FileTailer implements LogSource {
       dev: 0,
       ino: 0,
       position: 0,
-      partial: Buffer.alloc(0),
+      partial: new PartialLine(),
       skipBefore: new Map(),
       subscribers: new Set([...this.subscriptions].filter((subscription) => globMatches(subscription.pattern, path))),
       stats: { opens: 0, bytesRead: 0, lines: 0 },
@@ -212,7 +261,7 @@ export class FileTailer implements LogSource {
       file.dev = stat.dev;
       file.ino = stat.ino;
       file.position = 0;
-      file.partial = Buffer.alloc(0);
+      file.partial.clear();
       file.skipBefore.clear();
       file.head = Buffer.alloc(0);
       file.stats.opens++;
@@ -287,7 +336,7 @@ export class FileTailer implements LogSource {
     // sign; different first bytes catch a file that was truncated and grew past our position before we looked.
     if (size < file.position || (file.head.length > 0 && !this.readHead(file, file.head.length).equals(file.head))) {
       file.position = 0;
-      file.partial = Buffer.alloc(0);
+      file.partial.clear();
       file.skipBefore.clear();
       file.head = Buffer.alloc(0);
     }
@@ -309,29 +358,56 @@ export class FileTailer implements LogSource {
     while (budget > 0) {
       const n = readSync(file.fd!, buffer, 0, chunkSize, file.position);
       if (n <= 0) break;
-      const chunkStart = file.position - file.partial.length;
+      const chunkStart = file.position;
       file.position += n;
       file.stats.bytesRead += n;
       budget -= n;
-      this.deliver(file, Buffer.concat([file.partial, buffer.subarray(0, n)]), chunkStart);
+      this.deliver(file, buffer.subarray(0, n), chunkStart);
     }
     if (budget <= 0) this.schedule();
-    if (final && file.partial.length > 0) {
+    if (final) {
       // The old file will not grow any more: its unterminated last line is complete.
-      this.emit(file, file.partial, file.position - file.partial.length);
-      file.partial = Buffer.alloc(0);
+      this.endPartial(file, Buffer.alloc(0));
+      file.partial.clear();
     }
   }
 
-  private deliver(file: TailedFile, data: Buffer, dataStart: number): void {
+  /** Hands over the complete lines of `chunk` (read at file offset `chunkStart`) and keeps its unterminated end. */
+  private deliver(file: TailedFile, chunk: Buffer, chunkStart: number): void {
     let start = 0;
     for (;;) {
-      const newline = data.indexOf(0x0a, start);
+      const newline = chunk.indexOf(0x0a, start);
       if (newline < 0) break;
-      this.emit(file, data.subarray(start, newline), dataStart + start);
+      if (file.partial.length > 0 || file.partial.skipping) this.endPartial(file, chunk.subarray(start, newline));
+      else this.emit(file, chunk.subarray(start, newline), chunkStart + start);
       start = newline + 1;
     }
-    file.partial = Buffer.from(data.subarray(start));
+    if (start < chunk.length && !file.partial.skipping) {
+      file.partial.add(chunk.subarray(start), chunkStart + start);
+      if (file.partial.length > MAX_LINE_BYTES) this.skipPartial(file);
+    }
+  }
+
+  /** The line begun in earlier reads ends with `last`: handed over unless it was skipped or is too long. */
+  private endPartial(file: TailedFile, last: Buffer): void {
+    const partial = file.partial;
+    if (partial.skipping) partial.clear();
+    else if (partial.length + last.length > MAX_LINE_BYTES) {
+      this.skipPartial(file);
+      partial.clear();
+    } else if (partial.length > 0 || last.length > 0) {
+      const start = partial.start;
+      this.emit(file, partial.take(last), start);
+    }
+  }
+
+  /** A line longer than MAX_LINE_BYTES: no log writes one, an attacker can. Reported, and dropped to its newline. */
+  private skipPartial(file: TailedFile): void {
+    this.options.onError?.(
+      new LineTooLongError(`the line at byte ${file.partial.start} is longer than ${MAX_LINE_BYTES} bytes: skipped`),
+      file.path,
+    );
+    file.partial.skip();
   }
 
   private emit(file: TailedFile, bytes: Buffer, offset: number): void {

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFil
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FileTailer } from "../../../host/sources/file-tailer.js";
+import { FileTailer, MAX_LINE_BYTES } from "../../../host/sources/file-tailer.js";
 import type { LogLine } from "../../../host/sources/log-source.js";
 
 let dir: string;
@@ -191,6 +191,28 @@ describe("FileTailer", () => {
     appendFileSync(log, "polled\n");
     await waitFor(() => got.lines.length === 1, 2000);
     expect(got.texts()).toEqual(["polled"]);
+  });
+
+  it("hands over a line of megabytes whole, and reports and skips one longer than MAX_LINE_BYTES", async () => {
+    const log = join(dir, "long.log");
+    const long = "a".repeat(6 * 1024 * 1024);
+    const tooLong = "b".repeat(MAX_LINE_BYTES + 1);
+    writeFileSync(log, `first\n${long}\n${tooLong}\nafter\n${"c".repeat(3 * MAX_LINE_BYTES)}`);
+    const got = collect();
+    const errors: string[] = [];
+    tailer = new FileTailer({ watch: false, onError: (error) => errors.push(error.message) });
+    tailer.subscribe(log, (line) => got.lines.push(line), { startAt: "beginning" });
+    await tailer.start();
+    for (let i = 0; i < 8; i++) await tailer.poll();
+    expect(got.lines.map((line) => line.text.length)).toEqual([5, long.length, 5]);
+    expect(got.lines[1]!.text).toBe(long);
+    expect(got.lines[2]!.text).toBe("after");
+    // the line after the 6 MiB one starts where it does in the file (event ids are made of offsets)
+    expect(got.lines[2]!.eventId).toMatch(new RegExp(`:${6 + long.length + tooLong.length + 2}:`));
+    expect(errors).toEqual([
+      `the line at byte ${7 + long.length} is longer than ${MAX_LINE_BYTES} bytes: skipped`,
+      `the line at byte ${13 + long.length + tooLong.length + 1} is longer than ${MAX_LINE_BYTES} bytes: skipped`,
+    ]);
   });
 
   it("reads a backlog no faster than its lines are handled (whenReady)", async () => {
