@@ -3,8 +3,26 @@ import { connect } from "node:net";
 import { CloudjailError } from "../../shared/errors.js";
 import type { ControlResponse } from "./control-protocol.js";
 
-/** Sends one command and returns the daemon's answer; throws a CloudjailError when the daemon cannot be reached. */
-export function sendCommand(path: string, argv: readonly string[], timeoutMs = 30_000): Promise<ControlResponse> {
+/**
+ * Sends one command and returns the daemon's answer; throws a CloudjailError when the daemon cannot be reached.
+ * When the server's queue of connections still to accept is full (many clients at once), connecting fails with
+ * EAGAIN before anything is sent: the client tries again, with a growing delay, within its time limit.
+ */
+export async function sendCommand(path: string, argv: readonly string[], timeoutMs = 30_000): Promise<ControlResponse> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await sendOnce(path, argv, Math.max(1, deadline - Date.now()));
+    } catch (error) {
+      const delay = Math.min(500, 5 * 2 ** attempt) * (0.5 + Math.random());
+      const busy = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code === "EAGAIN";
+      if (!busy || Date.now() + delay > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+function sendOnce(path: string, argv: readonly string[], timeoutMs: number): Promise<ControlResponse> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     let data = "";
