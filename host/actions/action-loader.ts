@@ -40,10 +40,16 @@ export function actionDefinitionFromConfig(
     for (const option of config.options("Init")) {
       const value = config.get("Init", option) ?? "";
       const conditional = FAMILY_SUFFIX.exec(option);
+      // as in fail2ban, each [Init] option is also `known/<option>`: its value before the jail's arguments, which is
+      // how fail2ban's jail.conf passes `chain="<known/chain>"` to keep the action's own default chain
       if (conditional) {
         const family = conditional[2] as Family;
-        initByFamily[family] = { ...initByFamily[family], [conditional[1]!]: value };
-      } else init[option] = value;
+        const base = conditional[1]!;
+        initByFamily[family] = { ...initByFamily[family], [base]: value, [`known/${base}`]: value };
+      } else {
+        init[option] = value;
+        if (!option.startsWith("known/")) init[`known/${option}`] = value;
+      }
     }
   }
   // The jail's own arguments win over the file, also over its per-family values.

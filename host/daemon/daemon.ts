@@ -10,6 +10,7 @@ import { JailRunner } from "../../shared/jail/jail-runner.js";
 import { SqliteStore } from "../../shared/store/sqlite-store.js";
 import { Action } from "../actions/action.js";
 import { type CommandRunner, DryRunCommandRunner, ShellCommandRunner } from "../actions/command-runner.js";
+import { oneLineScript } from "../actions/one-line-script.js";
 import { FileTailer, LineTooLongError, type StartAt } from "../sources/file-tailer.js";
 import type { DaemonLog } from "./daemon-log.js";
 import type { DaemonSettings } from "./daemon-settings.js";
@@ -327,8 +328,7 @@ export class Daemon {
     if (!this.options.dryRun) return new ShellCommandRunner(this.options.commandPrefix ?? []);
     return new DryRunCommandRunner(({ script, env }) => {
       const values = Object.entries(env).map(([name, value]) => `${name}=${JSON.stringify(value)}`);
-      // One line per script: continuation lines joined, separate commands separated by "; ".
-      const oneLine = script.replace(/\\\n\s*/g, " ").replace(/\s*\n\s*/g, "; ");
+      const oneLine = oneLineScript(script);
       const text = `${oneLine}${values.length ? `   [${values.join(" ")}]` : ""}`;
       if (this.options.printDryRun) this.options.printDryRun(jail, text);
       else this.log("NOTICE", "cloudjail.actions", `[${jail}] dry-run: ${text}`);
