@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fail2banConfig, requireFail2ban } from "../../support/reference.js";
 import { buildCli } from "../support/cli-bundle.js";
 import { canUseNetns, createTestNetwork, type TestNetwork, tcpConnects } from "../support/netns.js";
 import { sshKeyLogin, sshPasswordAttempt, startSshd, type TestSshd } from "../support/sshd.js";
@@ -41,21 +42,49 @@ async function waitFor(what: string, predicate: () => boolean, timeoutMs: number
 }
 
 const cases = [
-  { banaction: "nftables", inspect: ["nft", "list", "set", "inet", "cloudjail", "addr4-sshd"] },
-  { banaction: "iptables-multiport", inspect: ["iptables", "-w", "-S", "cj-sshd"] },
+  { banaction: "nftables", inspect: ["nft", "list", "set", "inet", "cloudjail", "addr4-sshd"], stock: false },
+  { banaction: "iptables-multiport", inspect: ["iptables", "-w", "-S", "cj-sshd"], stock: false },
+  // a fail2ban user's migration: fail2ban's own tree, its stock jail.conf and action.d/iptables-multiport.conf,
+  // only the sshd jail enabled in jail.local
+  {
+    banaction: "fail2ban's own jail.conf and iptables-multiport",
+    inspect: ["iptables", "-w", "-S", "f2b-sshd"],
+    stock: true,
+  },
 ];
 
-describe.each(cases)("sshd brute force banned with $banaction", ({ banaction, inspect }) => {
+/** The daemon's settings file, and the jail as the case configures it. */
+function caseConfig(
+  run: string,
+  daemonLog: string,
+  socket: string,
+  logPath: string,
+  banaction: string,
+  stock: boolean,
+) {
+  const settings = `[Definition]\nloglevel = INFO\nlogtarget = ${daemonLog}\nsocket = ${socket}\npidfile = ${join(run, "pid")}\ndbfile = ${join(run, "db.sqlite3")}\n`;
+  const defaults = `[DEFAULT]\nbantime = ${BANTIME}\nfindtime = 10m\nmaxretry = 3\nignoreself = false\n\n`;
+  if (stock) {
+    requireFail2ban();
+    return makeConfigDir(
+      { "fail2ban.local": settings, "jail.local": `${defaults}[sshd]\nenabled = true\nlogpath = ${logPath} tail\n` },
+      fail2banConfig,
+    );
+  }
+  return makeConfigDir({
+    "fail2ban.conf": settings,
+    "jail.conf": `${defaults}[sshd]\nenabled = true\nlogpath = ${logPath} tail\naction = ${banaction}[port=22, protocol=tcp]\n`,
+  });
+}
+
+describe.each(cases)("sshd brute force banned with $banaction", ({ banaction, inspect, stock }) => {
   it("bans the attacker in the firewall, keeps the good client in, lifts the ban after bantime, survives a restart", async () => {
     const attacker = network.clients[0]!;
     const good = network.clients[1]!;
-    const run = mkdtempSync(join(work, `${banaction}-`));
+    const run = mkdtempSync(join(work, "case-"));
     const daemonLog = join(run, "cloudjail.log");
     const socket = join(run, "cloudjail.sock");
-    const configDir = makeConfigDir({
-      "fail2ban.conf": `[Definition]\nloglevel = INFO\nlogtarget = ${daemonLog}\nsocket = ${socket}\npidfile = ${join(run, "pid")}\ndbfile = ${join(run, "db.sqlite3")}\n`,
-      "jail.conf": `[DEFAULT]\nbantime = ${BANTIME}\nfindtime = 10m\nmaxretry = 3\nignoreself = false\n\n[sshd]\nenabled = true\nlogpath = ${sshd.logPath} tail\naction = ${banaction}[port=22, protocol=tcp]\n`,
-    });
+    const configDir = caseConfig(run, daemonLog, socket, sshd.logPath, banaction, stock);
     let daemon: ChildProcess | undefined;
     const debug = () => {
       const read = (path: string) => {
