@@ -5,6 +5,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { dirname } from "node:path";
 import { CloudjailError } from "../../shared/errors.js";
+import { FilterThreadPool } from "../../shared/filter/watchdog/filter-thread-pool.js";
 import { IgnoreList, parseIgnoreIp, resolveIgnoreNames } from "../../shared/jail/ignore-list.js";
 import { JailRunner } from "../../shared/jail/jail-runner.js";
 import { SqliteStore } from "../../shared/store/sqlite-store.js";
@@ -38,8 +39,10 @@ export interface DaemonOptions {
   /** Only these jails (enabled or not); default every enabled jail. */
   readonly jails?: readonly string[];
   readonly pollIntervalMs?: number;
-  /** dist/filter-worker.js: filters run in a watched worker thread so a crafted line cannot stall the daemon. */
+  /** dist/filter-worker.js: filters run in watched worker threads so a crafted line cannot stall the daemon. */
   readonly filterWorkerPath?: string;
+  /** Worker threads the jails' filters share, at most (default: the cores, at most 4; see FilterThreadPool). */
+  readonly filterThreads?: number;
   /** The journalctl executable for `backend = systemd` jails (default: journalctl from PATH). */
   readonly journalctl?: string;
   /** Runs the action scripts of a jail (default: /bin/sh, or the dry-run printer); benchmarks wrap it. */
@@ -55,6 +58,8 @@ export class Daemon {
   private runner: JailRunner | undefined;
   private readonly tailer: FileTailer;
   private readonly pipelines = new Map<string, JailPipeline>();
+  /** The watched worker threads the jails' filters share (none when filters run inline). */
+  private readonly filterPool: FilterThreadPool | undefined;
   private readonly addedIgnores = new Map<string, string[]>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
@@ -67,6 +72,9 @@ export class Daemon {
   private resolveStopped!: () => void;
 
   constructor(private readonly options: DaemonOptions) {
+    this.filterPool = options.filterWorkerPath
+      ? new FilterThreadPool({ workerPath: options.filterWorkerPath }, options.filterThreads)
+      : undefined;
     this.tailer = new FileTailer({
       pollIntervalMs: options.pollIntervalMs ?? 1000,
       watch: !options.once,
@@ -140,6 +148,7 @@ export class Daemon {
       if (this.purgeTimer) clearInterval(this.purgeTimer);
       await this.tailer.stop();
       for (const name of [...this.pipelines.keys()]) await this.stopJail(name);
+      await this.filterPool?.close();
       await this.expiring;
       await this.store?.close();
       if (!this.options.once) rmSync(this.options.settings.pidfile, { force: true });
@@ -354,7 +363,7 @@ export class Daemon {
         ? { observeTime: (time: number) => this.advanceLogClock(time), dateNow: () => Date.now() / 1000 }
         : {}),
       startAt,
-      ...(this.options.filterWorkerPath ? { filterWorkerPath: this.options.filterWorkerPath } : {}),
+      ...(this.filterPool ? { filterPool: this.filterPool } : {}),
       ...(this.options.journalctl ? { journalctl: this.options.journalctl } : {}),
       notice: (message) => this.log("NOTICE", "cloudjail.actions", message),
       info: (message) => this.log("INFO", "cloudjail.filter", message),

@@ -3,6 +3,7 @@
 // strictly in order; several jails run side by side.
 import type { Failure } from "../../shared/filter/failure.js";
 import { LogFilter } from "../../shared/filter/log-filter.js";
+import type { FilterThreadPool } from "../../shared/filter/watchdog/filter-thread-pool.js";
 import { type GuardedLineResult, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
 import type { BanDecision } from "../../shared/jail/decision.js";
 import type { JailRunner } from "../../shared/jail/jail-runner.js";
@@ -27,14 +28,11 @@ export interface PipelineContext {
   readonly observeTime?: (time: number) => Promise<void>;
   /** Where a log starts being read, by its logpath position (`head`, the default, or `tail`). */
   readonly startAt: (position: "head" | "tail") => StartAt;
-  /** dist/filter-worker.js: run filters in a watched worker thread (the daemon); undefined runs them inline. */
-  readonly filterWorkerPath?: string;
   /**
-   * Time a line may spend in the filter before it is abandoned: by default the guard's 40 ms, as in `cloudjail regex`
-   * and the Lambda. The guard counts the worker thread's own CPU time, so the daemon's other threads (its main
-   * thread, other logs' workers) or a busy machine do not get ordinary lines abandoned.
+   * The watched worker threads the daemon's filters share (a line that runs past the guard's budget, 40 ms of its
+   * thread's own CPU time as in `cloudjail regex` and the Lambda, is abandoned); undefined runs filters inline.
    */
-  readonly lineBudgetMs?: number;
+  readonly filterPool?: FilterThreadPool;
   /** The journalctl executable (default: from PATH). */
   readonly journalctl?: string;
   readonly notice: (message: string) => void;
@@ -181,9 +179,9 @@ export class JailPipeline {
     if (!matcher) {
       const { filter: definition, logTimeZone } = this.config;
       const options = { useDns: "no" as const, ...(logTimeZone ? { logTimeZone } : {}) };
-      const workerPath = this.context.filterWorkerPath;
-      matcher = workerPath
-        ? guardedMatcher(filterSpec(definition), options, workerPath, this.context.lineBudgetMs)
+      const pool = this.context.filterPool;
+      matcher = pool
+        ? guardedMatcher(filterSpec(definition), options, pool)
         : Promise.resolve(inlineMatcher(filterSpec(definition), options));
       // a worker that could not start is tried again with the next lines
       matcher.catch(() => {

@@ -1,11 +1,12 @@
-// Runs a jail's filter over batches of lines of its logs, each log with its own multi-line state. Attackers write the logs, so in the daemon the filter
-// runs in a watched worker thread (shared/filter/watchdog): a line that would keep a regex busy for seconds is
-// abandoned and reported instead of freezing every jail. Without a worker script (tests run from sources) the same
-// filter runs in this thread.
+// Runs a jail's filter over batches of lines of its logs, each log with its own multi-line state. Attackers write
+// the logs, so in the daemon the filter runs in a watched worker thread (shared/filter/watchdog; the jails share a
+// few threads): a line that would keep a regex busy for seconds is abandoned and reported instead of freezing every
+// jail. Without a worker script (tests run from sources) the same filter runs in this thread.
 import type { FilterDefinition } from "../../shared/config/filter-definition.js";
 import type { FilterSpec, LineContext, LogFilterOptions } from "../../shared/filter/log-filter.js";
 import { SourceFilters } from "../../shared/filter/source-filters.js";
-import { type GuardedLineResult, GuardedLogFilter } from "../../shared/filter/watchdog/guarded-filter.js";
+import type { FilterThreadPool } from "../../shared/filter/watchdog/filter-thread-pool.js";
+import type { GuardedLineResult } from "../../shared/filter/watchdog/guarded-filter.js";
 
 /** Matches lines in order; lines of different `source`s (log files) keep separate multi-line state. */
 export interface LineMatcher {
@@ -37,17 +38,13 @@ export function inlineMatcher(spec: FilterSpec, options: LogFilterOptions): Line
   };
 }
 
-/** A matcher in a watched worker thread running `workerPath` (dist/filter-worker.js). */
+/** A matcher in one of the pool's watched worker threads (see FilterThreadPool). */
 export async function guardedMatcher(
   spec: FilterSpec,
   options: LogFilterOptions,
-  workerPath: string,
-  lineBudgetMs?: number,
+  pool: FilterThreadPool,
 ): Promise<LineMatcher> {
-  const guarded = await GuardedLogFilter.start(spec, options, {
-    workerPath,
-    ...(lineBudgetMs !== undefined ? { lineBudgetMs } : {}),
-  });
+  const guarded = await pool.start(spec, options);
   return {
     match: (lines, contexts, source) => guarded.processBatch(lines, contexts, source),
     close: () => guarded.close(),

@@ -7,22 +7,11 @@
 // Cost: a batch message per few thousand lines. The fresh worker is fed the last few thousand lines again (results
 // dropped: earlier batches, or a file's last output chunks), so that multi-line buffers and sessions survive.
 import { closeSync, openSync, readSync } from "node:fs";
-import { Worker } from "node:worker_threads";
-import { CloudjailError } from "../../errors.js";
 import type { FilterSpec, LineContext, LineResult, LogFilterOptions } from "../log-filter.js";
-import {
-  type BatchRequest,
-  type BatchResponse,
-  type FileChunk,
-  type FilePart,
-  type FileRequest,
-  HEARTBEAT_OFFSET,
-  PROGRESS_BYTES,
-  type SetupFailure,
-  type WorkerReady,
-  type WorkerSetup,
-} from "./protocol.js";
-import { type CpuClock, threadCpuClock } from "./thread-cpu-clock.js";
+import { FilterSetupError, FilterThread, type GuardOptions } from "./filter-thread.js";
+import type { BatchResponse, FileChunk, FilePart, FileRequest } from "./protocol.js";
+
+export { FilterSetupError, FilterThread, type GuardOptions };
 
 /** A line the filter gave up on: it ran past the time budget. */
 export interface StalledLine {
@@ -43,31 +32,6 @@ export function isStalled(result: GuardedLineResult): result is StalledLine {
   return (result as StalledLine).stalled === true;
 }
 
-/** How the guard runs. */
-export interface GuardOptions {
-  /** The bundled worker script (dist/filter-worker.js). */
-  readonly workerPath: string | URL;
-  /** Time one line may take before it is abandoned. Default 40 ms. */
-  readonly lineBudgetMs?: number;
-}
-
-/** The filter's configuration failed inside the worker (same message as the filter would throw). */
-export class FilterSetupError extends CloudjailError {
-  override name = "FilterSetupError";
-}
-
-type Outcome<R> =
-  | { kind: "done"; response: R }
-  | {
-      kind: "stalled";
-      index: number;
-      elapsedMs: number;
-      cpuMs: number;
-      lineNumber: number;
-      start: number;
-      next: number;
-    };
-
 /** Most lines sent to the worker in one batch message. */
 const BATCH_LINES = 2048;
 /**
@@ -77,6 +41,13 @@ const BATCH_LINES = 2048;
  * rates where it matters, and replay in a few milliseconds.
  */
 const HISTORY_LINES = 4096;
+
+/** What processFile hands its output to. */
+export interface FileHandlers {
+  /** Output up to (not including) the line at byte `next`. */
+  readonly parts: (parts: readonly FilePart[], next: number) => void;
+  readonly stalled: (line: StalledLine & { readonly lineNumber: number; readonly text: string }) => void;
+}
 
 /** A line of a batch, as the worker saw it. */
 interface HistoryLine {
@@ -107,143 +78,57 @@ function readLineAt(path: string, start: number, next: number): string {
   }
 }
 
-/** Distributes the id over a request type union member. */
-type Unnumbered<T> = T extends unknown ? Omit<T, "id"> : never;
-
-/** Runs a LogFilter in a watched worker thread. Create with `GuardedLogFilter.start`, end with `close`. */
+/**
+ * Runs a LogFilter in a watched worker thread, its own or one shared with other filters (`guard.thread`, see
+ * FilterThreadPool). Create with `GuardedLogFilter.start`, end with `close`.
+ */
 export class GuardedLogFilter {
-  private worker!: Worker;
-  private progress!: Int32Array;
-  /** The byte offsets of the line a file request is on, and of the line after it. */
-  private position!: Float64Array;
-  /** Regexes the worker has compiled (see compile-heartbeat): a line's clock restarts after each. */
-  private heartbeat!: Int32Array;
-  /**
-   * CPU time of the worker thread. A line is abandoned only when it has both taken the budget in wall time and burnt
-   * about as much CPU in its thread: on a starved machine (CI, a noisy neighbour) a slow line is not a stuck line.
-   */
-  private cpuClock!: CpuClock;
-  /** Where cpuClock reads from: "schedstat" or "stat" (the worker thread's), "process" (every thread's). */
-  cpuClockSource = "";
-  /** The current worker thread's /proc entry, where there is one. */
-  workerTask: string | undefined;
-  private nextId = 1;
   /** Lines abandoned so far. */
   stalledLines = 0;
   /** The last lines of batches the worker finished, oldest first (see HISTORY_LINES). */
   private history: HistoryLine[] = [];
 
   private constructor(
-    private readonly spec: FilterSpec,
-    private readonly options: LogFilterOptions,
-    private readonly guard: Required<GuardOptions>,
+    private readonly thread: FilterThread,
+    private readonly filterId: number,
+    /** Whether the thread is this filter's alone (closed with it). */
+    private readonly ownThread: boolean,
+    private readonly onClose: (() => Promise<void>) | undefined,
   ) {}
 
-  /** Starts the worker and builds the filter in it; rejects with FilterSetupError when the filter is invalid. */
-  static async start(spec: FilterSpec, options: LogFilterOptions, guard: GuardOptions): Promise<GuardedLogFilter> {
-    const filter = new GuardedLogFilter(spec, options, { lineBudgetMs: 40, ...guard });
-    await filter.spawn();
-    return filter;
+  /**
+   * Builds the filter in `guard.thread`, or in a thread of its own; rejects with FilterSetupError when the filter is
+   * invalid. `guard.onClose` runs after `close` (the pool frees the filter's place).
+   */
+  static async start(
+    spec: FilterSpec,
+    options: LogFilterOptions,
+    guard: GuardOptions & { readonly thread?: FilterThread; readonly onClose?: () => Promise<void> },
+  ): Promise<GuardedLogFilter> {
+    const thread = guard.thread ?? (await FilterThread.start(guard));
+    let filter: GuardedLogFilter | undefined;
+    try {
+      const id = await thread.host(spec, options, () => filter?.replayHistory() ?? Promise.resolve(true));
+      filter = new GuardedLogFilter(thread, id, guard.thread === undefined, guard.onClose);
+      return filter;
+    } catch (error) {
+      if (!guard.thread) await thread.close();
+      throw error;
+    }
   }
 
-  private spawn(): Promise<void> {
-    const shared = new SharedArrayBuffer(PROGRESS_BYTES);
-    this.progress = new Int32Array(shared, 0, 2);
-    this.position = new Float64Array(shared, 8, 2);
-    this.heartbeat = new Int32Array(shared, HEARTBEAT_OFFSET, 1);
-    const setup: WorkerSetup = {
-      kind: "cloudjail-filter-worker",
-      spec: this.spec,
-      options: this.options,
-      progress: shared,
-    };
-    this.worker = new Worker(this.guard.workerPath, { workerData: setup });
-    this.worker.unref();
-    return new Promise((resolve, reject) => {
-      const onMessage = (message: Partial<WorkerReady> & Partial<SetupFailure>) => {
-        this.worker.off("error", onError);
-        if (message.setupError) {
-          void this.worker.terminate();
-          reject(new FilterSetupError(message.setupError.message));
-        } else {
-          const { clock, source } = threadCpuClock(message.task);
-          this.cpuClock = clock;
-          this.cpuClockSource = source;
-          this.workerTask = message.task;
-          resolve();
-        }
-      };
-      const onError = (error: Error) => reject(error);
-      this.worker.once("message", onMessage);
-      this.worker.once("error", onError);
-    });
+  /** Where the thread's CPU clock reads from: "schedstat" or "stat" (the worker thread's), "process" (every thread's). */
+  get cpuClockSource(): string {
+    return this.thread.cpuClockSource;
   }
 
-  private runOnce<R extends BatchResponse | FileChunk>(
-    request: Unnumbered<BatchRequest | FileRequest>,
-    onChunk?: (chunk: FileChunk) => void,
-  ): Promise<Outcome<R>> {
-    const id = this.nextId++;
-    Atomics.store(this.progress, 0, 0);
-    const worker = this.worker;
-    return new Promise((resolve, reject) => {
-      let lastSeen = 0;
-      let lastBeat = Atomics.load(this.heartbeat, 0);
-      let lastChange = performance.now();
-      let cpuAtChange = this.cpuClock();
-      const timer = setInterval(
-        () => {
-          const seen = Atomics.load(this.progress, 0);
-          const beat = Atomics.load(this.heartbeat, 0);
-          const now = performance.now();
-          if (seen !== lastSeen || beat !== lastBeat) {
-            lastSeen = seen;
-            lastBeat = beat;
-            lastChange = now;
-            cpuAtChange = this.cpuClock();
-          } else if (
-            seen > 0 &&
-            now - lastChange > this.guard.lineBudgetMs &&
-            this.cpuClock() - cpuAtChange > this.guard.lineBudgetMs * 0.9
-          ) {
-            cleanup();
-            const cpuMs = this.cpuClock() - cpuAtChange;
-            resolve({
-              kind: "stalled",
-              index: seen - 1,
-              elapsedMs: now - lastChange,
-              cpuMs,
-              lineNumber: Atomics.load(this.progress, 1),
-              start: this.position[0]!,
-              next: this.position[1]!,
-            });
-          }
-        },
-        Math.max(1, Math.floor(this.guard.lineBudgetMs / 8)),
-      );
-      const onMessage = (response: R | FileChunk) => {
-        if (response.id !== id) return;
-        if ("parts" in response) {
-          onChunk?.(response);
-          if (!response.done) return;
-        }
-        cleanup();
-        // a file request ends with its last chunk, which is the R of such a request
-        resolve({ kind: "done", response: response as R });
-      };
-      const onError = (error: Error) => {
-        cleanup();
-        reject(error);
-      };
-      const cleanup = () => {
-        clearInterval(timer);
-        worker.off("message", onMessage);
-        worker.off("error", onError);
-      };
-      worker.on("message", onMessage);
-      worker.on("error", onError);
-      worker.postMessage({ ...request, id });
-    });
+  /** The current worker thread's /proc entry, where there is one. */
+  get workerTask(): string | undefined {
+    return this.thread.workerTask;
+  }
+
+  private get lineBudgetMs(): number {
+    return this.thread.guard.lineBudgetMs;
   }
 
   /**
@@ -261,17 +146,20 @@ export class GuardedLogFilter {
     for (let offset = 0; offset < lines.length; offset += BATCH_LINES) {
       const end = Math.min(lines.length, offset + BATCH_LINES);
       const sliced = offset > 0 || end < lines.length;
-      await this.processSlice(
-        sliced ? lines.slice(offset, end) : lines,
-        sliced ? contexts.slice(offset, end) : contexts,
-        source,
-        results,
+      // one slice at a time on the thread: other filters' requests may run between slices
+      await this.thread.exclusive(() =>
+        this.processSlice(
+          sliced ? lines.slice(offset, end) : lines,
+          sliced ? contexts.slice(offset, end) : contexts,
+          source,
+          results,
+        ),
       );
     }
     return results;
   }
 
-  /** processBatch of at most BATCH_LINES lines, appending to `results`. */
+  /** processBatch of at most BATCH_LINES lines, appending to `results` (inside the thread's exclusive section). */
   private async processSlice(
     lines: readonly string[],
     contexts: readonly LineContext[],
@@ -280,7 +168,8 @@ export class GuardedLogFilter {
   ): Promise<void> {
     let offset = 0;
     while (offset < lines.length) {
-      const outcome = await this.runOnce<BatchResponse>({
+      const outcome = await this.thread.runOnce<BatchResponse>({
+        filter: this.filterId,
         lines: offset === 0 ? lines : lines.slice(offset),
         contexts: offset === 0 ? contexts : contexts.slice(offset),
         ...(source !== undefined ? { source } : {}),
@@ -290,11 +179,10 @@ export class GuardedLogFilter {
         this.remember(lines, contexts, offset, source);
         break;
       }
-      // the worker is stuck on one line: replace it, replay the lines it had finished, skip the stuck one
-      await this.worker.terminate();
-      await this.spawn();
+      // the worker is stuck on one line: replace it (every filter on the thread replays its history), process the
+      // lines it had finished, skip the stuck one
       this.stalledLines++;
-      await this.replayHistory();
+      await this.thread.restart();
       const finished = outcome.index;
       if (finished > 0) {
         await this.processSlice(
@@ -306,7 +194,7 @@ export class GuardedLogFilter {
       }
       results.push({
         stalled: true,
-        budgetMs: this.guard.lineBudgetMs,
+        budgetMs: this.lineBudgetMs,
         elapsedMs: outcome.elapsedMs,
         cpuMs: outcome.cpuMs,
       });
@@ -323,9 +211,9 @@ export class GuardedLogFilter {
   /**
    * Feeds a fresh worker the last HISTORY_LINES lines of earlier batches, in order and each to its source, dropping
    * the results: what it rebuilds is the filter state (multi-line buffers, sessions, date templates) that the lines
-   * after an abandoned one are read with. Lines that ran once do not stall again; if one does, the replay stops.
+   * after an abandoned one are read with. Called by the thread's restart; false when a line stalled on the way.
    */
-  private async replayHistory(): Promise<void> {
+  private async replayHistory(): Promise<boolean> {
     const history = this.history.slice(-HISTORY_LINES);
     let at = 0;
     while (at < history.length) {
@@ -333,18 +221,16 @@ export class GuardedLogFilter {
       let end = at + 1;
       while (end < history.length && end - at < BATCH_LINES && history[end]!.source === source) end++;
       const run = history.slice(at, end);
-      const outcome = await this.runOnce<BatchResponse>({
+      const outcome = await this.thread.runOnce<BatchResponse>({
+        filter: this.filterId,
         lines: run.map((entry) => entry.line),
         contexts: run.map((entry) => entry.context),
         ...(source !== undefined ? { source } : {}),
       });
-      if (outcome.kind === "stalled") {
-        await this.worker.terminate();
-        await this.spawn();
-        return;
-      }
+      if (outcome.kind === "stalled") return false;
       at = end;
     }
+    return true;
   }
 
   /**
@@ -352,17 +238,24 @@ export class GuardedLogFilter {
    * order as it comes: the JSON text of reported failures, or line statistics, plus the lines whose host names the
    * caller must resolve (see FileRequest). Blank and comment lines are skipped but counted. A line that runs out of
    * time is abandoned like in processBatch: a fresh worker replays the lines after the last output received,
-   * and goes on after the stuck line, which is handed to `stalled` in its place in the order of lines.
+   * and goes on after the stuck line, which is handed to `stalled` in its place in the order of lines. The thread runs
+   * nothing else meanwhile.
    */
-  async processFile(
+  processFile(
     range: { readonly path: string; readonly start: number; readonly end: number; readonly firstLine: number },
     options: Pick<FileRequest, "mode" | "deferHostNames" | "keepAllLines"> & { readonly mode: "json" | "summary" },
     context: LineContext,
-    handlers: {
-      /** Output up to (not including) the line at byte `next`. */
-      readonly parts: (parts: readonly FilePart[], next: number) => void;
-      readonly stalled: (line: StalledLine & { readonly lineNumber: number; readonly text: string }) => void;
-    },
+    handlers: FileHandlers,
+  ): Promise<void> {
+    return this.thread.exclusive(() => this.runFile(range, options, context, handlers));
+  }
+
+  /** processFile inside the thread's exclusive section. */
+  private async runFile(
+    range: { readonly path: string; readonly start: number; readonly end: number; readonly firstLine: number },
+    options: Pick<FileRequest, "mode" | "deferHostNames" | "keepAllLines"> & { readonly mode: "json" | "summary" },
+    context: LineContext,
+    handlers: FileHandlers,
   ): Promise<void> {
     let start = range.start;
     let firstLine = range.firstLine;
@@ -373,8 +266,8 @@ export class GuardedLogFilter {
       // where a fresh worker resumes: just after the output received so far
       let resumeAt = start;
       let resumeLine = firstLine;
-      const outcome = await this.runOnce<FileChunk>(
-        { file: true, ...options, path: range.path, start, end: range.end, firstLine, context },
+      const outcome = await this.thread.runOnce<FileChunk>(
+        { filter: this.filterId, file: true, ...options, path: range.path, start, end: range.end, firstLine, context },
         (chunk) => {
           handlers.parts(chunk.parts, chunk.next);
           resumeAt = chunk.next;
@@ -384,25 +277,22 @@ export class GuardedLogFilter {
         },
       );
       if (outcome.kind === "done") break;
-      await this.worker.terminate();
-      await this.spawn();
       this.stalledLines++;
+      await this.thread.restart();
       const from = boundaries[0]!;
       if (from.next < resumeAt) {
         const replay = { file: true, mode: "replay", deferHostNames: false, path: range.path, context } as const;
-        const rebuilt = await this.runOnce<FileChunk>({
+        const rebuilt = await this.thread.runOnce<FileChunk>({
+          filter: this.filterId,
           ...replay,
           start: from.next,
           end: resumeAt,
           firstLine: from.line,
         });
-        if (rebuilt.kind === "stalled") {
-          await this.worker.terminate();
-          await this.spawn();
-        }
+        if (rebuilt.kind === "stalled") await this.thread.restart();
       }
       if (outcome.start > resumeAt) {
-        await this.processFile(
+        await this.runFile(
           { path: range.path, start: resumeAt, end: outcome.start, firstLine: resumeLine },
           options,
           context,
@@ -413,7 +303,7 @@ export class GuardedLogFilter {
         stalled: true,
         lineNumber: outcome.lineNumber,
         text: readLineAt(range.path, outcome.start, outcome.next),
-        budgetMs: this.guard.lineBudgetMs,
+        budgetMs: this.lineBudgetMs,
         elapsedMs: outcome.elapsedMs,
         cpuMs: outcome.cpuMs,
       });
@@ -422,8 +312,9 @@ export class GuardedLogFilter {
     }
   }
 
-  /** Stops the worker. */
+  /** Ends the filter: stops its thread if it is its own, else drops the filter from the shared thread. */
   async close(): Promise<void> {
-    await this.worker.terminate();
+    await (this.ownThread ? this.thread.close() : this.thread.forget(this.filterId));
+    await this.onClose?.();
   }
 }

@@ -2,11 +2,9 @@
 import type { LineStatsData, LinesToKeep } from "../line-stats.js";
 import type { FilterSpec, LineContext, LineResult, LogFilterOptions } from "../log-filter.js";
 
-/** Given to the worker at start: what filter to build, and where to publish progress. */
+/** Given to the worker at start: where to publish progress. Filters are defined by messages (DefineFilter). */
 export interface WorkerSetup {
   readonly kind: "cloudjail-filter-worker";
-  readonly spec: FilterSpec;
-  readonly options: LogFilterOptions;
   /**
    * PROGRESS_BYTES of shared memory: Int32 [0] = number of lines started in the current request, [1] = line number of
    * the line being processed (file requests); Float64 [1] = its byte offset, [2] = the byte offset of the next line;
@@ -26,6 +24,8 @@ export const HEARTBEAT_OFFSET = 24;
  */
 export interface FileRequest {
   readonly id: number;
+  /** The hosted filter that reads the lines (see DefineFilter). */
+  readonly filter: number;
   readonly file: true;
   /**
    * `json`: the JSON text of reported failures (see failure-json); `summary`: line statistics (see line-stats);
@@ -71,6 +71,8 @@ export interface FileChunk {
 /** A batch of lines to process, in order: answered with one LineResult per line. */
 export interface BatchRequest {
   readonly id: number;
+  /** The hosted filter that reads the lines (see DefineFilter). */
+  readonly filter: number;
   readonly lines: readonly string[];
   readonly contexts: readonly LineContext[];
   /** The log the lines come from: each source keeps its own multi-line buffer and sessions (see source-filters). */
@@ -83,14 +85,27 @@ export interface BatchResponse {
   readonly results: readonly LineResult[];
 }
 
-/** The worker built its filter and takes requests. */
+/** The worker started and takes requests. */
 export interface WorkerReady {
   readonly ready: true;
   /** The worker thread's /proc entry, from which the guard reads its CPU time (see thread-cpu-clock). */
   readonly task?: string;
 }
 
-/** The worker could not build the filter (bad regex...): sent once, then the worker exits. */
-export interface SetupFailure {
-  readonly setupError: { readonly name: string; readonly message: string };
+/** Builds a filter in the worker under an id of the caller's choosing (state empty); answered by FilterDefined. */
+export interface DefineFilter {
+  readonly define: number;
+  readonly spec: FilterSpec;
+  readonly options: LogFilterOptions;
+}
+
+/** Drops a hosted filter and its state. Not answered. */
+export interface ForgetFilter {
+  readonly forget: number;
+}
+
+/** The filter of a DefineFilter is built, or could not be (bad regex...: the message the filter threw). */
+export interface FilterDefined {
+  readonly defined: number;
+  readonly setupError?: { readonly name: string; readonly message: string };
 }

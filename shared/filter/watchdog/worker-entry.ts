@@ -1,5 +1,6 @@
-// Worker side of the guarded filter: builds the filter once, then processes batches of lines, publishing before each
-// line how many lines it has started, so the main thread can tell which line stalls and stop the worker.
+// Worker side of the guarded filters: builds the filters the main thread defines (one or several, by id), then
+// processes their requests, publishing before each line how many lines it has started, so the main thread can tell
+// which line stalls and stop the worker.
 import { parentPort, workerData } from "node:worker_threads";
 import { failureJson, isReportedFailure } from "../failure-json.js";
 import { LineStats } from "../line-stats.js";
@@ -10,9 +11,12 @@ import { fileLines } from "./file-lines.js";
 import {
   type BatchRequest,
   type BatchResponse,
+  type DefineFilter,
   type FileChunk,
   type FilePart,
   type FileRequest,
+  type FilterDefined,
+  type ForgetFilter,
   HEARTBEAT_OFFSET,
   PROGRESS_BYTES,
   type WorkerReady,
@@ -100,33 +104,47 @@ const progress = new Int32Array(sharedProgress, 0, 2);
 const position = new Float64Array(sharedProgress, 8, 2);
 const heartbeat = new Int32Array(sharedProgress, HEARTBEAT_OFFSET, 1);
 observeRegexCompiles(() => Atomics.add(heartbeat, 0, 1));
-if (port && setup?.kind === "cloudjail-filter-worker") {
-  let filter: LogFilter | undefined;
+/** Builds a defined filter (warmed up), or reports why it cannot be built. */
+function define(filters: Map<number, SourceFilters>, request: DefineFilter): FilterDefined {
   try {
-    filter = new LogFilter(setup.spec, setup.options);
+    const filter = new LogFilter(request.spec, request.options);
     filter.warmUp();
+    filters.set(request.define, new SourceFilters(request.spec, request.options, filter));
+    return { defined: request.define };
   } catch (error) {
     const e = error as Error;
-    port.postMessage({ setupError: { name: e.name, message: e.message } });
+    return { defined: request.define, setupError: { name: e.name, message: e.message } };
   }
-  if (filter) {
-    const filters = new SourceFilters(setup.spec, setup.options, filter);
-    port.on("message", (request: BatchRequest | FileRequest) => {
-      if ("file" in request) {
-        runFile(filters.main, request, (chunk) => port.postMessage(chunk));
-        return;
-      }
-      const source = filters.get(request.source);
-      const results = [];
-      for (let i = 0; i < request.lines.length; i++) {
-        Atomics.store(progress, 0, i + 1);
-        results.push(source.processLine(request.lines[i]!, request.contexts[i]!));
-      }
-      // no line in progress: copying the results out is not the last line's time
-      Atomics.store(progress, 0, 0);
-      port.postMessage({ id: request.id, results } satisfies BatchResponse);
-    });
-    const task = currentThreadTask();
-    port.postMessage({ ready: true, ...(task !== undefined ? { task } : {}) } satisfies WorkerReady);
-  }
+}
+
+if (port && setup?.kind === "cloudjail-filter-worker") {
+  const filters = new Map<number, SourceFilters>();
+  port.on("message", (request: BatchRequest | FileRequest | DefineFilter | ForgetFilter) => {
+    if ("define" in request) {
+      port.postMessage(define(filters, request));
+      return;
+    }
+    if ("forget" in request) {
+      filters.delete(request.forget);
+      return;
+    }
+    const hosted = filters.get(request.filter);
+    // the main thread's own mistake: the worker's error event fails the request
+    if (!hosted) throw new Error(`no filter ${request.filter} in this worker`);
+    if ("file" in request) {
+      runFile(hosted.main, request, (chunk) => port.postMessage(chunk));
+      return;
+    }
+    const source = hosted.get(request.source);
+    const results = [];
+    for (let i = 0; i < request.lines.length; i++) {
+      Atomics.store(progress, 0, i + 1);
+      results.push(source.processLine(request.lines[i]!, request.contexts[i]!));
+    }
+    // no line in progress: copying the results out is not the last line's time
+    Atomics.store(progress, 0, 0);
+    port.postMessage({ id: request.id, results } satisfies BatchResponse);
+  });
+  const task = currentThreadTask();
+  port.postMessage({ ready: true, ...(task !== undefined ? { task } : {}) } satisfies WorkerReady);
 }
