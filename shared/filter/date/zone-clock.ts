@@ -44,6 +44,7 @@ export function isIntlZone(zone: string): boolean {
   }
 }
 const CACHE_LIMIT = 8192;
+const MAYBE_POSIX_RULE = /\d/;
 
 /**
  * The rules of one time zone (an IANA name, or the process's local zone) as offsets per instant, and the reverse
@@ -68,7 +69,10 @@ export class ZoneClock {
   constructor(readonly zone?: string) {
     if (zone === undefined) {
       const tz = process.env["TZ"]?.replace(/^:/, "");
-      if (tz && !isIntlZone(tz)) this.posix = parsePosixZone(tz);
+      // Asking Intl costs 15-35 ms at the first call of a process (locale data), and servers mostly run with
+      // TZ=UTC or a zone name: a POSIX rule always has a digit (its standard offset is required), so a value
+      // without one is no rule and V8 reads it as the zone name it is.
+      if (tz && MAYBE_POSIX_RULE.test(tz) && !isIntlZone(tz)) this.posix = parsePosixZone(tz);
       return;
     }
     if (isIntlZone(zone)) {
@@ -126,7 +130,8 @@ export class ZoneClock {
 
   private computeOffset(epoch: number): number {
     if (this.posix) return posixOffsetAt(this.posix, epoch);
-    if (!this.format) return -new Date(epoch * 1000).getTimezoneOffset() * 60;
+    // (0 - x, not -x: UTC is +0, not -0)
+    if (!this.format) return 0 - new Date(epoch * 1000).getTimezoneOffset() * 60;
     let year = 0;
     let month = 0;
     let day = 0;

@@ -1,6 +1,6 @@
 // Offsets and wall-clock conversions of ZoneClock: POSIX rules checked against the IANA database through Intl,
 // fixed offsets as fail2ban reads them, DST gaps and repeated hours.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { parsePosixZone, posixOffsetAt } from "../../../shared/filter/date/posix-zone.js";
 import { fixedOffsetMinutes, ZoneClock } from "../../../shared/filter/date/zone-clock.js";
 
@@ -144,6 +144,27 @@ describe("ZoneClock", () => {
     const clock = new ZoneClock();
     expect(clock.offsetAt(utc("2005-08-14T10:00:00"))).toBe(-4 * HOUR);
     expect(clock.offsetAt(utc("2005-01-14T10:00:00"))).toBe(-5 * HOUR);
+  });
+
+  // The first Intl.DateTimeFormat of a process costs 15-35 ms: a TZ that cannot be a POSIX rule (no digit, where a
+  // rule's offset is required) is read as a zone name without asking Intl.
+  it.each([
+    ["UTC", false, 0],
+    ["America/New_York", false, -4 * HOUR],
+    [":Europe/Paris", false, 2 * HOUR],
+    ["EST5EDT", true, -4 * HOUR],
+    ["Etc/GMT+5", true, -5 * HOUR],
+    ["CET-01CEST-02,M3.5.0,M10.5.0", true, 2 * HOUR],
+  ])("reads TZ=%s asking Intl: %s (summer offset %i s)", (tz, asksIntl, summerOffset) => {
+    process.env["TZ"] = tz;
+    const intl = vi.spyOn(Intl, "DateTimeFormat");
+    try {
+      const clock = new ZoneClock();
+      expect(intl.mock.calls.length > 0).toBe(asksIntl);
+      expect(clock.offsetAt(utc("2005-08-14T10:00:00"))).toBe(summerOffset);
+    } finally {
+      intl.mockRestore();
+    }
   });
 
   it("refuses an unknown zone with its name", () => {
