@@ -1,20 +1,28 @@
 // Turns one `journalctl -o json` record into the text a fail2ban filter expects, the way fail2ban's systemd backend
-// does: "HOSTNAME IDENTIFIER[PID]: MESSAGE", with the time taken from the journal, not from the text.
+// (1.0.2, formatJournalEntry) does: "HOSTNAME IDENTIFIER[PID]: MESSAGE", a kernel entry with its monotonic time
+// after "kernel:", newlines written as "\n" so that one entry stays one line, and the time taken from the journal,
+// not from the text.
 import type { LogLine } from "./log-source.js";
 
 type JournalValue = string | number[] | null | undefined;
 
-function text(value: JournalValue | JournalValue[]): string | undefined {
+function text(value: JournalValue | JournalValue[], separator = "\n"): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (typeof value === "string") return value;
   // journalctl writes a field that is not valid UTF-8 as an array of bytes, and a repeated field as an array.
   if (value.every((item) => typeof item === "number")) return Buffer.from(value as number[]).toString("utf8");
-  return (value as JournalValue[]).map((item) => text(item) ?? "").join("\n");
+  return (value as JournalValue[]).map((item) => text(item) ?? "").join(separator);
+}
+
+/** The entry's time in microseconds since the epoch (the source's own time when the journal has it). */
+function realtimeMicros(entry: Record<string, JournalValue | JournalValue[]>): number {
+  return Number(text(entry._SOURCE_REALTIME_TIMESTAMP) ?? text(entry.__REALTIME_TIMESTAMP));
 }
 
 /** Converts a parsed journal record to a log line; undefined when it has no message. */
-export function journalEntryToLine(entry: Record<string, JournalValue>): LogLine | undefined {
-  const message = text(entry.MESSAGE);
+export function journalEntryToLine(entry: Record<string, JournalValue | JournalValue[]>): LogLine | undefined {
+  // a repeated MESSAGE field is one message, its parts joined by spaces (as fail2ban joins them)
+  const message = text(entry.MESSAGE, " ");
   if (message === undefined) return undefined;
   const parts: string[] = [];
   const host = text(entry._HOSTNAME);
@@ -22,12 +30,22 @@ export function journalEntryToLine(entry: Record<string, JournalValue>): LogLine
   const ident = text(entry.SYSLOG_IDENTIFIER) ?? text(entry._COMM);
   if (ident) {
     const pid = text(entry.SYSLOG_PID) ?? text(entry._PID);
-    parts.push(pid ? `${ident}[${pid}]:` : `${ident}:`);
+    const label = pid ? `${ident}[${pid}]:` : `${ident}:`;
+    parts.push(label);
+    if (label === "kernel:") {
+      const monotonic = Number(text(entry._SOURCE_MONOTONIC_TIMESTAMP) ?? text(entry.__MONOTONIC_TIMESTAMP));
+      if (Number.isFinite(monotonic)) parts.push(`[${(monotonic / 1e6).toFixed(6).padStart(12)}]`);
+    }
   }
   parts.push(message);
-  const micros = Number(text(entry._SOURCE_REALTIME_TIMESTAMP) ?? text(entry.__REALTIME_TIMESTAMP));
+  const micros = realtimeMicros(entry);
   const cursor = text(entry.__CURSOR);
-  const line: LogLine = { text: parts.join(" "), source: "journal", ...(cursor ? { eventId: cursor } : {}) };
+  const line: LogLine = {
+    // an attacker's newline inside a message must not start a line of its own for a multi-line filter
+    text: parts.join(" ").replaceAll("\n", "\\n"),
+    source: "journal",
+    ...(cursor ? { eventId: cursor } : {}),
+  };
   return Number.isFinite(micros) ? { ...line, time: micros / 1e6 } : line;
 }
 

@@ -30,6 +30,24 @@ describe("journal records", () => {
     expect(journalEntryToLine({ _COMM: "sshd" })).toBeUndefined();
   });
 
+  it("keeps an entry one line, joins a repeated message and dates kernel entries, as fail2ban 1.0.2 does", () => {
+    // a newline inside a message would let a multi-line filter (maxlines > 1) see a line the attacker wrote
+    expect(
+      journalEntryToLine({ _HOSTNAME: "web1", _COMM: "sshd", MESSAGE: "Accepted for x\nFailed password for root" })
+        ?.text,
+    ).toBe("web1 sshd: Accepted for x\\nFailed password for root");
+    expect(journalEntryToLine({ _COMM: "app", MESSAGE: ["part one", [...Buffer.from("part two")]] })?.text).toBe(
+      "app: part one part two",
+    );
+    expect(
+      journalEntryToLine({
+        SYSLOG_IDENTIFIER: "kernel",
+        __MONOTONIC_TIMESTAMP: "12345678",
+        MESSAGE: "IN=eth0 SRC=192.0.2.9",
+      })?.text,
+    ).toBe("kernel: [   12.345678] IN=eth0 SRC=192.0.2.9");
+  });
+
   it("splits journalmatch into separate arguments, keeping + and quoted matches whole", () => {
     expect(journalMatchArgs("_SYSTEMD_UNIT=sshd.service + _COMM=sshd")).toEqual([
       "_SYSTEMD_UNIT=sshd.service",
