@@ -27,6 +27,10 @@ const debianPackages = [
   ["python3", "python3", "/usr/bin/python3"],
   // without it the reference fail2ban polls files, which would flatter our latency comparison
   ["pyinotify", "python3-pyinotify", "/usr/lib/python3/dist-packages/pyinotify.py"],
+  // `regex systemd-journal[...]` is checked on real journal files (written from journal export format), read by the
+  // reference fail2ban-regex through python-systemd
+  ["systemd-journal-remote", "systemd-journal-remote", "/usr/lib/systemd/systemd-journal-remote"],
+  ["python3-systemd", "python3-systemd", "/usr/lib/python3/dist-packages/systemd/journal.py"],
 ];
 
 function have(command, path) {

@@ -3,6 +3,8 @@
 import { lookup } from "node:dns/promises";
 import { closeSync, existsSync, openSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { journalMatchArgs } from "../../host/sources/journal-entry.js";
+import { ZoneClock } from "../../shared/filter/date/zone-clock.js";
 import type { Failure } from "../../shared/filter/failure.js";
 import { failureJson, isReportedFailure } from "../../shared/filter/failure-json.js";
 import type { LinesToKeep } from "../../shared/filter/line-stats.js";
@@ -11,6 +13,13 @@ import { expandFailRegexTags, localizeGlobalFlags } from "../../shared/filter/re
 import { GuardedLogFilter, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
 import type { FilePart } from "../../shared/filter/watchdog/protocol.js";
 import type { CommandContext } from "../command-context.js";
+import {
+  type JournalLog,
+  journalReadArgs,
+  journalTimeText,
+  parseJournalLog,
+  readJournal,
+} from "../regex/journal-log.js";
 import { parseRegexArgs, REGEX_USAGE, type RegexPlan } from "../regex/regex-args.js";
 import { RegexReport } from "../regex/regex-report.js";
 import { resolveFilter, resolveIgnoreRegex } from "../regex/resolve-filter.js";
@@ -22,7 +31,8 @@ const PROGRESS_FROM_BYTES = 8 << 20;
 /** Where the log comes from: a file, or one literal line given on the command line. */
 type LogSource =
   | { readonly kind: "file"; readonly path: string; readonly size: number }
-  | { readonly kind: "line"; readonly line: string };
+  | { readonly kind: "line"; readonly line: string }
+  | JournalLog;
 
 function openLog(argument: string): LogSource {
   if (existsSync(argument)) {
@@ -65,7 +75,14 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
   if (plan.configDir && !existsSync(join(plan.configDir, "filter.d"))) {
     throw new UsageError(`regex: --config '${plan.configDir}' has no filter.d/ folder`);
   }
-  const resolved = resolveFilter(plan.filter, configDir, { datepattern: plan.datePattern, maxlines: plan.maxLines });
+  // as in fail2ban-regex, a file of that name is read as a file
+  const journal = existsSync(plan.log) ? undefined : parseJournalLog(plan.log);
+  const resolved = resolveFilter(
+    plan.filter,
+    configDir,
+    { datepattern: plan.datePattern, maxlines: plan.maxLines },
+    journal ? "systemd" : "auto",
+  );
   const spec = plan.ignoreRegex
     ? {
         ...resolved.spec,
@@ -73,7 +90,9 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
       }
     : resolved.spec;
   const json = plan.out === "json";
-  const log = openLog(plan.log);
+  const log: LogSource = journal ?? openLog(plan.log);
+  // several journalmatch lines of a filter are alternatives, as the daemon (and fail2ban's server) read them
+  const journalMatch = plan.journalMatch ?? resolved.journalmatch?.join(" + ");
   const filter = await GuardedLogFilter.start(
     spec,
     {
@@ -92,7 +111,12 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
       maxLinesOption: plan.maxLines,
       datePatternOption: plan.datePattern,
       ignoreRegex: plan.ignoreRegex,
-      log: log.kind === "file" ? { file: log.path } : { line: log.line },
+      log:
+        log.kind === "file"
+          ? { file: log.path }
+          : log.kind === "journal"
+            ? { journal: true, match: journalMatch ? journalMatchArgs(journalMatch).join(" ") : undefined }
+            : { line: log.line },
       expandedPrefRegex: spec.prefregex
         ? localizeGlobalFlags(expandFailRegexTags(spec.prefregex, plan.raw ? "raw" : "yes"))
         : undefined,
@@ -124,6 +148,26 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
       const [result] = await filter.processBatch([log.line], [lineContext]);
       if (result && isStalled(result)) reportStalled(1, log.line, result.budgetMs);
       else if (result) await settleLine(1, log.line, result);
+    } else if (log.kind === "journal") {
+      // entries carry their time: no date is searched in them (fail2ban-regex drops the date pattern too)
+      const timeText = journalTimeText(new ZoneClock(plan.timeZone), Date.now() / 1000);
+      let entry = 0;
+      await readJournal(journalReadArgs(log, journalMatch), async (lines) => {
+        const timeTexts = lines.map((line) => (line.time !== undefined ? timeText(line.time) : ""));
+        const contexts = lines.map((line, i) =>
+          line.time !== undefined ? { now: lineContext.now, time: line.time, timeText: timeTexts[i]! } : lineContext,
+        );
+        const results = await filter.processBatch(
+          lines.map((line) => line.text),
+          contexts,
+        );
+        for (const [i, result] of results.entries()) {
+          entry++;
+          const text = `${timeTexts[i]}${lines[i]!.text}`;
+          if (isStalled(result)) reportStalled(entry, text, result.budgetMs);
+          else await settleLine(entry, text, result);
+        }
+      });
     } else {
       await runFile(log, filter, { json, resolveNames: !plan.raw, keepAllLines: plan.printAll }, lineContext, {
         part: async (part) => {

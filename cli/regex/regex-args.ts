@@ -14,6 +14,8 @@ export interface RegexPlan {
   readonly timeZone: string | undefined;
   readonly datePattern: string | undefined;
   readonly maxLines: number | undefined;
+  /** journalctl-style matches overriding the filter's `journalmatch` (LOG systemd-journal only). */
+  readonly journalMatch: string | undefined;
   readonly out: "json" | undefined;
   /** Summary: the kinds of lines printed in full (--print-all-matched/-ignored/-missed). */
   readonly printAll: LinesToKeep;
@@ -26,7 +28,8 @@ export const REGEX_USAGE = `usage: cloudjail regex [options] LOG FILTER [IGNORER
 
 Tests a filter against a log, like fail2ban-regex.
 
-  LOG          a log file, or one literal log line
+  LOG          a log file, one literal log line, or systemd-journal[journalpath=DIR, journalfiles=FILES,
+               journalflags=N, namespace=NAME] (the journal, through journalctl, with the filter's journalmatch)
   FILTER       a filter name in DIR/filter.d, name[key=value, ...], a .conf path, or a literal failregex
   IGNOREREGEX  an ignoreregex (literal), or a filter from which the ignoreregex is taken
 
@@ -37,6 +40,7 @@ options:
   --timezone TZ       time zone of dates without offset (IANA name or UTC+HHMM; default: the local zone)
   --datepattern P     date pattern overriding the filter's
   --maxlines N        lines buffered for multi-line regexes
+  --journalmatch M    journalctl-style matches overriding the filter's journalmatch (systemd-journal only)
   --out json          one JSON object per failure per line on stdout
   --print-all-matched, --print-all-ignored, --print-all-missed
                       summary: print every line of that kind (by default the first 20 ignored and missed)
@@ -53,6 +57,7 @@ export function parseRegexArgs(argv: readonly string[]): RegexPlan {
     timezone: { type: "string" },
     datepattern: { type: "string", short: "d" },
     maxlines: { type: "string", short: "L" },
+    journalmatch: { type: "string", short: "m" },
     out: { type: "string", short: "o" },
     "print-all-matched": { type: "boolean" },
     "print-all-ignored": { type: "boolean" },
@@ -76,6 +81,10 @@ export function parseRegexArgs(argv: readonly string[]): RegexPlan {
     }
     maxLines = Number(values.maxlines);
   }
+  const journalMatch = values.journalmatch as string | undefined;
+  if (journalMatch !== undefined && !/^systemd-journal(?:\[.*\])?$/s.test(positionals[0] ?? "")) {
+    throw new UsageError("regex: --journalmatch goes with LOG systemd-journal");
+  }
   if (values.out !== undefined && values.out !== "json") {
     throw new UsageError(`regex: --out supports only 'json'; got '${String(values.out)}'`);
   }
@@ -94,6 +103,7 @@ export function parseRegexArgs(argv: readonly string[]): RegexPlan {
     timeZone: values.timezone as string | undefined,
     datePattern: values.datepattern as string | undefined,
     maxLines,
+    journalMatch,
     out: values.out === "json" ? "json" : undefined,
     printAll: {
       matched: values["print-all-matched"] === true,

@@ -22,7 +22,10 @@ export interface ReportHeader {
   /** The IGNOREREGEX argument. */
   readonly ignoreRegex?: string | undefined;
   /** The log file, or the one literal line. */
-  readonly log: { readonly file: string } | { readonly line: string };
+  readonly log:
+    | { readonly file: string }
+    | { readonly line: string }
+    | { readonly journal: true; readonly match: string | undefined };
   /** The prefregex with its tags expanded, as fail2ban-regex prints it. */
   readonly expandedPrefRegex?: string | undefined;
 }
@@ -71,14 +74,19 @@ export class RegexReport {
     if (header.datePatternOption === undefined && spec.datepattern) out.push(datePattern(spec.datepattern));
     if (header.ignoreRegex !== undefined) out.push(`Use ignoreregex line : ${shortText(header.ignoreRegex)}`);
     if ("file" in header.log) out.push(`Use         log file : ${header.log.file}`, "Use         encoding : UTF-8");
-    else out.push(`Use      single line : ${shortText(header.log.line)}`);
+    else if ("journal" in header.log) {
+      out.push("Use         systemd journal", "Use         encoding : UTF-8");
+      if (header.log.match) out.push(`Use    journal match : ${header.log.match}`);
+    } else out.push(`Use      single line : ${shortText(header.log.line)}`);
     out.push("", "", "Results", "=======");
     if (header.expandedPrefRegex !== undefined) {
       out.push("", `Prefregex: ${stats.prefixMatched} total`, `|  ${header.expandedPrefRegex}`, "`-");
     }
     out.push("", ...this.regexList("Failregex", spec.failregex, stats.failHits));
     out.push("", ...this.regexList("Ignoreregex", spec.ignoreregex ?? [], stats.ignoreHits));
-    out.push("", "Date template hits:");
+    // fail2ban-regex drops the date detector for the journal unless a date pattern was set
+    const journal = "journal" in header.log;
+    if (!journal || header.datePatternOption !== undefined || spec.datepattern) out.push("", "Date template hits:");
     // in the detector's final order, as fail2ban-regex lists them (by hits when that order is unknown)
     const order = stats.dateOrder;
     const dates = [...stats.dateHits].sort((a, b) => (order ? order.indexOf(a[0]) - order.indexOf(b[0]) : b[1] - a[1]));

@@ -11,6 +11,8 @@ import type { FilterSpec } from "../../shared/filter/log-filter.js";
 export interface ResolvedFilter {
   readonly spec: FilterSpec;
   readonly description: readonly string[];
+  /** The filter file's `journalmatch` lines, if it has any. */
+  readonly journalmatch?: readonly string[];
 }
 
 /** fail2ban-regex's shortstr: texts longer than 53 characters cut to 50 and `...`. */
@@ -33,19 +35,23 @@ function isConfFile(argument: string): boolean {
 
 /**
  * Resolves FILTER: `name` or `name[k=v, ...]` from `configDir/filter.d`, a path to a .conf file, or a literal
- * failregex. Options (datepattern, maxlines) given on the command line override the filter's.
+ * failregex. Options (datepattern, maxlines) given on the command line override the filter's. `backend` is the
+ * log's (`systemd` for the journal: a filter's `logtype` then becomes `journal`, as in fail2ban-regex).
  */
 export function resolveFilter(
   argument: string,
   configDir: string,
   overrides: { datepattern?: string | undefined; maxlines?: number | undefined },
+  backend = "auto",
 ): ResolvedFilter {
   let spec: FilterSpec;
+  let journalmatch: readonly string[] | undefined;
   const description: string[] = [];
   if (isConfFile(argument)) {
     const path = resolve(argument);
-    const definition = loadFilterDefinition(dirname(dirname(path)), path);
+    const definition = loadFilterDefinition(dirname(dirname(path)), path, {}, { backend });
     spec = filterSpecFromDefinition(definition);
+    journalmatch = definition.journalmatch;
     // fail2ban-regex names a file inside a filter.d/ by its tree, any other by its path as given
     description.push(
       basename(dirname(path)) === "filter.d"
@@ -53,8 +59,9 @@ export function resolveFilter(
         : `Use   failregex file : ${argument}`,
     );
   } else if (FILTER_NAME.test(argument)) {
-    const definition = loadFilterDefinition(configDir, argument);
+    const definition = loadFilterDefinition(configDir, argument, {}, { backend });
     spec = filterSpecFromDefinition(definition);
+    journalmatch = definition.journalmatch;
     const { name, options } = parseOptionSpec(argument);
     description.push(`Use   failregex filter file : ${name}, basedir: ${configDir}`);
     const entries = Object.entries(options);
@@ -72,6 +79,7 @@ export function resolveFilter(
       ...(overrides.maxlines !== undefined ? { maxlines: overrides.maxlines } : {}),
     },
     description,
+    ...(journalmatch !== undefined ? { journalmatch } : {}),
   };
 }
 

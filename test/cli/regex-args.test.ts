@@ -13,6 +13,7 @@ describe("parseRegexArgs", () => {
     [["--config", "/etc/fail2ban", "--timezone", "UTC", "a.log", "x"], { configDir: "/etc/fail2ban", timeZone: "UTC" }],
     [["--datepattern", "^%Y-%m-%d", "a.log", "x"], { datePattern: "^%Y-%m-%d" }],
     [["--help"], { help: true }],
+    [["-m", "_COMM=sshd", "systemd-journal[journalpath=/j]", "sshd"], { journalMatch: "_COMM=sshd" }],
     [
       ["--print-all-matched", "--print-all-missed", "--print-no-ignored", "a.log", "x"],
       { printAll: { matched: true, ignored: false, missed: true }, printNo: { ignored: true, missed: false } },
@@ -28,6 +29,7 @@ describe("parseRegexArgs", () => {
     [["--maxlines", "0", "a", "b"], /--maxlines must be a whole number/],
     [["--maxlines", "x", "a", "b"], /--maxlines must be a whole number/],
     [["--out", "csv", "a", "b"], /--out supports only 'json'/],
+    [["--journalmatch", "_COMM=sshd", "a.log", "b"], /--journalmatch goes with LOG systemd-journal/],
     [["--bogus", "a", "b"], /Unknown option '--bogus'/],
     [["--print-all-ignored", "--print-no-ignored", "a", "b"], /--print-all-ignored and --print-no-ignored exclude/],
   ])("rejects %j", (argv, message) => {
