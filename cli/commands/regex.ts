@@ -3,7 +3,7 @@
 import { lookup } from "node:dns/promises";
 import { closeSync, existsSync, openSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { journalMatchArgs } from "../../host/sources/journal-entry.js";
+import { journalMatchArgs, journalMatchExpression } from "../../host/sources/journal-entry.js";
 import { ZoneClock } from "../../shared/filter/date/zone-clock.js";
 import type { Failure } from "../../shared/filter/failure.js";
 import { failureJson, isReportedFailure } from "../../shared/filter/failure-json.js";
@@ -91,8 +91,7 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     : resolved.spec;
   const json = plan.out === "json";
   const log: LogSource = journal ?? openLog(plan.log);
-  // several journalmatch lines of a filter are alternatives, as the daemon (and fail2ban's server) read them
-  const journalMatch = plan.journalMatch ?? resolved.journalmatch?.join(" + ");
+  const journalMatch = plan.journalMatch ?? journalMatchExpression(resolved.journalmatch ?? []);
   const filter = await GuardedLogFilter.start(
     spec,
     {

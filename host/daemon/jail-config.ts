@@ -9,6 +9,7 @@ import { loadJails } from "../../shared/jail/jail-config-reader.js";
 import { type JailPolicy, jailPolicy } from "../../shared/jail/jail-policy.js";
 import type { ActionDefinition } from "../actions/action.js";
 import { loadActionDefinition } from "../actions/action-loader.js";
+import { journalMatchExpression } from "../sources/journal-entry.js";
 
 /** One jail, ready to run. */
 export interface HostJailConfig {
@@ -55,7 +56,7 @@ export function resolveJail(configDir: string, jail: JailConfig, sources: Ignore
   // The jail's options are the filter's variables, and a filter option set in the jail (failregex, journalmatch,
   // datepattern ...) replaces the filter's, as in fail2ban.
   const filter = guard("filter", () => loadFilterDefinition(configDir, filterSpec, jail.options, { backend }));
-  const journalmatch = (filter.journalmatch ?? []).join(" ").trim();
+  const journalmatch = journalMatchExpression(filter.journalmatch ?? []);
   if (backend.startsWith("systemd")) {
     if (journalmatch === "") {
       throw new ConfigError("backend = systemd needs a journalmatch (in the jail or its filter)", at("backend"));

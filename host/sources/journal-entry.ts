@@ -50,6 +50,20 @@ export function journalEntryToLine(entry: Record<string, JournalValue | JournalV
 }
 
 /**
+ * One journalctl match expression for the lines of a `journalmatch` option: each line is an alternative, as
+ * fail2ban's systemd backend adds it (a disjunction between lines), so lines are joined with `+`.
+ *
+ * @example
+ * journalMatchExpression(["_SYSTEMD_UNIT=sshd.service", "_COMM=sshd"]) // "_SYSTEMD_UNIT=sshd.service + _COMM=sshd"
+ */
+export function journalMatchExpression(lines: readonly string[]): string {
+  return lines
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(" + ");
+}
+
+/**
  * Splits a fail2ban `journalmatch` value into journalctl arguments: whitespace separates matches, `+` stays a word
  * of its own (journalctl's OR), double or single quotes keep spaces inside one match.
  */
