@@ -1,7 +1,7 @@
 // Filters sharing watched worker threads (the daemon's jails): few threads for many filters, each filter's results
 // and state its own, and an abandoned line in one filter costs no other filter its sessions.
 import { readdirSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FilterThreadPool } from "../../shared/filter/watchdog/filter-thread-pool.js";
 import {
   FilterSetupError,
@@ -9,16 +9,9 @@ import {
   type GuardedLogFilter,
   isStalled,
 } from "../../shared/filter/watchdog/guarded-filter.js";
-import { bundledFilterWorker } from "../support/filter-worker.js";
+import { useBundledFilterWorker } from "../support/filter-worker.js";
 
-let workerPath: string;
-let removeWorker: () => void;
-
-beforeAll(async () => {
-  ({ workerPath, remove: removeWorker } = await bundledFilterWorker());
-}, 120_000);
-
-afterAll(() => removeWorker());
+const worker = useBundledFilterWorker();
 
 const now = Date.UTC(2024, 5, 1) / 1000;
 const options = { useDns: "raw", timeZone: "UTC" } as const;
@@ -42,7 +35,7 @@ const pathological = `2024-06-01 10:00:01 gw session ${"a".repeat(40)}!`;
 
 describe("FilterThreadPool", () => {
   it("runs many filters on at most maxThreads threads, each with its own results, and stops idle threads", async () => {
-    const pool = new FilterThreadPool({ workerPath }, 2);
+    const pool = new FilterThreadPool({ workerPath: worker.path }, 2);
     const before = threads();
     const filters = await Promise.all(
       Array.from({ length: 12 }, (_, n) => pool.start({ failregex: [`^ jail${n} failed for <HOST>$`] }, options)),
@@ -69,7 +62,7 @@ describe("FilterThreadPool", () => {
 
   it("keeps the sessions of every filter on a thread that an abandoned line restarts", async () => {
     // one thread: the stuck line of one jail replaces the worker the other jail's open session lives in
-    const pool = new FilterThreadPool({ workerPath }, 1);
+    const pool = new FilterThreadPool({ workerPath: worker.path }, 1);
     const sessions = await pool.start(sessionSpec, options);
     const evil = await pool.start(evilSpec, options);
     try {
@@ -90,7 +83,7 @@ describe("FilterThreadPool", () => {
   });
 
   it("refuses an invalid filter without disturbing the others on its thread", async () => {
-    const pool = new FilterThreadPool({ workerPath }, 1);
+    const pool = new FilterThreadPool({ workerPath: worker.path }, 1);
     const good = await pool.start({ failregex: ["^ failed for <HOST>$"] }, options);
     try {
       await expect(pool.start({ failregex: ["^(unclosed <HOST>"] }, options)).rejects.toBeInstanceOf(FilterSetupError);

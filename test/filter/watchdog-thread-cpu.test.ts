@@ -3,23 +3,16 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GuardedLogFilter, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
 import {
   currentThreadTask,
   processCpuMilliseconds,
   threadCpuClock,
 } from "../../shared/filter/watchdog/thread-cpu-clock.js";
-import { bundledFilterWorker } from "../support/filter-worker.js";
+import { useBundledFilterWorker } from "../support/filter-worker.js";
 
-let workerPath: string;
-let removeWorker: () => void;
-
-beforeAll(async () => {
-  ({ workerPath, remove: removeWorker } = await bundledFilterWorker());
-}, 120_000);
-
-afterAll(() => removeWorker());
+const worker = useBundledFilterWorker();
 
 /**
  * A thread of this process that posts its /proc entry, then burns CPU for `burnMs` (or sleeps that long with `sleep`)
@@ -82,7 +75,7 @@ describe("threadCpuClock", () => {
   });
 
   it("falls back to stat ticks, then to the process, where schedstat is missing", () => {
-    const missing = join(workerPath, "no-such-task");
+    const missing = join(worker.path, "no-such-task");
     expect(threadCpuClock(missing).source).toBe("process");
   });
 });
@@ -97,7 +90,7 @@ describe("GuardedLogFilter CPU clock", () => {
     const filter = await GuardedLogFilter.start(
       spec,
       { useDns: "raw", timeZone: "UTC" },
-      { workerPath, lineBudgetMs: 40 },
+      { workerPath: worker.path, lineBudgetMs: 40 },
     );
     const burner = await helperThread(1500);
     try {
@@ -135,7 +128,7 @@ describe("GuardedLogFilter CPU clock", () => {
     const filter = await GuardedLogFilter.start(
       evil,
       { useDns: "raw", timeZone: "UTC" },
-      { workerPath, lineBudgetMs: 40 },
+      { workerPath: worker.path, lineBudgetMs: 40 },
     );
     try {
       const stuck = `2024-06-01 10:00:01 gw session ${"a".repeat(40)}!`;
