@@ -151,7 +151,7 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
       // entries carry their time: no date is searched in them (fail2ban-regex drops the date pattern too)
       const timeText = journalTimeText(new ZoneClock(plan.timeZone), Date.now() / 1000);
       let entry = 0;
-      await readJournal(journalReadArgs(log, journalMatch), async (lines) => {
+      const said = await readJournal(journalReadArgs(log, journalMatch), async (lines) => {
         const timeTexts = lines.map((line) => (line.time !== undefined ? timeText(line.time) : ""));
         const contexts = lines.map((line, i) =>
           line.time !== undefined ? { now: lineContext.now, time: line.time, timeText: timeTexts[i]! } : lineContext,
@@ -167,6 +167,9 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
           else await settleLine(entry, text, result);
         }
       });
+      // journalctl's own notes (entries hidden from this user...) reach the user too
+      for (const note of said.split("\n").filter(Boolean))
+        process.stderr.write(`cloudjail regex: journalctl: ${note}\n`);
     } else {
       await runFile(log, filter, { json, resolveNames: !plan.raw, keepAllLines: plan.printAll }, lineContext, {
         part: async (part) => {

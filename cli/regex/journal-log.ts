@@ -94,13 +94,7 @@ function flagArgs(value: string): string[] {
 
 /** journalctl's full argument vector: JSON output of the selected journal, restricted by `journalmatch`. */
 export function journalReadArgs(log: JournalLog, journalmatch: string | undefined): string[] {
-  return [
-    "--output=json",
-    "--no-pager",
-    "--quiet",
-    ...log.selection,
-    ...(journalmatch ? journalMatchArgs(journalmatch) : []),
-  ];
+  return ["--output=json", "--no-pager", ...log.selection, ...(journalmatch ? journalMatchArgs(journalmatch) : [])];
 }
 
 /**
@@ -130,14 +124,15 @@ export function journalTimeText(clock: ZoneClock, now: number): (seconds: number
 
 /**
  * Runs journalctl and hands its entries, as log lines, to `onBatch` in order and a batch at a time; journalctl's
- * output waits in its pipe while a batch is being handled. Rejects with JournalReadError when journalctl cannot be
+ * output waits in its pipe while a batch is being handled. Resolves to what journalctl said on its standard error
+ * (a hint that the user sees only their own entries, say); rejects with JournalReadError when journalctl cannot be
  * started, prints something that is not a JSON record, or exits with a failure.
  */
 export function readJournal(
   args: readonly string[],
   onBatch: (lines: readonly LogLine[]) => Promise<void>,
   command = "journalctl",
-): Promise<void> {
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
@@ -196,7 +191,7 @@ export function readJournal(
           fail(new JournalReadError(`regex: ${command} exited with status ${code}: ${stderr.trim() || "no message"}`));
           return;
         }
-        resolve();
+        resolve(stderr.trim());
       }, fail);
     });
   });
