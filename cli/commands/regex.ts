@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { journalMatchArgs, journalMatchExpression } from "../../host/sources/journal-entry.js";
 import { ZoneClock } from "../../shared/filter/date/zone-clock.js";
 import type { Failure } from "../../shared/filter/failure.js";
-import { failureJson, isReportedFailure } from "../../shared/filter/failure-json.js";
+import { isReportedFailure } from "../../shared/filter/failure-json.js";
+import { formatFailure, needsMatches, type OutFormat } from "../../shared/filter/failure-out.js";
 import type { LinesToKeep } from "../../shared/filter/line-stats.js";
 import type { LineContext, LineResult } from "../../shared/filter/log-filter.js";
 import { expandFailRegexTags, localizeGlobalFlags } from "../../shared/filter/regex/fail-regex.js";
@@ -89,16 +90,18 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
         ignoreregex: [...(resolved.spec.ignoreregex ?? []), ...resolveIgnoreRegex(plan.ignoreRegex, configDir)],
       }
     : resolved.spec;
-  const json = plan.out === "json";
+  // --out prints failures (JSON or a fail2ban-regex -o form) instead of the summary
+  const out = plan.out;
+  const printing = out !== undefined;
   const log: LogSource = journal ?? openLog(plan.log);
   const journalMatch = plan.journalMatch ?? journalMatchExpression(resolved.journalmatch ?? []);
   const filter = await GuardedLogFilter.start(
     spec,
     {
       useDns: plan.raw ? "raw" : "yes",
-      checkAllRegex: !json,
+      checkAllRegex: !printing,
       // the JSON output shows captured fields, never the matched lines
-      reportMatches: !json,
+      reportMatches: out === undefined || needsMatches(out),
       ...(plan.timeZone ? { timeZone: plan.timeZone } : {}),
     },
     { workerPath: join(context.distDir, "filter-worker.js") },
@@ -127,19 +130,19 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
   const lineContext: LineContext = { now: plan.now ?? Date.now() / 1000 };
   const started = performance.now();
 
-  /** Settles one line's result here: host names resolved, then printed (JSON) or counted (summary). */
+  /** Settles one line's result here: host names resolved, then printed (--out) or counted (summary). */
   const settleLine = async (lineNumber: number, line: string, result: LineResult) => {
     const failures = result.failures.some((f) => f.isHostName) ? await resolveHosts(result, resolver) : result.failures;
-    if (!json) report.add(line, result, failures);
+    if (!printing) report.add(line, result, failures);
     else {
       let text = "";
-      for (const failure of failures) if (isReportedFailure(failure)) text += `${failureJson(lineNumber, failure)}\n`;
+      for (const failure of failures) if (isReportedFailure(failure)) text += formatFailure(out!, lineNumber, failure);
       if (text !== "") process.stdout.write(text);
     }
   };
   const reportStalled = (lineNumber: number, line: string, budgetMs: number) => {
     process.stderr.write(`cloudjail regex: line ${lineNumber}: abandoned after ${budgetMs} ms (pathological input)\n`);
-    if (!json) report.addStalled(line);
+    if (!printing) report.addStalled(line);
   };
 
   try {
@@ -171,7 +174,7 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
       for (const note of said.split("\n").filter(Boolean))
         process.stderr.write(`cloudjail regex: journalctl: ${note}\n`);
     } else {
-      await runFile(log, filter, { json, resolveNames: !plan.raw, keepAllLines: plan.printAll }, lineContext, {
+      await runFile(log, filter, { out, resolveNames: !plan.raw, keepAllLines: plan.printAll }, lineContext, {
         part: async (part) => {
           if ("text" in part) process.stdout.write(part.text);
           else if ("stats" in part) report.stats.merge(part.stats);
@@ -179,19 +182,20 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
         },
         stalled: (line) => reportStalled(line.lineNumber, line.text, line.budgetMs),
         progress: (bytes) => {
-          if (json || process.stderr.isTTY !== true || log.size < PROGRESS_FROM_BYTES) return;
+          if (printing || process.stderr.isTTY !== true || log.size < PROGRESS_FROM_BYTES) return;
           process.stderr.write(
             `\r  ${((100 * bytes) / log.size).toFixed(0).padStart(3)}%  ${report.tested.toLocaleString("en")} lines`,
           );
         },
       });
-      if (!json && process.stderr.isTTY === true && log.size >= PROGRESS_FROM_BYTES) process.stderr.write("\r\x1b[K");
+      if (!printing && process.stderr.isTTY === true && log.size >= PROGRESS_FROM_BYTES)
+        process.stderr.write("\r\x1b[K");
     }
   } finally {
     await filter.close();
   }
   report.seconds = (performance.now() - started) / 1000;
-  if (!json) process.stdout.write(report.render());
+  if (!printing) process.stdout.write(report.render());
   return 0;
 }
 
@@ -210,7 +214,11 @@ interface FileOutput {
 async function runFile(
   log: { readonly path: string; readonly size: number },
   filter: GuardedLogFilter,
-  how: { readonly json: boolean; readonly resolveNames: boolean; readonly keepAllLines: LinesToKeep },
+  how: {
+    readonly out: OutFormat | undefined;
+    readonly resolveNames: boolean;
+    readonly keepAllLines: LinesToKeep;
+  },
   context: LineContext,
   output: FileOutput,
 ): Promise<void> {
@@ -222,7 +230,12 @@ async function runFile(
   try {
     await filter.processFile(
       { path: log.path, start: 0, end: log.size, firstLine: 1 },
-      { mode: how.json ? "json" : "summary", deferHostNames: how.resolveNames, keepAllLines: how.keepAllLines },
+      {
+        mode: how.out ? "failures" : "summary",
+        ...(how.out ? { out: how.out } : {}),
+        deferHostNames: how.resolveNames,
+        keepAllLines: how.keepAllLines,
+      },
       context,
       {
         parts: (parts, next) => {

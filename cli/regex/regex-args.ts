@@ -1,4 +1,5 @@
 // Parses the arguments of `cloudjail regex` into a plan; no side effects, so it is table-tested.
+import { type OutFormat, OutFormatError, parseOutFormat } from "../../shared/filter/failure-out.js";
 import type { LinesToKeep } from "../../shared/filter/line-stats.js";
 import { parseCommandLine, parseNowOption } from "../command-line.js";
 import { UsageError } from "../usage-error.js";
@@ -16,7 +17,8 @@ export interface RegexPlan {
   readonly maxLines: number | undefined;
   /** journalctl-style matches overriding the filter's `journalmatch` (LOG systemd-journal only). */
   readonly journalMatch: string | undefined;
-  readonly out: "json" | undefined;
+  /** --out: what each failure prints as, instead of the summary (see failure-out). */
+  readonly out: OutFormat | undefined;
   /** Summary: the kinds of lines printed in full (--print-all-matched/-ignored/-missed). */
   readonly printAll: LinesToKeep;
   /** Summary: the kinds of lines not printed at all (--print-no-ignored/-missed). */
@@ -41,7 +43,8 @@ options:
   --datepattern P     date pattern overriding the filter's
   --maxlines N        lines buffered for multi-line regexes
   --journalmatch M    journalctl-style matches overriding the filter's journalmatch (systemd-journal only)
-  --out json          one JSON object per failure per line on stdout
+  --out json          one JSON object per failure per line on stdout; fail2ban-regex's -o forms too: id, ip,
+                      msg, a captured field's name, or a template of tags such as '<fid> <time> <F-USER>'
   --print-all-matched, --print-all-ignored, --print-all-missed
                       summary: print every line of that kind (by default the first 20 ignored and missed)
   --print-no-ignored, --print-no-missed
@@ -85,8 +88,14 @@ export function parseRegexArgs(argv: readonly string[]): RegexPlan {
   if (journalMatch !== undefined && !/^systemd-journal(?:\[.*\])?$/s.test(positionals[0] ?? "")) {
     throw new UsageError("regex: --journalmatch goes with LOG systemd-journal");
   }
-  if (values.out !== undefined && values.out !== "json") {
-    throw new UsageError(`regex: --out supports only 'json'; got '${String(values.out)}'`);
+  let out: OutFormat | undefined;
+  if (typeof values.out === "string") {
+    try {
+      out = parseOutFormat(values.out);
+    } catch (error) {
+      if (error instanceof OutFormatError) throw new UsageError(`regex: --out ${values.out}: ${error.message}`);
+      throw error;
+    }
   }
   for (const kind of ["ignored", "missed"] as const) {
     if (values[`print-all-${kind}`] === true && values[`print-no-${kind}`] === true) {
@@ -104,7 +113,7 @@ export function parseRegexArgs(argv: readonly string[]): RegexPlan {
     datePattern: values.datepattern as string | undefined,
     maxLines,
     journalMatch,
-    out: values.out === "json" ? "json" : undefined,
+    out,
     printAll: {
       matched: values["print-all-matched"] === true,
       ignored: values["print-all-ignored"] === true,

@@ -89,7 +89,7 @@ describe("GuardedLogFilter", () => {
     try {
       // JSON output: every other line reported once, in order, and the stuck line in its place
       const events: Array<string | number> = [];
-      await filter.processFile(range, { mode: "json", deferHostNames: false }, context, {
+      await filter.processFile(range, { mode: "failures", deferHostNames: false }, context, {
         parts: (parts) => {
           for (const part of parts) if ("text" in part) events.push(part.text);
         },
@@ -203,7 +203,7 @@ describe("GuardedLogFilter", () => {
       const stalled: number[] = [];
       await filter.processFile(
         { path, start: 0, end: Buffer.byteLength(content), firstLine: 1 },
-        { mode: "json", deferHostNames: false },
+        { mode: "failures", deferHostNames: false },
         context,
         {
           parts: (parts) => {

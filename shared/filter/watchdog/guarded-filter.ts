@@ -243,7 +243,9 @@ export class GuardedLogFilter {
    */
   processFile(
     range: { readonly path: string; readonly start: number; readonly end: number; readonly firstLine: number },
-    options: Pick<FileRequest, "mode" | "deferHostNames" | "keepAllLines"> & { readonly mode: "json" | "summary" },
+    options: Pick<FileRequest, "mode" | "deferHostNames" | "keepAllLines" | "out"> & {
+      readonly mode: "failures" | "summary";
+    },
     context: LineContext,
     handlers: FileHandlers,
   ): Promise<void> {
@@ -253,7 +255,9 @@ export class GuardedLogFilter {
   /** processFile inside the thread's exclusive section. */
   private async runFile(
     range: { readonly path: string; readonly start: number; readonly end: number; readonly firstLine: number },
-    options: Pick<FileRequest, "mode" | "deferHostNames" | "keepAllLines"> & { readonly mode: "json" | "summary" },
+    options: Pick<FileRequest, "mode" | "deferHostNames" | "keepAllLines" | "out"> & {
+      readonly mode: "failures" | "summary";
+    },
     context: LineContext,
     handlers: FileHandlers,
   ): Promise<void> {

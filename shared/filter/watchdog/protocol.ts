@@ -1,4 +1,5 @@
 // Messages between the guarded filter (main thread) and its worker. Kept tiny: lines go in, results come out.
+import type { OutFormat } from "../failure-out.js";
 import type { LineStatsData, LinesToKeep } from "../line-stats.js";
 import type { FilterSpec, LineContext, LineResult, LogFilterOptions } from "../log-filter.js";
 
@@ -28,10 +29,12 @@ export interface FileRequest {
   readonly filter: number;
   readonly file: true;
   /**
-   * `json`: the JSON text of reported failures (see failure-json); `summary`: line statistics (see line-stats);
+   * `failures`: the text of reported failures in the `out` form; `summary`: line statistics (see line-stats);
    * `replay`: the lines only rebuild the filter's state (after an abandoned line), answered by one empty last chunk.
    */
-  readonly mode: "json" | "summary" | "replay";
+  readonly mode: "failures" | "summary" | "replay";
+  /** `failures` mode: how each reported failure is written (see failure-out); default JSON. */
+  readonly out?: OutFormat;
   /** Failures naming a host still to resolve are handed over as deferred lines, not settled by the worker. */
   readonly deferHostNames: boolean;
   /** Summary mode: the kinds of lines whose every line the statistics keep (not only the first few). */

@@ -2,7 +2,8 @@
 // processes their requests, publishing before each line how many lines it has started, so the main thread can tell
 // which line stalls and stop the worker.
 import { parentPort, workerData } from "node:worker_threads";
-import { failureJson, isReportedFailure } from "../failure-json.js";
+import { isReportedFailure } from "../failure-json.js";
+import { formatFailure, type OutFormat } from "../failure-out.js";
 import { LineStats } from "../line-stats.js";
 import { LogFilter } from "../log-filter.js";
 import { observeRegexCompiles } from "../regex/compile-heartbeat.js";
@@ -30,6 +31,7 @@ import { currentThreadTask } from "./thread-cpu-clock.js";
  * after an abandoned line only the lines since the last message are replayed.
  */
 const FILE_CHUNK_LINES = 512;
+const JSON_OUT: OutFormat = { kind: "json" };
 
 /**
  * Runs a file request: reads the range, skips blank and comment lines like `cloudjail regex`, and sends the output
@@ -38,16 +40,17 @@ const FILE_CHUNK_LINES = 512;
  */
 function runFile(filter: LogFilter, request: FileRequest, send: (chunk: FileChunk) => void): void {
   const { context, id, mode, deferHostNames } = request;
-  const json = mode === "json";
+  const printing = mode === "failures";
+  const format = request.out ?? JSON_OUT;
   const replayOnly = mode === "replay";
   const stats = new LineStats(filter.failRegexes.length, filter.ignoreRegexes.length, request.keepAllLines, true);
   let parts: FilePart[] = [];
-  let out = "";
+  let printed = "";
   // the output settled so far goes into the parts, before a deferred line or at the end of a chunk
   const settle = () => {
-    if (json) {
-      if (out !== "") parts.push({ text: out });
-      out = "";
+    if (printing) {
+      if (printed !== "") parts.push({ text: printed });
+      printed = "";
     } else if (!stats.isEmpty) {
       parts.push({ stats: stats.take() });
     }
@@ -71,10 +74,10 @@ function runFile(filter: LogFilter, request: FileRequest, send: (chunk: FileChun
     if (deferHostNames && failures.some((failure) => failure.isHostName)) {
       settle();
       parts.push({ deferred: { line: lineNumber, text, result } });
-    } else if (json) {
+    } else if (printing) {
       for (let k = 0; k < failures.length; k++) {
         const failure = failures[k]!;
-        if (isReportedFailure(failure)) out += `${failureJson(lineNumber, failure)}\n`;
+        if (isReportedFailure(failure)) printed += formatFailure(format, lineNumber, failure);
       }
     } else {
       stats.add(text, result, failures);
@@ -92,7 +95,7 @@ function runFile(filter: LogFilter, request: FileRequest, send: (chunk: FileChun
     send({ id, parts: [], next, nextLine: lineNumber + 1, done: true });
     return;
   }
-  if (!json) stats.setDateOrder(filter.dates.templateHits().map((entry) => entry.template));
+  if (!printing) stats.setDateOrder(filter.dates.templateHits().map((entry) => entry.template));
   settle();
   send({ id, parts, next, nextLine: lineNumber + 1, done: true });
 }
