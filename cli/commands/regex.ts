@@ -93,13 +93,14 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
   // --out prints failures (JSON or a fail2ban-regex -o form) instead of the summary
   const out = plan.out;
   const printing = out !== undefined;
+  const useDns = plan.raw ? "raw" : (plan.useDns ?? "yes");
   const log: LogSource = journal ?? openLog(plan.log);
   const journalMatch = plan.journalMatch ?? journalMatchExpression(resolved.journalmatch ?? []);
   const filter = await GuardedLogFilter.start(
     spec,
     {
-      useDns: plan.raw ? "raw" : "yes",
-      checkAllRegex: !printing,
+      useDns,
+      checkAllRegex: !printing && plan.checkAll,
       // the JSON output shows captured fields, never the matched lines
       reportMatches: out === undefined || needsMatches(out),
       ...(plan.timeZone ? { timeZone: plan.timeZone } : {}),
@@ -120,7 +121,7 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
             ? { journal: true, match: journalMatch ? journalMatchArgs(journalMatch).join(" ") : undefined }
             : { line: log.line },
       expandedPrefRegex: spec.prefregex
-        ? localizeGlobalFlags(expandFailRegexTags(spec.prefregex, plan.raw ? "raw" : "yes"))
+        ? localizeGlobalFlags(expandFailRegexTags(spec.prefregex, useDns === "raw" ? "raw" : "yes"))
         : undefined,
     },
     { printAll: plan.printAll, printNo: plan.printNo },
@@ -174,20 +175,26 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
       for (const note of said.split("\n").filter(Boolean))
         process.stderr.write(`cloudjail regex: journalctl: ${note}\n`);
     } else {
-      await runFile(log, filter, { out, resolveNames: !plan.raw, keepAllLines: plan.printAll }, lineContext, {
-        part: async (part) => {
-          if ("text" in part) process.stdout.write(part.text);
-          else if ("stats" in part) report.stats.merge(part.stats);
-          else await settleLine(part.deferred.line, part.deferred.text, part.deferred.result);
+      await runFile(
+        log,
+        filter,
+        { out, resolveNames: useDns === "yes" || useDns === "warn", keepAllLines: plan.printAll },
+        lineContext,
+        {
+          part: async (part) => {
+            if ("text" in part) process.stdout.write(part.text);
+            else if ("stats" in part) report.stats.merge(part.stats);
+            else await settleLine(part.deferred.line, part.deferred.text, part.deferred.result);
+          },
+          stalled: (line) => reportStalled(line.lineNumber, line.text, line.budgetMs),
+          progress: (bytes) => {
+            if (printing || process.stderr.isTTY !== true || log.size < PROGRESS_FROM_BYTES) return;
+            process.stderr.write(
+              `\r  ${((100 * bytes) / log.size).toFixed(0).padStart(3)}%  ${report.tested.toLocaleString("en")} lines`,
+            );
+          },
         },
-        stalled: (line) => reportStalled(line.lineNumber, line.text, line.budgetMs),
-        progress: (bytes) => {
-          if (printing || process.stderr.isTTY !== true || log.size < PROGRESS_FROM_BYTES) return;
-          process.stderr.write(
-            `\r  ${((100 * bytes) / log.size).toFixed(0).padStart(3)}%  ${report.tested.toLocaleString("en")} lines`,
-          );
-        },
-      });
+      );
       if (!printing && process.stderr.isTTY === true && log.size >= PROGRESS_FROM_BYTES)
         process.stderr.write("\r\x1b[K");
     }

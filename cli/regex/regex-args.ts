@@ -11,6 +11,10 @@ export interface RegexPlan {
   readonly ignoreRegex: string | undefined;
   readonly configDir: string | undefined;
   readonly raw: boolean;
+  /** --usedns: how host names are handled when not --raw (fail2ban's usedns); default yes. */
+  readonly useDns: "yes" | "warn" | "no" | "raw" | undefined;
+  /** Summary: every failregex is tried on each line (false with --no-check-all: the first that matches). */
+  readonly checkAll: boolean;
   readonly now: number | undefined;
   readonly timeZone: string | undefined;
   readonly datePattern: string | undefined;
@@ -36,10 +40,14 @@ Tests a filter against a log, like fail2ban-regex.
   IGNOREREGEX  an ignoreregex (literal), or a filter from which the ignoreregex is taken
 
 options:
-  --config DIR        configuration tree with filter.d/ (default: the bundled config/, or /etc/fail2ban style trees)
-  --raw               never resolve host names (raw hosts)
+  -c, --config DIR    configuration tree with filter.d/ (default: the bundled config/, or /etc/fail2ban style trees)
+  -r, --raw           never resolve host names (raw hosts)
+  --usedns yes|warn|no|raw
+                      host names: resolved (yes, warn), ignored (no) or reported as captured (raw); default yes
   --now ISO-8601      the current time, for year inference and replays (default: the real clock)
-  --timezone TZ       time zone of dates without offset (IANA name or UTC+HHMM; default: the local zone)
+  --timezone TZ       time zone of dates without offset (IANA name or UTC+HHMM; default: the local zone); or --TZ
+  -e, --encoding E    the log's encoding: UTF-8 only (ASCII included)
+  --no-check-all      summary: stop at the first failregex that matches a line (default: try them all)
   --datepattern P     date pattern overriding the filter's
   --maxlines N        lines buffered for multi-line regexes
   --journalmatch M    journalctl-style matches overriding the filter's journalmatch (systemd-journal only)
@@ -54,10 +62,15 @@ options:
 /** Parses argv (without the command name). Throws UsageError with a clear message on bad arguments. */
 export function parseRegexArgs(argv: readonly string[]): RegexPlan {
   const parsed = parseCommandLine("regex", argv, {
-    config: { type: "string" },
+    config: { type: "string", short: "c" },
     raw: { type: "boolean", short: "r" },
     now: { type: "string" },
     timezone: { type: "string" },
+    // fail2ban-regex's other name for --timezone
+    TZ: { type: "string" },
+    usedns: { type: "string" },
+    "no-check-all": { type: "boolean" },
+    encoding: { type: "string", short: "e" },
     datepattern: { type: "string", short: "d" },
     maxlines: { type: "string", short: "L" },
     journalmatch: { type: "string", short: "m" },
@@ -84,6 +97,14 @@ export function parseRegexArgs(argv: readonly string[]): RegexPlan {
     }
     maxLines = Number(values.maxlines);
   }
+  const useDns = values.usedns as string | undefined;
+  if (useDns !== undefined && !["yes", "warn", "no", "raw"].includes(useDns)) {
+    throw new UsageError(`regex: --usedns takes yes, warn, no or raw; got '${useDns}'`);
+  }
+  const encoding = values.encoding as string | undefined;
+  if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) {
+    throw new UsageError(`regex: --encoding '${encoding}': logs are read as UTF-8 (ASCII included), no other encoding`);
+  }
   const journalMatch = values.journalmatch as string | undefined;
   if (journalMatch !== undefined && !/^systemd-journal(?:\[.*\])?$/s.test(positionals[0] ?? "")) {
     throw new UsageError("regex: --journalmatch goes with LOG systemd-journal");
@@ -108,8 +129,10 @@ export function parseRegexArgs(argv: readonly string[]): RegexPlan {
     ignoreRegex: positionals[2],
     configDir: values.config as string | undefined,
     raw: values.raw === true,
+    useDns: useDns as RegexPlan["useDns"],
+    checkAll: values["no-check-all"] !== true,
     now,
-    timeZone: values.timezone as string | undefined,
+    timeZone: (values.timezone ?? values.TZ) as string | undefined,
     datePattern: values.datepattern as string | undefined,
     maxLines,
     journalMatch,

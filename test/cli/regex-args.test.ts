@@ -14,6 +14,12 @@ describe("parseRegexArgs", () => {
     [["--datepattern", "^%Y-%m-%d", "a.log", "x"], { datePattern: "^%Y-%m-%d" }],
     [["--help"], { help: true }],
     [
+      ["-c", "/etc/fail2ban", "--TZ", "Europe/Paris", "a.log", "x"],
+      { configDir: "/etc/fail2ban", timeZone: "Europe/Paris" },
+    ],
+    [["--usedns", "no", "--no-check-all", "-e", "UTF-8", "a.log", "x"], { useDns: "no", checkAll: false }],
+    [["a.log", "x"], { useDns: undefined, checkAll: true }],
+    [
       ["-o", "<fid> <time>", "a", "b"],
       { out: { kind: "template", parts: [{ tag: "fid" }, { text: " " }, { tag: "time" }] } },
     ],
@@ -32,6 +38,8 @@ describe("parseRegexArgs", () => {
     [["--now", "yesterday", "a", "b"], /--now must be an ISO-8601/],
     [["--maxlines", "0", "a", "b"], /--maxlines must be a whole number/],
     [["--maxlines", "x", "a", "b"], /--maxlines must be a whole number/],
+    [["--usedns", "maybe", "a", "b"], /--usedns takes yes, warn, no or raw; got 'maybe'/],
+    [["-e", "latin-1", "a", "b"], /--encoding 'latin-1': logs are read as UTF-8/],
     [["--out", "row", "a", "b"], /--out row: 'row' prints fail2ban's internal match data/],
     [["--journalmatch", "_COMM=sshd", "a.log", "b"], /--journalmatch goes with LOG systemd-journal/],
     [["--bogus", "a", "b"], /Unknown option '--bogus'/],

@@ -103,6 +103,8 @@ describe("cloudjail regex summary against fail2ban-regex", () => {
     [400, ["--print-all-matched", "--print-all-ignored", "--print-all-missed"]],
     [400, ["--print-no-ignored", "--print-all-missed"]],
     [40, ["--print-no-missed", "--print-no-ignored"]],
+    [400, ["--no-check-all", "--print-all-matched"]],
+    [40, ["--usedns", "no", "--TZ", "UTC"]],
   ])("%i lines, options %j: the same summary", (count, options) => {
     const log = logs[count]!;
     const expected = theirs(log, options);
