@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fail2banConfig, fail2banPython, fail2banRoot, requireFail2ban } from "../support/reference.js";
+import { requireFail2ban } from "../support/reference.js";
+import { cloudjailRegex, fail2banRegex, withoutTime } from "../support/regex-commands.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "cloudjail-regex-journal-"));
@@ -109,30 +110,12 @@ beforeAll(() => {
   expect(written.status, written.stderr).toBe(0);
 });
 
-/** The summary without the time taken. */
-function withoutTime(output: string): string {
-  return output.replace(/^\[processed in [\d.]+ sec\]\n/m, "").trimEnd();
-}
-
 const journalLog = () => `systemd-journal[journalfiles=${journal}]`;
 
-function ours(options: readonly string[], filter: string, tz: string): { stdout: string; stderr: string } {
-  const command = [join(root, "bin", "cloudjail.js"), "regex", "--config", fail2banConfig, ...options];
-  const run = spawnSync("node", [...command, journalLog(), filter], {
-    encoding: "utf8",
-    env: { ...process.env, TZ: tz },
-  });
-  expect(run.status, run.stderr).toBe(0);
-  return run;
-}
-
-function theirs(options: readonly string[], filter: string, tz: string): string {
-  const command = [join(fail2banRoot, "usr", "bin", "fail2ban-regex"), "-c", fail2banConfig, ...options];
-  const env = { ...process.env, TZ: tz, PYTHONPATH: join(fail2banPython, "..") };
-  const run = spawnSync(debianPython, [...command, journalLog(), filter], { encoding: "utf8", env });
-  expect(run.status, run.stderr).toBe(0);
-  return run.stdout;
-}
+const ours = (options: readonly string[], filter: string, tz: string) =>
+  cloudjailRegex([...options, journalLog(), filter], { tz });
+const theirs = (options: readonly string[], filter: string, tz: string) =>
+  fail2banRegex([...options, journalLog(), filter], { tz, python: debianPython });
 
 describe("cloudjail regex on the journal, against fail2ban-regex", () => {
   it.each([
@@ -145,13 +128,13 @@ describe("cloudjail regex on the journal, against fail2ban-regex", () => {
   ])("%s %j (TZ=%s): the same summary", (filter, options, tz) => {
     const expected = withoutTime(theirs(options, filter, tz));
     expect(expected).toMatch(/^Lines: \d+ lines, \d+ ignored, [1-9]\d* matched/m);
-    expect(withoutTime(ours(options, filter, tz).stdout)).toBe(expected);
+    expect(withoutTime(ours(options, filter, tz))).toBe(expected);
   });
 
   it("reports the same failures, at the journal's own time in any zone", () => {
     const failures = (tz: string) =>
       ours(["--raw", "--out", "json"], "sshd", tz)
-        .stdout.trim()
+        .trim()
         .split("\n")
         .map((row) => JSON.parse(row) as { fid: string; time: number });
     // fail2ban 1.0.2 reads the times right in UTC; in a zone with DST it puts entries from the other side of a DST

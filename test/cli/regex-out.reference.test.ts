@@ -9,13 +9,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeAuthLog } from "../../bench/auth-log.js";
-import {
-  fail2banConfig,
-  fail2banPython,
-  fail2banRoot,
-  fail2banSampleLogs,
-  requireFail2ban,
-} from "../support/reference.js";
+import { fail2banSampleLogs, requireFail2ban } from "../support/reference.js";
+import { cloudjailRegex, fail2banRegex } from "../support/regex-commands.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "cloudjail-regex-out-"));
@@ -34,20 +29,10 @@ beforeAll(() => {
   }
 });
 
-function ours(log: string, filter: string, out: string): string {
-  const command = [join(root, "bin", "cloudjail.js"), "regex", "--raw", "--config", fail2banConfig, "--out", out];
-  const run = spawnSync("node", [...command, log, filter], { encoding: "utf8", env: { ...process.env, TZ: "UTC" } });
-  expect(run.status, run.stderr).toBe(0);
-  return run.stdout;
-}
-
-function theirs(log: string, filter: string, out: string): string {
-  const command = [join(fail2banRoot, "usr", "bin", "fail2ban-regex"), "--raw", "-c", fail2banConfig, "-o", out];
-  const env = { ...process.env, TZ: "UTC", PYTHONPATH: join(fail2banPython, "..") };
-  const run = spawnSync("python3", [...command, log, filter], { encoding: "utf8", env });
-  expect(run.status, run.stderr).toBe(0);
-  return run.stdout;
-}
+const ours = (log: string, filter: string, out: string) =>
+  cloudjailRegex(["--raw", "--out", out, log, filter], { tz: "UTC" });
+const theirs = (log: string, filter: string, out: string) =>
+  fail2banRegex(["--raw", "-o", out, log, filter], { tz: "UTC" });
 
 describe("cloudjail regex --out against fail2ban-regex -o", () => {
   it.each([

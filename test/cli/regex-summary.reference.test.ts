@@ -9,13 +9,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeAuthLog } from "../../bench/auth-log.js";
-import {
-  fail2banConfig,
-  fail2banPython,
-  fail2banRoot,
-  fail2banSampleLogs,
-  requireFail2ban,
-} from "../support/reference.js";
+import { fail2banConfig, fail2banSampleLogs, requireFail2ban } from "../support/reference.js";
+import { cloudjailRegex, fail2banRegex, withoutTime } from "../support/regex-commands.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "cloudjail-regex-summary-"));
@@ -35,25 +30,10 @@ beforeAll(() => {
   }
 });
 
-/** The summary without the time taken. */
-function withoutTime(output: string): string {
-  return output.replace(/^\[processed in [\d.]+ sec\]\n/m, "").trimEnd();
-}
-
-function ours(log: string, options: readonly string[], filter = "sshd"): string {
-  const command = [join(root, "bin", "cloudjail.js"), "regex", "--config", fail2banConfig, ...options, log, filter];
-  const run = spawnSync("node", command, { encoding: "utf8" });
-  expect(run.status, run.stderr).toBe(0);
-  return withoutTime(run.stdout);
-}
-
-function theirs(log: string, options: readonly string[], filter = "sshd"): string {
-  const command = [join(fail2banRoot, "usr", "bin", "fail2ban-regex"), "-c", fail2banConfig, ...options, log, filter];
-  const env = { ...process.env, PYTHONPATH: join(fail2banPython, "..") };
-  const run = spawnSync("python3", command, { encoding: "utf8", env });
-  expect(run.status, run.stderr).toBe(0);
-  return withoutTime(run.stdout);
-}
+const ours = (log: string, options: readonly string[], filter = "sshd") =>
+  withoutTime(cloudjailRegex([...options, log, filter]));
+const theirs = (log: string, options: readonly string[], filter = "sshd") =>
+  withoutTime(fail2banRegex([...options, log, filter]));
 
 describe("cloudjail regex summary against fail2ban-regex", () => {
   // about 90 runs of each command: a minute here, more on a loaded machine
