@@ -101,7 +101,7 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     {
       useDns,
       checkAllRegex: !printing && plan.checkAll,
-      // the JSON output shows captured fields, never the matched lines
+      // --out shows captured fields; the matched lines only for the forms that print them (msg, <matches>)
       reportMatches: out === undefined || needsMatches(out),
       ...(plan.timeZone ? { timeZone: plan.timeZone } : {}),
     },
