@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { expandGlob, hasGlob } from "../../host/sources/glob.js";
-import { journalEntryToLine, journalMatchArgs } from "../../host/sources/journal-entry.js";
+import { JOURNAL_OUTPUT_FIELDS, journalEntryToLine, journalMatchArgs } from "../../host/sources/journal-entry.js";
 import type { LogLine } from "../../host/sources/log-source.js";
 import { parseOptionSpec } from "../../shared/config/option-spec.js";
 import { CloudjailError, ConfigError } from "../../shared/errors.js";
@@ -94,7 +94,13 @@ function flagArgs(value: string): string[] {
 
 /** journalctl's full argument vector: JSON output of the selected journal, restricted by `journalmatch`. */
 export function journalReadArgs(log: JournalLog, journalmatch: string | undefined): string[] {
-  return ["--output=json", "--no-pager", ...log.selection, ...(journalmatch ? journalMatchArgs(journalmatch) : [])];
+  return [
+    "--output=json",
+    JOURNAL_OUTPUT_FIELDS,
+    "--no-pager",
+    ...log.selection,
+    ...(journalmatch ? journalMatchArgs(journalmatch) : []),
+  ];
 }
 
 /**

@@ -2,7 +2,7 @@
 // record per line, and restarts it with a growing delay should it exit while the source is running.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface, type Interface } from "node:readline";
-import { journalEntryToLine, journalMatchArgs } from "./journal-entry.js";
+import { JOURNAL_OUTPUT_FIELDS, journalEntryToLine, journalMatchArgs } from "./journal-entry.js";
 import type { LineHandler, LogSource } from "./log-source.js";
 
 /** What a journal source reads. */
@@ -29,7 +29,7 @@ const JOURNAL_BATCH = 4096;
 
 /** Builds the journalctl argument vector for a source; exported so that what is run can be checked. */
 export function journalctlArgs(options: JournalSourceOptions, since?: number): string[] {
-  const args = ["--follow", "--output=json", "--no-pager", "--quiet"];
+  const args = ["--follow", "--output=json", JOURNAL_OUTPUT_FIELDS, "--no-pager", "--quiet"];
   const from = since ?? options.since;
   if (from !== undefined) args.push(`--since=@${Math.floor(from)}`);
   else args.push("--lines=0");

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { journalReadArgs, parseJournalLog, readJournal } from "../../cli/regex/journal-log.js";
+import { JOURNAL_OUTPUT_FIELDS } from "../../host/sources/journal-entry.js";
 import type { LogLine } from "../../host/sources/log-source.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cloudjail-journal-log-"));
@@ -49,13 +50,19 @@ describe("journalReadArgs", () => {
     const log = parseJournalLog("systemd-journal[journalpath=/j]")!;
     expect(journalReadArgs(log, `_SYSTEMD_UNIT=sshd.service + MESSAGE="a b; rm -rf /"`)).toEqual([
       "--output=json",
+      JOURNAL_OUTPUT_FIELDS,
       "--no-pager",
       "--directory=/j",
       "_SYSTEMD_UNIT=sshd.service",
       "+",
       "MESSAGE=a b; rm -rf /",
     ]);
-    expect(journalReadArgs(log, undefined)).toEqual(["--output=json", "--no-pager", "--directory=/j"]);
+    expect(journalReadArgs(log, undefined)).toEqual([
+      "--output=json",
+      JOURNAL_OUTPUT_FIELDS,
+      "--no-pager",
+      "--directory=/j",
+    ]);
   });
 });
 

@@ -58,6 +58,8 @@ describe("journal records", () => {
     expect(journalctlArgs({ journalmatch: "_COMM=sshd" })).toEqual([
       "--follow",
       "--output=json",
+      // only the fields a line is made of: journald stores 25 or more per entry
+      "--output-fields=MESSAGE,_HOSTNAME,SYSLOG_IDENTIFIER,_COMM,SYSLOG_PID,_PID,_SOURCE_REALTIME_TIMESTAMP,_SOURCE_MONOTONIC_TIMESTAMP",
       "--no-pager",
       "--quiet",
       "--lines=0",
@@ -107,6 +109,8 @@ console.log("garbage");
     expect(runs[0]).toEqual([
       "--follow",
       "--output=json",
+      // only the fields a line is made of: journald stores 25 or more per entry
+      "--output-fields=MESSAGE,_HOSTNAME,SYSLOG_IDENTIFIER,_COMM,SYSLOG_PID,_PID,_SOURCE_REALTIME_TIMESTAMP,_SOURCE_MONOTONIC_TIMESTAMP",
       "--no-pager",
       "--quiet",
       "--lines=0",
