@@ -3,6 +3,8 @@
 //
 //   npx cdk deploy -c jails=my/jail.local -c networkAclIds=acl-0123456789abcdef0 -c alertEmails=ops@example.com \
 //     --outputs-file cdk-outputs.json
+//
+// Every -c option is listed in cdk/deploy-context.ts and docs/cloud-mode.md ("Deploy options").
 import { join } from "node:path";
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
@@ -10,6 +12,7 @@ import { loadCloudJails } from "../cloud/deployment/cloud-jail-file.js";
 import { compileDeployedFilter } from "../cloud/deployment/filter-check.js";
 import { CloudjailError } from "../shared/errors.js";
 import { CloudjailStack } from "./cloudjail-stack.js";
+import { checkDeployRegion, parseContextProps } from "./deploy-context.js";
 import { cloudjailProjectRoot } from "./project-root.js";
 
 const app = new App();
@@ -18,10 +21,6 @@ const context = (name: string): string | undefined => {
   const value = app.node.tryGetContext(name);
   return value === undefined || value === "" ? undefined : String(value);
 };
-const list = (name: string): string[] | undefined =>
-  context(name)
-    ?.split(/[\s,]+/)
-    .filter((item) => item !== "");
 
 try {
   const deployment = loadCloudJails({
@@ -29,21 +28,12 @@ try {
     filterConfigDir: context("config") ?? join(root, "config"),
     checkFilter: compileDeployedFilter,
   });
-  const wafScope = context("wafScope");
-  if (wafScope !== undefined && wafScope !== "REGIONAL" && wafScope !== "CLOUDFRONT") {
-    throw new CloudjailError(`context wafScope must be REGIONAL or CLOUDFRONT, not "${wafScope}"`);
-  }
-  const range = context("networkAclRuleRange")?.split("-").map(Number);
+  const options = parseContextProps(context);
+  checkDeployRegion(options);
   new CloudjailStack(app, context("stackName") ?? "Cloudjail", {
     description: "cloudjail: fail2ban for AWS (WAF IP sets, network ACL deny entries, SNS alerts)",
     deployment,
-    ...(wafScope ? { wafScope } : {}),
-    ...(list("networkAclIds") ? { networkAclIds: list("networkAclIds") } : {}),
-    ...(range?.length === 2 ? { networkAclRuleRange: { first: range[0]!, last: range[1]! } } : {}),
-    ...(context("networkAclRuleLimit") ? { networkAclRuleLimit: Number(context("networkAclRuleLimit")) } : {}),
-    ...(list("alertEmails") ? { alertEmails: list("alertEmails") } : {}),
-    ...(list("protectedResourceArns") ? { protectedResourceArns: list("protectedResourceArns") } : {}),
-    ...(context("announceUnbans") === "true" ? { announceUnbans: true } : {}),
+    ...options,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   app.synth();

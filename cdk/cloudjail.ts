@@ -8,20 +8,25 @@ import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as eventsTargets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
-import * as kms from "aws-cdk-lib/aws-kms";
+import type * as kms from "aws-cdk-lib/aws-kms";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as logsDestinations from "aws-cdk-lib/aws-logs-destinations";
-import * as sns from "aws-cdk-lib/aws-sns";
+import type * as sns from "aws-cdk-lib/aws-sns";
 import * as snsSubscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
 import { ADMIN_FUNCTION_OUTPUT, INGEST_FUNCTION_OUTPUT } from "../cloud/admin/admin-response.js";
 import { type DeploymentConfig, jailsByLogGroup } from "../cloud/deployment/deployment-config.js";
+import { FAILED_DELIVERIES_OUTPUT } from "../cloud/ingest/failed-delivery-record.js";
 import { ENV } from "../cloud/runtime/runtime-settings.js";
 import { NACL_DEFAULT_RULE_LIMIT, type RuleRange, ruleRangeProblem } from "../cloud/targets/network-acl-plan.js";
 import { parseBanTargetSpec } from "../cloud/targets/target-spec.js";
+import { createAlertTopic } from "./alert-topic.js";
+import { FailedDeliveries } from "./failed-deliveries.js";
+import { FUNCTION_PERMISSIONS, LOG_HISTORY_ACTIONS } from "./function-permissions.js";
+import { grantFunctionPermissions } from "./function-roles.js";
 import {
   ADMIN_SETTINGS,
   combinedFilterPattern,
@@ -68,8 +73,18 @@ export interface CloudjailProps {
   readonly label?: string;
   /** How long the functions' logs are kept. @default one month */
   readonly logRetention?: logs.RetentionDays;
-  /** Ingest reserved concurrency, to bound WAF write contention in large fleets. @default - unreserved */
+  /**
+   * Ingest reserved concurrency, to bound WAF write contention in large fleets. Every reservation must leave the
+   * account 10 unreserved executions: on an account whose concurrency quota is 10, none can be reserved.
+   * @default - unreserved (deploys on any account)
+   */
   readonly ingestReservedConcurrency?: number;
+  /**
+   * Reconcile reserved concurrency. Overlapping runs are already serialized by a lease in the table, so this only
+   * guarantees the run a slot when the account's pool is exhausted.
+   * @default - unreserved (deploys on any account)
+   */
+  readonly reconcileReservedConcurrency?: number;
 }
 
 /** The cloud mode of cloudjail: store, functions, subscriptions, WAF IP sets, network ACL access, alerts, monitoring. */
@@ -77,6 +92,10 @@ export class Cloudjail extends Construct {
   readonly table: dynamodb.Table;
   readonly alertOutbox: dynamodb.Table;
   readonly topic: sns.Topic;
+  /** The customer managed key of the topic (CloudWatch alarms may use it). */
+  readonly topicKey: kms.Key;
+  /** Deliveries the ingest function failed, kept for `cloudjail cloud replay-failed`. */
+  readonly failedDeliveries: FailedDeliveries;
   readonly ipv4Set: wafv2.CfnIPSet;
   readonly ipv6Set: wafv2.CfnIPSet;
   readonly ruleGroup: wafv2.CfnRuleGroup;
@@ -129,25 +148,28 @@ export class Cloudjail extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    // Alerts: encrypted with the AWS-managed SNS key, TLS only.
-    this.topic = new sns.Topic(this, "Alerts", {
-      displayName: `cloudjail ${label}`,
-      masterKey: kms.Alias.fromAliasName(this, "SnsKey", "alias/aws/sns"),
-      enforceSSL: true,
-    });
+    // Alerts: encrypted with a key of our own that CloudWatch alarms may use (see alert-topic.ts), TLS only.
+    ({ topic: this.topic, key: this.topicKey } = createAlertTopic(this, `cloudjail ${label}`));
     for (const email of props.alertEmails ?? []) {
       if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new Error(`alertEmails: "${email}" is not an email address`);
       this.topic.addSubscription(new snsSubscriptions.EmailSubscription(email));
     }
 
-    // WAF: one IP set per family, written only by the functions (CloudFormation never changes their addresses).
-    const ipSet = (name: string, version: "IPV4" | "IPV6") =>
-      new wafv2.CfnIPSet(this, name, {
+    // WAF: one IP set per family, written only by the functions. CloudFormation sends the whole set, `Addresses: []`
+    // included, whenever it updates one: every property is therefore fixed (no label, no tags), so that a stack
+    // update never updates an IP set in place. A change of scope replaces it by a new, empty set, which the next
+    // reconcile run (within a minute) fills.
+    const ipSet = (name: string, version: "IPV4" | "IPV6") => {
+      const set = new wafv2.CfnIPSet(this, name, {
         scope: wafScope,
         ipAddressVersion: version,
         addresses: [],
-        description: `cloudjail ${label}: banned ${version} addresses, managed by the cloudjail functions`,
+        description: `cloudjail: banned ${version} addresses, managed by the cloudjail functions`,
       });
+      // tags given to the whole app (Tags.of(app).add) would otherwise reach the set and empty it on update
+      set.addPropertyDeletionOverride("Tags");
+      return set;
+    };
     this.ipv4Set = ipSet("BannedIpv4", "IPV4");
     this.ipv6Set = ipSet("BannedIpv6", "IPV6");
     const visibility = (metricName: string) => ({
@@ -226,6 +248,7 @@ export class Cloudjail extends Construct {
       entry: string,
       settings: FunctionSettings,
       description: string,
+      functionEnvironment: Record<string, string>,
       withFilterWorker = false,
     ) => {
       const logGroup = new logs.LogGroup(this, `${name}Logs`, {
@@ -252,12 +275,13 @@ export class Cloudjail extends Construct {
           : {}),
         role,
         logGroup,
-        environment,
+        environment: functionEnvironment,
         bundling: {
           format: nodejs.OutputFormat.ESM,
           target: LAMBDA_TARGET,
           minify: true,
-          sourceMap: true,
+          // no source maps: 5 MB each, and useless without --enable-source-maps, which slows every cold start
+          sourceMap: false,
           mainFields: ["module", "main"],
           banner: LAMBDA_BANNER,
           externalModules: [...LAMBDA_EXTERNALS],
@@ -286,55 +310,53 @@ export class Cloudjail extends Construct {
         ...(props.ingestReservedConcurrency ? { reservedConcurrency: props.ingestReservedConcurrency } : {}),
       },
       "cloudjail: runs the jails on CloudWatch Logs subscription deliveries",
+      environment,
       true,
     );
     this.reconcileFunction = makeFunction(
       "Reconcile",
       "reconcile.ts",
-      RECONCILE_SETTINGS,
+      {
+        ...RECONCILE_SETTINGS,
+        ...(props.reconcileReservedConcurrency ? { reservedConcurrency: props.reconcileReservedConcurrency } : {}),
+      },
       "cloudjail: expires bans and re-syncs WAF and network ACLs every minute",
+      environment,
     );
-    this.adminFunction = makeFunction("Admin", "admin.ts", ADMIN_SETTINGS, "cloudjail: status, ban and unban");
-    // Subscription deliveries are asynchronous: two retries, and no event older than an hour is worth running.
-    this.ingestFunction.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
+    // The admin function sends no alert: neither the topic nor the outbox is named in its environment.
+    const { [ENV.topicArn]: _topic, [ENV.alertTable]: _outbox, ...adminEnvironment } = environment;
+    this.adminFunction = makeFunction(
+      "Admin",
+      "admin.ts",
+      ADMIN_SETTINGS,
+      "cloudjail: status, ban and unban",
+      adminEnvironment,
+    );
+    warnAboutReservations(this, props);
+    // Subscription deliveries are asynchronous: two retries, no event older than an hour is worth running, and what
+    // still fails is kept in the failed-deliveries queue for `cloudjail cloud replay-failed`.
+    this.failedDeliveries = new FailedDeliveries(this, "FailedDeliveries", { ingestFunction: this.ingestFunction });
     this.reconcileFunction.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(2) });
 
-    // Least privilege: each function gets exactly the resources it uses.
-    const functions = [this.ingestFunction, this.reconcileFunction, this.adminFunction];
-    for (const fn of functions) {
-      this.table.grantReadWriteData(fn);
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ["wafv2:GetIPSet", "wafv2:UpdateIPSet"],
-          resources: [this.ipv4Set.attrArn, this.ipv6Set.attrArn],
-        }),
-      );
-      if (naclIds.length > 0) {
-        fn.addToRolePolicy(
-          new iam.PolicyStatement({
-            actions: ["ec2:CreateNetworkAclEntry", "ec2:ReplaceNetworkAclEntry", "ec2:DeleteNetworkAclEntry"],
-            resources: naclIds.map((aclId) =>
-              Arn.format(
-                {
-                  service: "ec2",
-                  resource: "network-acl",
-                  resourceName: aclId,
-                  arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-                },
-                stack,
-              ),
-            ),
-          }),
-        );
-        // Describe* actions support no resource-level permissions: "*" is the only possible resource.
-        fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["ec2:DescribeNetworkAcls"], resources: ["*"] }));
-      }
+    // Least privilege: each function gets exactly the actions its code calls (function-permissions.ts), on the named
+    // resources.
+    const naclArns = naclIds.map((aclId) =>
+      Arn.format(
+        { service: "ec2", resource: "network-acl", resourceName: aclId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME },
+        stack,
+      ),
+    );
+    const roles = { ingest: this.ingestFunction, reconcile: this.reconcileFunction, admin: this.adminFunction };
+    for (const [name, fn] of Object.entries(roles)) {
+      grantFunctionPermissions(fn, FUNCTION_PERMISSIONS[name as keyof typeof roles], {
+        table: this.table,
+        alertOutbox: this.alertOutbox,
+        topic: this.topic,
+        topicKey: this.topicKey,
+        ipSetArns: [this.ipv4Set.attrArn, this.ipv6Set.attrArn],
+        naclArns,
+      });
     }
-    this.alertOutbox.grantWriteData(this.ingestFunction);
-    this.alertOutbox.grantReadWriteData(this.reconcileFunction);
-    this.topic.grantPublish(this.ingestFunction);
-    this.topic.grantPublish(this.reconcileFunction);
-    this.topic.grantPublish(this.adminFunction);
 
     // Backfill (`cloudjail cloud backfill`): the ingest function reads the jails' log groups' recent history and
     // when its subscriptions started; on those log groups only.
@@ -352,12 +374,11 @@ export class Cloudjail extends Construct {
       ),
     );
     if (logGroupArns.length > 0) {
-      this.ingestFunction.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ["logs:FilterLogEvents", "logs:DescribeSubscriptionFilters"],
-          resources: logGroupArns,
-        }),
-      );
+      // its own policy, so that the acknowledgement of the log group ARNs' ":*" covers this statement alone
+      new iam.Policy(this, "IngestLogHistory", {
+        roles: [this.ingestFunction.role!],
+        statements: [new iam.PolicyStatement({ actions: [...LOG_HISTORY_ACTIONS], resources: logGroupArns })],
+      });
     }
 
     // One subscription filter per log group (CloudWatch Logs allows two per group), pattern from the jails.
@@ -390,6 +411,7 @@ export class Cloudjail extends Construct {
       jails: props.deployment.jails.map((jail) => jail.name),
       functions: { ingest: this.ingestFunction, reconcile: this.reconcileFunction, admin: this.adminFunction },
       alarmTopic: this.topic,
+      failedDeliveries: this.failedDeliveries.queue,
     });
 
     const output = (name: string, value: string, description: string) => {
@@ -402,6 +424,11 @@ export class Cloudjail extends Construct {
     output("CloudjailRuleGroupArn", this.ruleGroup.attrArn, "WAF rule group blocking banned addresses");
     output("CloudjailTableName", this.table.tableName, "DynamoDB table of jails and bans");
     output("CloudjailAlertTopicArn", this.topic.topicArn, "SNS topic of ban alerts");
+    output(
+      FAILED_DELIVERIES_OUTPUT,
+      this.failedDeliveries.queue.queueUrl,
+      "Deliveries the ingest function failed, `cloudjail cloud replay-failed`",
+    );
     if (this.webAcl) output("CloudjailWebAclArn", this.webAcl.attrArn, "WebACL protecting the given resources");
   }
 }
@@ -420,4 +447,15 @@ function validateNetworkAcls(props: CloudjailProps): string[] {
     if (problem) throw new Error(`networkAclRuleRange / networkAclRuleLimit: ${problem}`);
   }
   return [...new Set(ids)];
+}
+
+/** Reserved concurrency can make a deployment fail on a small account: say so at synth, with the number needed. */
+function warnAboutReservations(scope: Construct, props: CloudjailProps): void {
+  const reserved = (props.ingestReservedConcurrency ?? 0) + (props.reconcileReservedConcurrency ?? 0);
+  if (reserved > 0) {
+    Annotations.of(scope).addWarningV2(
+      "cloudjail:reservedConcurrency",
+      `${reserved} reserved executions need an account Lambda concurrency quota of at least ${reserved + 10} (AWS keeps 10 unreserved); new accounts often have 10`,
+    );
+  }
 }

@@ -13,13 +13,14 @@ export interface FunctionSettings {
 export const INGEST_SETTINGS: FunctionSettings = { memorySize: 512, timeout: Duration.seconds(60) };
 
 /**
- * The reconcile function runs every minute; one instance at a time so that two runs never race on the same WAF
- * sets, and a timeout below the schedule's period.
+ * The reconcile function runs every minute, with a timeout below the schedule's period. No reserved concurrency by
+ * default (it cannot be deployed on an account whose concurrency quota is 10): two overlapping runs (a late
+ * EventBridge delivery, a retried invocation) are serialized by a lease item in the table instead
+ * (cloud/reconcile/reconcile-lease.ts), and the second one skips.
  */
 export const RECONCILE_SETTINGS: FunctionSettings = {
   memorySize: 256,
   timeout: Duration.seconds(55),
-  reservedConcurrency: 1,
 };
 
 /** The admin function answers `cloudjail cloud` in seconds. */

@@ -5,6 +5,7 @@ import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as sns from "aws-cdk-lib/aws-sns";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { METRICS_NAMESPACE } from "../cloud/runtime/runtime-settings.js";
 
@@ -21,6 +22,8 @@ export interface CloudjailMonitoringProps {
   };
   /** Where alarms go. */
   readonly alarmTopic: sns.ITopic;
+  /** The ingest function's on-failure destination: any record in it is a delivery not yet run. */
+  readonly failedDeliveries?: sqs.IQueue;
 }
 
 /** The cloudjail dashboard and its alarms. */
@@ -96,7 +99,7 @@ export class CloudjailMonitoring extends Construct {
     };
     alarm(
       "IngestErrors",
-      "The ingest function failed: log deliveries are retried, then dropped",
+      "The ingest function failed: log deliveries are retried, then kept in the failed-deliveries queue",
       props.functions.ingest.metricErrors({ period: Duration.minutes(5) }),
       1,
     );
@@ -116,6 +119,31 @@ export class CloudjailMonitoring extends Construct {
       "TargetOverflow",
       "More bans than a WAF IP set (10,000) or a network ACL holds: the oldest are left out",
       overflow,
+      1,
+    );
+    if (props.failedDeliveries) {
+      alarm(
+        "FailedDeliveries",
+        "Log deliveries failed three times and wait in the failed-deliveries queue: fix the cause, then run `cloudjail cloud replay-failed`",
+        props.failedDeliveries.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: "Maximum",
+        }),
+        1,
+      );
+    }
+    // Lambda could not even write the record of a failed delivery (queue deleted, access denied, record too large):
+    // that delivery is lost, and only this metric says so.
+    alarm(
+      "LostDeliveries",
+      "The record of a failed log delivery could not be written to the failed-deliveries queue: that delivery is lost",
+      new cloudwatch.Metric({
+        namespace: "AWS/Lambda",
+        metricName: "DestinationDeliveryFailures",
+        dimensionsMap: { FunctionName: props.functions.ingest.functionName },
+        statistic: "Sum",
+        period: Duration.minutes(5),
+      }),
       1,
     );
   }

@@ -28,6 +28,8 @@ commands:
   unban IP (--jail J | --all)            lift a ban in one jail or in all
   backfill [--jail J ...]                run newly deployed jails over what their log groups logged within
                                          findtime before the subscription started (all jails by default)
+  replay-failed [--queue URL]            run again the log deliveries the ingest function failed (see
+                                         \`cloudjail cloud replay-failed --help\`)
 
 The admin function is --function, else $CLOUDJAIL_ADMIN_FUNCTION, else the ${ADMIN_FUNCTION_OUTPUT} output in
 cdk-outputs.json (written by \`npx cdk deploy --outputs-file cdk-outputs.json\`). backfill runs in the ingest
@@ -216,6 +218,10 @@ export async function runCloud(argv: readonly string[], client?: LambdaClient): 
   if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(`${CLOUD_USAGE}\n`);
     return argv.length === 0 ? 2 : 0;
+  }
+  if (argv[0] === "replay-failed") {
+    const { runReplayFailed } = await import("./cloud-replay-failed.js");
+    return runReplayFailed(argv.slice(1), client ? { lambda: client } : {});
   }
   const invocation = parseCloudArgv(argv);
   const functionName = resolveFunctionName(invocation);
