@@ -375,10 +375,11 @@ export class Cloudjail extends Construct {
     );
     if (logGroupArns.length > 0) {
       // its own policy, so that the acknowledgement of the log group ARNs' ":*" covers this statement alone
-      new iam.Policy(this, "IngestLogHistory", {
+      const history = new iam.Policy(this, "IngestLogHistory", {
         roles: [this.ingestFunction.role!],
         statements: [new iam.PolicyStatement({ actions: [...LOG_HISTORY_ACTIONS], resources: logGroupArns })],
       });
+      this.ingestFunction.node.addDependency(history);
     }
 
     // One subscription filter per log group (CloudWatch Logs allows two per group), pattern from the jails.

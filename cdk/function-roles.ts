@@ -52,10 +52,12 @@ export function grantFunctionPermissions(
     allow(NACL_WRITE_ACTIONS, resources.naclArns);
     if (resources.naclArns.length > 0) {
       // the construct that owns the function owns the policy too (its id is unique beside the function's)
-      new iam.Policy(fn.node.scope!, `${fn.node.id}${DESCRIBE_ACLS_POLICY_ID}`, {
+      const describe = new iam.Policy(fn.node.scope!, `${fn.node.id}${DESCRIBE_ACLS_POLICY_ID}`, {
         roles: [fn.role!],
         statements: [new iam.PolicyStatement({ actions: [NACL_DESCRIBE_ACTION], resources: ["*"] })],
       });
+      // the function starts only once it can read the ACLs (as it does for its default policy)
+      fn.node.addDependency(describe);
     }
   }
 }

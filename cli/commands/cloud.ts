@@ -215,13 +215,14 @@ export function run(argv: string[]): Promise<number> {
 
 /** Runs `cloudjail cloud`; `client` is injectable for tests. Exit code 0 on success, 1 when the stack refused. */
 export async function runCloud(argv: readonly string[], client?: LambdaClient): Promise<number> {
-  if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${CLOUD_USAGE}\n`);
-    return argv.length === 0 ? 2 : 0;
-  }
+  // its own options and help (it reads a queue, not only a function)
   if (argv[0] === "replay-failed") {
     const { runReplayFailed } = await import("./cloud-replay-failed.js");
     return runReplayFailed(argv.slice(1), client ? { lambda: client } : {});
+  }
+  if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${CLOUD_USAGE}\n`);
+    return argv.length === 0 ? 2 : 0;
   }
   const invocation = parseCloudArgv(argv);
   const functionName = resolveFunctionName(invocation);

@@ -90,7 +90,7 @@ export function parseFailedDeliveryRecord(body: string): FailedDeliveryRecord {
     return {
       ...base,
       unreplayable:
-        "the record holds no request payload (Lambda drops it when the record is too large for the queue): run `cloudjail cloud backfill` over that time instead",
+        "the record holds no request payload (Lambda drops it when the record is too large for the queue): its log events cannot be replayed; read them in the log group around the record's time, and ban by hand with `cloudjail cloud ban` if needed",
     };
   }
   try {

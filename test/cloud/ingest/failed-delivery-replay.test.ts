@@ -177,7 +177,7 @@ describe("failed deliveries, replayed", () => {
       expect.objectContaining({
         status: "unreplayable",
         dropped: false,
-        reason: expect.stringMatching(/no request payload.*backfill/),
+        reason: expect.stringMatching(/no request payload.*cannot be replayed.*cloudjail cloud ban/),
       }),
     ]);
     expect(sqs.depth).toBe(1);
