@@ -8,6 +8,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { INGEST_FUNCTION_OUTPUT } from "../../cloud/admin/admin-response.js";
 import { FAILED_DELIVERIES_OUTPUT } from "../../cloud/ingest/failed-delivery-record.js";
 import type { ReplayOutcome } from "../../cloud/ingest/failed-delivery-replay.js";
+import { CloudjailError } from "../../shared/errors.js";
 import { UsageError } from "../usage-error.js";
 
 export const REPLAY_FAILED_USAGE = `usage: cloudjail cloud replay-failed [--queue URL] [--function NAME] [--region R] [--stack S]
@@ -142,17 +143,26 @@ export async function runReplayFailed(
   const sqs = clients.sqs ?? new (await import("@aws-sdk/client-sqs")).SQSClient(config);
   const lambda = clients.lambda ?? new (await import("@aws-sdk/client-lambda")).LambdaClient(config);
   const { replayFailedDeliveries } = await import("../../cloud/ingest/failed-delivery-replay.js");
-  const outcomes = await replayFailedDeliveries(
-    { sqs, lambda },
-    {
-      queueUrl: invocation.queueUrl,
-      functionName: invocation.functionName,
-      dropUnreplayable: invocation.dropUnreplayable,
-    },
-    (outcome) => {
-      if (!invocation.json) process.stdout.write(`${formatOutcome(outcome)}\n`);
-    },
-  );
+  let outcomes: ReplayOutcome[];
+  try {
+    outcomes = await replayFailedDeliveries(
+      { sqs, lambda },
+      {
+        queueUrl: invocation.queueUrl,
+        functionName: invocation.functionName,
+        dropUnreplayable: invocation.dropUnreplayable,
+      },
+      (outcome) => {
+        if (!invocation.json) process.stdout.write(`${formatOutcome(outcome)}\n`);
+      },
+    );
+  } catch (error) {
+    // the queue itself failed (missing, access denied, no network, no credentials): say which, without a stack trace
+    throw new CloudjailError(
+      `replay-failed: the failed-deliveries queue ${invocation.queueUrl} could not be read: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
   const count = (status: ReplayOutcome["status"]) => outcomes.filter((outcome) => outcome.status === status).length;
   const summary = {
     replayed: count("replayed"),

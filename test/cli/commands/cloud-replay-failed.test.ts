@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runCloud } from "../../../cli/commands/cloud.js";
 import { parseReplayFailedArgv, runReplayFailed } from "../../../cli/commands/cloud-replay-failed.js";
 import { UsageError } from "../../../cli/usage-error.js";
+import { CloudjailError } from "../../../shared/errors.js";
 import { FakeLambda } from "../../cloud/fakes/lambda-fake.js";
 import { FakeSqs, SQS_MAX_BODY_BYTES } from "../../cloud/fakes/sqs-fake.js";
 import { loadDelivery } from "../../support/cloudwatch-events.js";
@@ -125,6 +126,17 @@ describe("runReplayFailed", () => {
       record: { functionName: "cloudjail-ingest", logGroup: "/ec2/web/auth.log", events: 4 },
     });
     expect(out.join("")).not.toContain("awslogs");
+  });
+
+  it("names the queue and the reason when the queue cannot be read", async () => {
+    const gone = "https://sqs.eu-west-1.amazonaws.com/123456789012/deleted-queue";
+    await expect(
+      runReplayFailed(["--queue", gone, "--function", "cloudjail-ingest"], { sqs: sqs.client, lambda: lambda.client }),
+    ).rejects.toThrow(
+      new CloudjailError(
+        `replay-failed: the failed-deliveries queue ${gone} could not be read: The specified queue does not exist.`,
+      ),
+    );
   });
 
   it("is reached through `cloudjail cloud replay-failed`", async () => {
