@@ -3,13 +3,17 @@
 // ConfigError naming the jail and option, raised before anything touches the firewall.
 import { type FilterDefinition, loadFilterDefinition } from "../../shared/config/filter-definition.js";
 import { ConfigError } from "../../shared/errors.js";
+import { LogFilter } from "../../shared/filter/log-filter.js";
 import type { IgnoreSources } from "../../shared/jail/ignore-list.js";
 import type { JailConfig, LogPath } from "../../shared/jail/jail-config.js";
 import { loadJails } from "../../shared/jail/jail-config-reader.js";
 import { type JailPolicy, jailPolicy } from "../../shared/jail/jail-policy.js";
 import type { ActionDefinition } from "../actions/action.js";
 import { loadActionDefinition } from "../actions/action-loader.js";
+import { expandGlob } from "../sources/glob.js";
 import { journalMatchExpression } from "../sources/journal-entry.js";
+import { filterSpec as engineFilterSpec } from "./line-matcher.js";
+import { chooseLogBackend } from "./log-backend.js";
 
 /** One jail, ready to run. */
 export interface HostJailConfig {
@@ -17,8 +21,12 @@ export interface HostJailConfig {
   readonly jail: JailConfig;
   readonly policy: JailPolicy;
   readonly filter: FilterDefinition;
-  /** `auto`, `polling`, `pyinotify`, `inotify`: files; `systemd`: journald. */
+  /** `auto`, `polling`, `pyinotify`, `inotify`: files; `systemd`: journald (as configured). */
   readonly backend: string;
+  /** What the jail reads, chosen from `backend`, `logpath` and the files present (see chooseLogBackend). */
+  readonly source: "files" | "journal";
+  /** Why: logged at INFO when the jail starts. */
+  readonly sourceReason: string;
   readonly logpaths: readonly LogPath[];
   readonly journalmatch: string;
   readonly actions: readonly ActionDefinition[];
@@ -38,7 +46,12 @@ export function readJails(
 }
 
 /** Resolves one typed jail against `configDir`'s filter.d and action.d. */
-export function resolveJail(configDir: string, jail: JailConfig, sources: IgnoreSources): HostJailConfig {
+export function resolveJail(
+  configDir: string,
+  jail: JailConfig,
+  sources: IgnoreSources,
+  options: { readonly logpaths?: readonly string[] } = {},
+): HostJailConfig {
   const at = (option: string) => {
     const origin = jail.origins[option];
     return { file: origin?.file, line: origin?.line, section: jail.name, option };
@@ -56,12 +69,29 @@ export function resolveJail(configDir: string, jail: JailConfig, sources: Ignore
   // The jail's options are the filter's variables, and a filter option set in the jail (failregex, journalmatch,
   // datepattern ...) replaces the filter's, as in fail2ban.
   const filter = guard("filter", () => loadFilterDefinition(configDir, filterSpec, jail.options, { backend }));
+  // Compiled now, so that a regex that cannot work (an unbalanced parenthesis) fails the jail at start or reload
+  // instead of failing every line later.
+  guard("filter", () => new LogFilter(engineFilterSpec(filter), { useDns: "no" }));
   const journalmatch = journalMatchExpression(filter.journalmatch ?? []);
-  if (backend.startsWith("systemd")) {
+  // --logpath (replays, tests) replaces the logpath and always means files.
+  const logpaths = options.logpaths
+    ? options.logpaths.map((pattern) => ({ pattern, position: "head" as const }))
+    : jail.logpath;
+  const choice = options.logpaths
+    ? { kind: "files" as const, reason: "reading the files given by --logpath" }
+    : chooseLogBackend({
+        backend,
+        logpaths,
+        journalmatch,
+        backendOrigin: jail.origins["backend"],
+        logpathOrigin: jail.origins["logpath"],
+        matchesFile: (pattern) => expandGlob(pattern).length > 0,
+      });
+  if (choice.kind === "journal") {
     if (journalmatch === "") {
       throw new ConfigError("backend = systemd needs a journalmatch (in the jail or its filter)", at("backend"));
     }
-  } else if (jail.logpath.length === 0) {
+  } else if (logpaths.length === 0) {
     throw new ConfigError("no logpath: give the log file(s) to watch, or backend = systemd", at("logpath"));
   }
   const actions = jail.actions.map((spec) =>
@@ -74,7 +104,9 @@ export function resolveJail(configDir: string, jail: JailConfig, sources: Ignore
     policy: jailPolicy(jail, sources),
     filter,
     backend,
-    logpaths: jail.logpath,
+    source: choice.kind,
+    sourceReason: choice.reason,
+    logpaths,
     journalmatch,
     actions,
     ...(logTimeZone ? { logTimeZone } : {}),
