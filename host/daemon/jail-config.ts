@@ -45,6 +45,41 @@ export function readJails(
   return jails.map((jail) => resolveJail(configDir, jail, options.sources ?? {}));
 }
 
+/**
+ * Compiles a filter as the daemon will run it; when that fails, finds the regex at fault so that the error names
+ * its file and line (`filter.d/X.local:3`), not only the filter.
+ */
+function compileFilter(filter: FilterDefinition): void {
+  try {
+    new LogFilter(engineFilterSpec(filter), { useDns: "no" });
+  } catch (error) {
+    const spec = engineFilterSpec(filter);
+    const regexes = [
+      ...filter.failregex.map((regex) => ({ regex, kind: "failregex" as const })),
+      ...filter.ignoreregex.map((regex) => ({ regex, kind: "ignoreregex" as const })),
+    ];
+    for (const { regex, kind } of regexes) {
+      try {
+        const one = { ...spec, failregex: [], ignoreregex: [] };
+        new LogFilter(
+          kind === "failregex"
+            ? { ...one, failregex: [regex.pattern] }
+            : { ...one, ignoreregex: [regex.pattern], failregex: spec.failregex },
+          { useDns: "no" },
+        );
+      } catch (culprit) {
+        if (regex.file === undefined) continue;
+        throw new ConfigError(
+          (culprit as Error).message,
+          { file: regex.file, line: regex.line, section: "Definition", option: kind },
+          { cause: error },
+        );
+      }
+    }
+    throw error;
+  }
+}
+
 /** Resolves one typed jail against `configDir`'s filter.d and action.d. */
 export function resolveJail(
   configDir: string,
@@ -60,8 +95,10 @@ export function resolveJail(
     try {
       return read();
     } catch (error) {
-      if (error instanceof ConfigError) throw error;
-      throw new ConfigError((error as Error).message, at(option), { cause: error });
+      // an error that already says where (the filter file's line) stays; one that does not gets the jail's option
+      if (error instanceof ConfigError && error.where.file !== undefined) throw error;
+      const reason = error instanceof ConfigError ? error.message : (error as Error).message;
+      throw new ConfigError(reason, at(option), { cause: error });
     }
   };
   const backend = jail.backend.trim();
@@ -71,7 +108,7 @@ export function resolveJail(
   const filter = guard("filter", () => loadFilterDefinition(configDir, filterSpec, jail.options, { backend }));
   // Compiled now, so that a regex that cannot work (an unbalanced parenthesis) fails the jail at start or reload
   // instead of failing every line later.
-  guard("filter", () => new LogFilter(engineFilterSpec(filter), { useDns: "no" }));
+  guard("filter", () => compileFilter(filter));
   const journalmatch = journalMatchExpression(filter.journalmatch ?? []);
   // --logpath (replays, tests) replaces the logpath and always means files.
   const logpaths = options.logpaths
