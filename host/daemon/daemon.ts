@@ -21,7 +21,7 @@ import type { HostJailConfig } from "./jail-config.js";
 import { JailEnforcer } from "./jail-enforcer.js";
 import { JailPipeline, type PipelineStats, ticketOf } from "./jail-pipeline.js";
 import { notifyServiceStatus } from "./service-status.js";
-import { SOURCE_CHECK_INTERVAL_MS, sourceProblem } from "./source-health.js";
+import { logFileAppeared, SOURCE_CHECK_INTERVAL_MS, sourceProblem } from "./source-health.js";
 
 /** A reload left some jails on their previous configuration (or down); the message gives every reason. */
 export class ReloadError extends CloudjailError {
@@ -287,6 +287,7 @@ export class Daemon {
    * jail reloaded (fail2ban-client's `reload --restart`). Jails gone from the configuration stop, new ones start.
    */
   async reload(jail?: string, options: { readonly restart?: boolean } = {}): Promise<void> {
+    if (this.stopping) throw new CloudjailError("the server is stopping: nothing reloaded");
     this.log("INFO", "cloudjail.server", `Reload ${jail ?? "all jails"}${options.restart ? " (restart)" : ""}`);
     const { configs, failures } = this.readConfigs(jail === undefined ? undefined : [jail]);
     // A jail whose new configuration does not build keeps running as it was (or stays down): never a dead jail.
@@ -363,6 +364,22 @@ export class Daemon {
     this.checkingSources = this.checkingSources.then(async () => {
       const every = Math.round((this.options.sourceCheckIntervalMs ?? SOURCE_CHECK_INTERVAL_MS) / 1000);
       for (const [name, pipeline] of [...this.pipelines]) {
+        if (logFileAppeared(pipeline.config) && !this.options.once) {
+          // backend = auto read the journal for want of the file: the file is there now, the jail moves to it
+          // (through a reload of the jail, after this check: a reload runs a check itself)
+          this.log(
+            "INFO",
+            "cloudjail.filter",
+            `[${name}] a logpath file appeared: the jail moves from the journal to it`,
+          );
+          setImmediate(() => {
+            if (this.stopping) return;
+            this.reload(name).catch((error: Error) =>
+              this.log("ERROR", "cloudjail.jail", `[${name}] could not move to the log file: ${error.message}`),
+            );
+          });
+          continue;
+        }
         const problem = await sourceProblem(pipeline.config, this.options.journalctl);
         if (this.pipelines.get(name) !== pipeline) continue; // reloaded meanwhile
         if (problem !== undefined) {

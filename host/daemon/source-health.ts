@@ -75,7 +75,21 @@ export function journalProblem(journalctl = "journalctl"): Promise<string | unde
 }
 
 /** The problem with a jail's source (files or journal), or undefined when it can read. */
-export function sourceProblem(config: HostJailConfig, journalctl?: string): Promise<string | undefined> {
-  if (config.source === "journal") return journalProblem(journalctl);
-  return Promise.resolve(fileSourceProblem(config));
+export async function sourceProblem(config: HostJailConfig, journalctl?: string): Promise<string | undefined> {
+  if (config.source === "files") return fileSourceProblem(config);
+  const problem = await journalProblem(journalctl);
+  // backend = auto fell back to the journal: say that the files were looked for too
+  if (problem === undefined || config.logpaths.length === 0 || !isAuto(config)) return problem;
+  return `no file matches logpath ${config.logpaths.map((logpath) => logpath.pattern).join(" ")}, and ${problem}`;
+}
+
+/** Whether the jail reads the journal only because no logpath file existed (backend = auto). */
+export function isAuto(config: HostJailConfig): boolean {
+  return config.backend.trim().toLowerCase() === "auto";
+}
+
+/** For a backend = auto jail reading the journal: whether a logpath file exists now (the jail should read it). */
+export function logFileAppeared(config: HostJailConfig): boolean {
+  if (config.source !== "journal" || !isAuto(config)) return false;
+  return config.logpaths.some(({ pattern }) => expandGlob(pattern).length > 0);
 }
