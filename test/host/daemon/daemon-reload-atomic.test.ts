@@ -83,5 +83,22 @@ describe("reload with a configuration that does not build", () => {
       await daemon.stop();
       await stopControlServer(server, settings.socket);
     }
+
+    // a restart: the bans restored from the store count as banned by the jail
+    const again = new Daemon({
+      settings,
+      log: openDaemonLog(settings.logtarget, settings.loglevel),
+      dryRun: true,
+      printDryRun: () => {},
+      notifyStatus: async () => undefined,
+    });
+    await again.start();
+    try {
+      const status = await executeCommand(again, ["status", "guard"]);
+      expect(status).toContain("Currently banned:\t2");
+      expect(status).toContain("Total banned:\t2");
+    } finally {
+      await again.stop();
+    }
   });
 });
