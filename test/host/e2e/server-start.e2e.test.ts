@@ -93,11 +93,6 @@ describe("a second server", () => {
         15_000,
         debug,
       );
-      expect(statSync(join(run, "pid")).mode & 0o777).toBe(0o700);
-      // the pid file holds the daemon's pid alone, a live process running our command
-      const pid = read(join(run, "pid", "cloudjail.pid"));
-      expect(pid).toMatch(/^\d+\n$/);
-      expect(readFileSync(`/proc/${pid.trim()}/cmdline`, "utf8")).toContain(cli);
       expect(client("set", "sshd", "banip", "192.0.2.5", "192.0.2.6")).toBe("2");
       await waitFor("the bans in nftables", () => setElements().includes("192.0.2.5, 192.0.2.6"), 10_000, debug);
       const before = setElements();
@@ -113,12 +108,17 @@ describe("a second server", () => {
       for (const { extra, message } of cases) {
         const second = server(...extra);
         expect(second.status, second.stderr).toBe(1);
+        expect(setElements()).toBe(before);
         expect(second.stderr).toContain(message);
         expect(second.stderr).not.toMatch(/\n\s+at /);
-        expect(setElements()).toBe(before);
       }
       expect(client("status", "sshd")).toContain("Banned IP list:\t192.0.2.5 192.0.2.6");
       expect(read(join(run, "cloudjail.log"))).toContain("ERROR   another cloudjail server (pid");
+      expect(statSync(join(run, "pid")).mode & 0o777).toBe(0o700);
+      // the pid file holds the daemon's pid alone, a live process running our command
+      const pid = read(join(run, "pid", "cloudjail.pid"));
+      expect(pid).toMatch(/^\d+\n$/);
+      expect(readFileSync(`/proc/${pid.trim()}/cmdline`, "utf8")).toContain(cli);
     } finally {
       if (first && first.exitCode === null) {
         const exited = new Promise((resolve) => first!.once("exit", resolve));
