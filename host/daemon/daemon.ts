@@ -142,6 +142,9 @@ export class Daemon {
     this.store = new SqliteStore(settings.dbfile);
     this.runner = this.makeRunner(build.configs);
     for (const config of build.configs) await this.startJail(config);
+    if (this.pipelines.size === 0) {
+      this.log("WARNING", "cloudjail.server", "No jail is running: nothing is protected (enable jails in jail.local)");
+    }
     await this.tailer.start();
     await this.checkSources();
     if (this.options.once) return;
@@ -351,6 +354,7 @@ export class Daemon {
     const failing = [...new Set([...this.failedJails.keys(), ...this.sourceProblems.keys()])];
     for (const [name, pipeline] of this.pipelines) if (pipeline.filterError !== undefined) failing.push(name);
     const running = this.pipelines.size;
+    if (running === 0 && failing.length === 0) return "degraded: no jail running, nothing is protected";
     if (failing.length === 0) return `running: ${running} jail${running === 1 ? "" : "s"}`;
     const details = [...new Set(failing)].map((name) => `${name}: ${this.jailProblems(name).join("; ")}`);
     return `degraded: ${running} jail${running === 1 ? "" : "s"} running; ${details.join(" | ")}`;

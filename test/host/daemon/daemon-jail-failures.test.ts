@@ -124,6 +124,32 @@ describe("jails that cannot be built", () => {
     }
   });
 
+  it("no jail at all: a WARNING and a degraded status, nothing is protected", async () => {
+    const empty = makeConfigDir({
+      "fail2ban.conf": `[Definition]\nlogtarget = ${daemonLog}\nsocket = ${join(work, "empty", "sock")}\npidfile = ${join(work, "empty", "pid")}\ndbfile = :memory:\n`,
+      "jail.conf": "[sshd]\nenabled = false\nlogpath = /var/log/auth.log\n",
+    });
+    const settings = readDaemonSettings(empty);
+    const statuses: string[] = [];
+    const daemon = new Daemon({
+      settings,
+      log: openDaemonLog(settings.logtarget, settings.loglevel),
+      dryRun: true,
+      notifyStatus: async (text) => {
+        statuses.push(text);
+        return undefined;
+      },
+    });
+    await daemon.start();
+    try {
+      expect(readFileSync(daemonLog, "utf8")).toContain("WARNING No jail is running: nothing is protected");
+      expect(statuses).toEqual(["degraded: no jail running, nothing is protected"]);
+    } finally {
+      await daemon.stop();
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
   it("a filter that fails on every line at run time is reported and shown as failing", async () => {
     const settings = readDaemonSettings(configDir);
     const statuses: string[] = [];
