@@ -3,7 +3,7 @@
 import { ConfigError } from "../../shared/errors.js";
 import { readDaemonSettings, type SettingOverrides } from "./daemon-settings.js";
 import { buildJails, type JailBuildOptions } from "./jail-build.js";
-import { sourceProblem } from "./source-health.js";
+import { type JournalProbes, sourceProblem } from "./source-health.js";
 
 /** What the check found: errors fail it; warnings (a log file not there yet) do not. */
 export interface ConfigCheck {
@@ -39,9 +39,10 @@ export async function checkConfiguration(
     return { errors, warnings, jails };
   }
   for (const failure of build.failures) errors.push(`jail '${failure.jail}': ${failure.reason}`);
+  const probes: JournalProbes = new Map();
   for (const config of build.configs) {
     jails.push(`${config.name}: ${config.sourceReason}`);
-    const problem = await sourceProblem(config, options.journalctl);
+    const problem = await sourceProblem(config, options.journalctl, probes);
     if (problem !== undefined) warnings.push(`jail '${config.name}': no readable log source yet: ${problem}`);
   }
   if (build.configs.length === 0 && build.failures.length === 0) warnings.push("no jail is enabled");

@@ -21,7 +21,7 @@ import type { HostJailConfig } from "./jail-config.js";
 import { JailEnforcer } from "./jail-enforcer.js";
 import { JailPipeline, type PipelineStats, ticketOf } from "./jail-pipeline.js";
 import { notifyServiceStatus } from "./service-status.js";
-import { logFileAppeared, SOURCE_CHECK_INTERVAL_MS, sourceProblem } from "./source-health.js";
+import { type JournalProbes, logFileAppeared, SOURCE_CHECK_INTERVAL_MS, sourceProblem } from "./source-health.js";
 
 /** A reload left some jails on their previous configuration (or down); the message gives every reason. */
 export class ReloadError extends CloudjailError {
@@ -367,6 +367,7 @@ export class Daemon {
   checkSources(): Promise<void> {
     this.checkingSources = this.checkingSources.then(async () => {
       const every = Math.round((this.options.sourceCheckIntervalMs ?? SOURCE_CHECK_INTERVAL_MS) / 1000);
+      const probes: JournalProbes = new Map();
       for (const [name, pipeline] of [...this.pipelines]) {
         if (logFileAppeared(pipeline.config) && !this.options.once) {
           // backend = auto read the journal for want of the file: the file is there now, the jail moves to it
@@ -384,7 +385,7 @@ export class Daemon {
           });
           continue;
         }
-        const problem = await sourceProblem(pipeline.config, this.options.journalctl);
+        const problem = await sourceProblem(pipeline.config, this.options.journalctl, probes);
         if (this.pipelines.get(name) !== pipeline) continue; // reloaded meanwhile
         if (problem !== undefined) {
           this.sourceProblems.set(name, problem);

@@ -74,10 +74,24 @@ export function journalProblem(journalctl = "journalctl"): Promise<string | unde
   });
 }
 
+/** Journal probes of one check, by journalctl command: shared by the jails checked together. */
+export type JournalProbes = Map<string, Promise<string | undefined>>;
+
 /** The problem with a jail's source (files or journal), or undefined when it can read. */
-export async function sourceProblem(config: HostJailConfig, journalctl?: string): Promise<string | undefined> {
+export async function sourceProblem(
+  config: HostJailConfig,
+  journalctl?: string,
+  probes?: JournalProbes,
+): Promise<string | undefined> {
   if (config.source === "files") return fileSourceProblem(config);
-  const problem = await journalProblem(journalctl);
+  const command = journalctl ?? "journalctl";
+  // one probe per check for all the journal jails (forty jails must not mean forty journalctl runs)
+  let probe = probes?.get(command);
+  if (!probe) {
+    probe = journalProblem(command);
+    probes?.set(command, probe);
+  }
+  const problem = await probe;
   // backend = auto fell back to the journal: say that the files were looked for too
   if (problem === undefined || config.logpaths.length === 0 || !isAuto(config)) return problem;
   return `no file matches logpath ${config.logpaths.map((logpath) => logpath.pattern).join(" ")}, and ${problem}`;
