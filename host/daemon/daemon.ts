@@ -292,7 +292,20 @@ export class Daemon {
   async reload(jail?: string, options: { readonly restart?: boolean } = {}): Promise<void> {
     if (this.stopping) throw new CloudjailError("the server is stopping: nothing reloaded");
     this.log("INFO", "cloudjail.server", `Reload ${jail ?? "all jails"}${options.restart ? " (restart)" : ""}`);
-    const { configs, failures } = this.readConfigs(jail === undefined ? undefined : [jail]);
+    let build: JailBuild;
+    try {
+      build = this.readConfigs(jail === undefined ? undefined : [jail]);
+    } catch (error) {
+      // the tree itself does not read (a syntax error in jail.local): nothing is touched
+      const reason = (error as Error).message;
+      this.log(
+        "ERROR",
+        "cloudjail.jail",
+        `Reload failed, every jail keeps running its previous configuration: ${reason}`,
+      );
+      throw new ReloadError(`nothing reloaded: ${reason}`, { cause: error });
+    }
+    const { configs, failures } = build;
     // A jail whose new configuration does not build keeps running as it was (or stays down): never a dead jail.
     const broken = new Set(failures.map((failure) => failure.jail));
     if (jail === undefined) this.failedJails.clear();
@@ -368,6 +381,8 @@ export class Daemon {
     this.checkingSources = this.checkingSources.then(async () => {
       const every = Math.round((this.options.sourceCheckIntervalMs ?? SOURCE_CHECK_INTERVAL_MS) / 1000);
       const probes: JournalProbes = new Map();
+      for (const name of [...this.sourceProblems.keys()])
+        if (!this.pipelines.has(name)) this.sourceProblems.delete(name);
       for (const [name, pipeline] of [...this.pipelines]) {
         if (logFileAppeared(pipeline.config) && !this.options.once) {
           // backend = auto read the journal for want of the file: the file is there now, the jail moves to it

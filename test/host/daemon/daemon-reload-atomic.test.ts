@@ -66,6 +66,15 @@ describe("reload with a configuration that does not build", () => {
       // the same through a reload of everything
       await expect(executeCommand(daemon, ["reload"])).rejects.toThrow(/jail 'guard' not reloaded: .*guard\.local:2/);
 
+      // a jail.local that does not even parse: nothing reloaded, nothing stopped
+      writeFileSync(join(configDir, "jail.local"), "[guard\nenabled = true\n");
+      await expect(executeCommand(daemon, ["reload"])).rejects.toThrow(/nothing reloaded: .*jail\.local:1/);
+      expect(readFileSync(daemonLog, "utf8")).toMatch(
+        /ERROR {3}Reload failed, every jail keeps running its previous configuration: /,
+      );
+      expect(daemon.jailNames()).toEqual(["guard"]);
+      rmSync(join(configDir, "jail.local"));
+
       // the old filter still bans
       appendFailures(authLog, "198.51.100.2", 3);
       await waitFor("a ban by the old filter", () => banned("198.51.100.2"), daemonLog);
