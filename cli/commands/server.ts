@@ -160,11 +160,14 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     ...(plan.jails.length > 0 ? { jails: plan.jails } : {}),
     ...(Object.keys(plan.logpaths).length > 0 ? { logpaths: plan.logpaths } : {}),
   });
+  // another daemon on this socket: refuse before this one touches anything (its actions would reset the firewall)
+  if (!plan.once && (await socketAlive(settings.socket))) {
+    const refused = `another server answers on ${settings.socket}: stop it first (nothing was changed)`;
+    if (settings.logtarget.toUpperCase() !== "STDERR") log.log("ERROR", "cloudjail.server", refused);
+    await log.close();
+    throw new CloudjailError(refused);
+  }
   try {
-    // another daemon on this socket: refuse before the daemon touches anything (its actions would reset the firewall)
-    if (!plan.once && (await socketAlive(settings.socket))) {
-      throw new CloudjailError(`another server answers on ${settings.socket}: stop it first (nothing was changed)`);
-    }
     await daemon.start();
     if (plan.once) {
       await daemon.runOnce();
