@@ -58,9 +58,12 @@ function compileFilter(filter: FilterDefinition): void {
       ...filter.failregex.map((regex) => ({ regex, kind: "failregex" as const })),
       ...filter.ignoreregex.map((regex) => ({ regex, kind: "ignoreregex" as const })),
     ];
+    // each regex alone, without the prefregex: a broken prefregex must not be blamed on the first failregex (the
+    // original error, which names the prefregex, is thrown when no single regex is at fault)
+    const { prefregex: _prefregex, ...withoutPrefix } = spec;
     for (const { regex, kind } of regexes) {
       try {
-        const one = { ...spec, failregex: [], ignoreregex: [] };
+        const one = { ...withoutPrefix, failregex: [], ignoreregex: [] };
         new LogFilter(
           kind === "failregex"
             ? { ...one, failregex: [regex.pattern] }
