@@ -9,7 +9,7 @@ import { socketAlive, startControlServer, stopControlServer } from "../../host/c
 import { checkConfiguration, formatConfigCheck } from "../../host/daemon/config-check.js";
 import { Daemon } from "../../host/daemon/daemon.js";
 import { type DaemonLog, openDaemonLog } from "../../host/daemon/daemon-log.js";
-import { readDaemonSettings } from "../../host/daemon/daemon-settings.js";
+import { type DaemonSettings, readDaemonSettings, type SettingOverrides } from "../../host/daemon/daemon-settings.js";
 import { describeStartupError } from "../../host/daemon/startup-error.js";
 import { CloudjailError } from "../../shared/errors.js";
 import type { CommandContext } from "../command-context.js";
@@ -147,7 +147,7 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     process.stdout.write(formatConfigCheck(check));
     return check.errors.length === 0 ? 0 : 1;
   }
-  const settings = readDaemonSettings(configDir, overrides);
+  const settings = readSettingsLoudly(configDir, overrides);
   const log: DaemonLog = openDaemonLog(settings.logtarget, settings.loglevel, { syslogSocket: settings.syslogsocket });
   // Bundled beside cli.js; run from sources (tests) it is absent and filters run in the main thread.
   const workerPath = join(context.distDir, "filter-worker.js");
@@ -195,6 +195,28 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     throw reported;
   } finally {
     await log.close();
+  }
+}
+
+/**
+ * The daemon settings; a mistake in them (fail2ban.local's `loglevel = VERBOSE`) is also written to the log target
+ * when that one can still be read, so that it reaches the daemon's log and not only stderr.
+ */
+function readSettingsLoudly(configDir: string, overrides: SettingOverrides): DaemonSettings {
+  try {
+    return readDaemonSettings(configDir, overrides);
+  } catch (error) {
+    try {
+      const fallback = readDaemonSettings(configDir, { ...overrides, loglevel: "ERROR" });
+      if (fallback.logtarget.toUpperCase() !== "STDERR") {
+        const log = openDaemonLog(fallback.logtarget, "ERROR", { syslogSocket: fallback.syslogsocket });
+        log.log("ERROR", "cloudjail.server", `cannot start: ${(error as Error).message}`);
+        void log.close();
+      }
+    } catch {
+      // the log target itself is what cannot be read: stderr only
+    }
+    throw error;
   }
 }
 

@@ -202,6 +202,31 @@ describe("a user who is not root", () => {
   });
 });
 
+describe("a mistake in the daemon's own settings", () => {
+  it("goes to stderr and to the log target it names, exit 1", () => {
+    const run = join(work, "settings");
+    mkdirSync(run, { recursive: true });
+    const log = join(run, "cloudjail.log");
+    const configDir = makeConfigDir({
+      "fail2ban.conf": `[Definition]\nlogtarget = ${log}\nsocket = ${join(run, "sock")}\npidfile = ${join(run, "pid")}\n`,
+      "fail2ban.local": "[Definition]\nloglevel = VERBOSE\n",
+      "jail.conf": "[sshd]\nenabled = false\n",
+    });
+    try {
+      const result = spawnSync(process.execPath, [cli, "server", "--config", configDir], { encoding: "utf8" });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(
+        /^cloudjail: .*fail2ban\.local:2 \[Definition\] loglevel: unknown loglevel 'VERBOSE'/,
+      );
+      expect(read(log)).toMatch(
+        /ERROR {3}cannot start: .*fail2ban\.local:2 \[Definition\] loglevel: unknown loglevel 'VERBOSE'/,
+      );
+    } finally {
+      rmSync(configDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("under systemd", () => {
   it("tells systemd (sd_notify STATUS) that the daemon is degraded when a jail failed", async () => {
     const run = join(work, "notify");
