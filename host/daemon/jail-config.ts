@@ -108,11 +108,8 @@ export function resolveJail(
   const filterSpec = jail.filter ?? { name: jail.name, options: {} };
   // The jail's options are the filter's variables, and a filter option set in the jail (failregex, journalmatch,
   // datepattern ...) replaces the filter's, as in fail2ban.
-  const filter = guard("filter", () => loadFilterDefinition(configDir, filterSpec, jail.options, { backend }));
-  // Compiled now, so that a regex that cannot work (an unbalanced parenthesis) fails the jail at start or reload
-  // instead of failing every line later.
-  guard("filter", () => compileFilter(filter));
-  const journalmatch = journalMatchExpression(filter.journalmatch ?? []);
+  const configured = guard("filter", () => loadFilterDefinition(configDir, filterSpec, jail.options, { backend }));
+  const journalmatch = journalMatchExpression(configured.journalmatch ?? []);
   // --logpath (replays, tests) replaces the logpath and always means files.
   const logpaths = options.logpaths
     ? options.logpaths.map((pattern) => ({ pattern, position: "head" as const }))
@@ -134,6 +131,21 @@ export function resolveJail(
   } else if (logpaths.length === 0) {
     throw new ConfigError("no logpath: give the log file(s) to watch, or backend = systemd", at("logpath"));
   }
+  // The filter reads lines as the chosen source writes them (its `logtype`: journal or file heads and dates): read
+  // again when the choice differs from what `backend` says (auto that fell back to the journal, an explicit logpath
+  // over backend = systemd, --logpath).
+  const readsJournal = backend.toLowerCase().startsWith("systemd");
+  const filter =
+    (choice.kind === "journal") === readsJournal
+      ? configured
+      : guard("filter", () =>
+          loadFilterDefinition(configDir, filterSpec, jail.options, {
+            backend: choice.kind === "journal" ? "systemd" : "auto",
+          }),
+        );
+  // Compiled now, so that a regex that cannot work (an unbalanced parenthesis) fails the jail at start or reload
+  // instead of failing every line later.
+  guard("filter", () => compileFilter(filter));
   const actions = jail.actions.map((spec) =>
     guard("action", () => loadActionDefinition(configDir, spec.name, { name: jail.name, ...spec.options })),
   );

@@ -70,12 +70,15 @@ describe("the bundled jail.conf with a tutorial's jail.local (no backend line)",
     const jail = sshd(`[sshd]\nenabled = true\nmaxretry = 3\nlogpath = ${authLog}\n`);
     expect(jail.source).toBe("files");
     expect(jail.logpaths.map((logpath) => logpath.pattern)).toEqual([authLog]);
+    expect(jail.filter.options["logtype"]).toBe("file");
   });
 
   it("reads the journal when the log file is not there (a system without rsyslog)", () => {
     const jail = sshd(`[sshd]\nenabled = true\nlogpath = ${join(dir, "no-such-auth.log")}\n`);
     expect(jail.source).toBe("journal");
     expect(jail.journalmatch).toContain("sshd");
+    // the filter reads journal lines (their heads and dates), not syslog file lines
+    expect(jail.filter.options["logtype"]).toBe("journal");
     expect(jail.sourceReason).toContain("no file matches logpath");
   });
 
@@ -87,6 +90,7 @@ describe("the bundled jail.conf with a tutorial's jail.local (no backend line)",
     try {
       const jail = sshd(`[sshd]\nenabled = true\n\nlogpath = ${authLog}\n`);
       expect(jail.source).toBe("files");
+      expect(jail.filter.options["logtype"]).toBe("file");
       expect(jail.sourceReason).toMatch(/set in .*jail\.local:4\) instead of the journal of backend = systemd/);
     } finally {
       rmSync(join(dir, "jail.d"), { recursive: true, force: true });
