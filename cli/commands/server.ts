@@ -5,10 +5,13 @@ import { existsSync } from "node:fs";
 import type { Server } from "node:net";
 import { isAbsolute, join, resolve } from "node:path";
 import { executeCommand } from "../../host/control/control-commands.js";
-import { startControlServer, stopControlServer } from "../../host/control/control-server.js";
+import { socketAlive, startControlServer, stopControlServer } from "../../host/control/control-server.js";
+import { checkConfiguration, formatConfigCheck } from "../../host/daemon/config-check.js";
 import { Daemon } from "../../host/daemon/daemon.js";
 import { type DaemonLog, openDaemonLog } from "../../host/daemon/daemon-log.js";
-import { readDaemonSettings } from "../../host/daemon/daemon-settings.js";
+import { type DaemonSettings, readDaemonSettings, type SettingOverrides } from "../../host/daemon/daemon-settings.js";
+import { describeStartupError } from "../../host/daemon/startup-error.js";
+import { CloudjailError } from "../../shared/errors.js";
 import type { CommandContext } from "../command-context.js";
 import { UsageError } from "../usage-error.js";
 
@@ -28,6 +31,8 @@ options:
   --dry-run             run no action: print the commands the actions would run
   --jail NAME           run only this jail (repeatable; enabled or not)
   --logpath JAIL=PATH   read PATH for JAIL instead of its logpath (repeatable)
+  -t, --test            check the configuration (every enabled jail, as the daemon builds it), print every
+                        problem, exit 1 on any; nothing is started
   --once                read the logs from their start with the log's own clock, print the bans, exit
                         (no socket, no pid file; log to STDOUT at NOTICE unless told otherwise)
 `;
@@ -42,13 +47,14 @@ export interface ServerPlan {
   loglevel?: string;
   dryRun: boolean;
   once: boolean;
+  test: boolean;
   jails: string[];
   logpaths: Record<string, string[]>;
 }
 
 /** Parses `cloudjail server` arguments; throws UsageError on a mistake. */
 export function parseServerArgs(argv: readonly string[]): ServerPlan | "help" {
-  const plan: ServerPlan = { dryRun: false, once: false, jails: [], logpaths: {} };
+  const plan: ServerPlan = { dryRun: false, once: false, test: false, jails: [], logpaths: {} };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -87,6 +93,10 @@ export function parseServerArgs(argv: readonly string[]): ServerPlan | "help" {
       case "--once":
         plan.once = true;
         break;
+      case "-t":
+      case "--test":
+        plan.test = true;
+        break;
       case "--jail":
         plan.jails.push(value());
         break;
@@ -122,13 +132,22 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
       ? plan.configDir
       : resolve(plan.configDir)
     : context.bundledConfigDir;
-  const settings = readDaemonSettings(configDir, {
+  const overrides = {
     ...(plan.socket !== undefined ? { socket: plan.socket } : {}),
     ...(plan.db !== undefined ? { dbfile: plan.db } : plan.once ? { dbfile: ":memory:" } : {}),
     ...(plan.pidfile !== undefined ? { pidfile: plan.pidfile } : {}),
     ...(plan.logtarget !== undefined ? { logtarget: plan.logtarget } : plan.once ? { logtarget: "STDOUT" } : {}),
     ...(plan.loglevel !== undefined ? { loglevel: plan.loglevel } : plan.once ? { loglevel: "NOTICE" } : {}),
-  });
+  };
+  if (plan.test) {
+    const check = await checkConfiguration(configDir, overrides, {
+      ...(plan.jails.length > 0 ? { only: plan.jails } : {}),
+      ...(Object.keys(plan.logpaths).length > 0 ? { logpaths: plan.logpaths } : {}),
+    });
+    process.stdout.write(formatConfigCheck(check));
+    return check.errors.length === 0 ? 0 : 1;
+  }
+  const settings = readSettingsLoudly(configDir, overrides);
   const log: DaemonLog = openDaemonLog(settings.logtarget, settings.loglevel, { syslogSocket: settings.syslogsocket });
   // Bundled beside cli.js; run from sources (tests) it is absent and filters run in the main thread.
   const workerPath = join(context.distDir, "filter-worker.js");
@@ -141,6 +160,13 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     ...(plan.jails.length > 0 ? { jails: plan.jails } : {}),
     ...(Object.keys(plan.logpaths).length > 0 ? { logpaths: plan.logpaths } : {}),
   });
+  // another daemon on this socket: refuse before this one touches anything (its actions would reset the firewall)
+  if (!plan.once && (await socketAlive(settings.socket))) {
+    const refused = `another server answers on ${settings.socket}: stop it first (nothing was changed)`;
+    if (settings.logtarget.toUpperCase() !== "STDERR") log.log("ERROR", "cloudjail.server", refused);
+    await log.close();
+    throw new CloudjailError(refused);
+  }
   try {
     await daemon.start();
     if (plan.once) {
@@ -162,9 +188,35 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     return 0;
   } catch (error) {
     await daemon.stop().catch(() => {});
-    throw error;
+    // expected conditions (not root, a path that cannot be written, a missing command) become one sentence
+    const reported = describeStartupError(error);
+    // the daemon's own log (a file, syslog under systemd) gets it too, not only stderr
+    if (settings.logtarget.toUpperCase() !== "STDERR") log.log("ERROR", "cloudjail.server", reported.message);
+    throw reported;
   } finally {
     await log.close();
+  }
+}
+
+/**
+ * The daemon settings; a mistake in them (fail2ban.local's `loglevel = VERBOSE`) is also written to the log target
+ * when that one can still be read, so that it reaches the daemon's log and not only stderr.
+ */
+function readSettingsLoudly(configDir: string, overrides: SettingOverrides): DaemonSettings {
+  try {
+    return readDaemonSettings(configDir, overrides);
+  } catch (error) {
+    try {
+      const fallback = readDaemonSettings(configDir, { ...overrides, loglevel: "ERROR" });
+      if (fallback.logtarget.toUpperCase() !== "STDERR") {
+        const log = openDaemonLog(fallback.logtarget, "ERROR", { syslogSocket: fallback.syslogsocket });
+        log.log("ERROR", "cloudjail.server", `cannot start: ${(error as Error).message}`);
+        void log.close();
+      }
+    } catch {
+      // the log target itself is what cannot be read: stderr only
+    }
+    throw error;
   }
 }
 

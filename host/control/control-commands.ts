@@ -53,10 +53,16 @@ export async function executeCommand(daemon: Daemon, argv: readonly string[]): P
         return `Status\n${tree([
           ["Number of jail", String(jails.length)],
           ["Jail list", jails.join(", ")],
+          ...failedJailsEntry(daemon),
         ])}`;
       }
       const jail = rest[0]!;
+      const failed = daemon.failedJailReasons().get(jail);
+      if (failed !== undefined && !daemon.jailNames().includes(jail)) {
+        throw new CloudjailError(`Jail '${jail}' failed: ${failed}`);
+      }
       const pipeline = daemon.pipeline(jail);
+      const problems = daemon.jailProblems(jail);
       const banned = await daemon.bannedIps(jail);
       const sources = pipeline.describeSources();
       return `Status for the jail: ${jail}\n${tree([
@@ -78,6 +84,7 @@ export async function executeCommand(daemon: Daemon, argv: readonly string[]): P
             ["Banned IP list", banned.join(" ")],
           ],
         ],
+        ...(problems.length > 0 ? ([["Problems", problems.map((text) => ["WARNING", text] as const)]] as const) : []),
       ])}`;
     }
     case "set": {
@@ -123,6 +130,13 @@ export async function executeCommand(daemon: Daemon, argv: readonly string[]): P
     default:
       throw new CloudjailError(`unknown command '${argv.join(" ")}'; commands: ${CLIENT_COMMANDS.join("; ")}`);
   }
+}
+
+/** The main status's line of jails that failed to build (empty when none), e.g. `Failed jails: nginx (...)`. */
+function failedJailsEntry(daemon: Daemon): [string, string][] {
+  const failed = [...daemon.failedJailReasons()];
+  if (failed.length === 0) return [];
+  return [["Failed jails", failed.map(([name, reason]) => `${name} (${reason})`).join("; ")]];
 }
 
 function ignoreText(entries: readonly string[]): string {

@@ -9,7 +9,8 @@ import { type ControlResponse, MAX_REQUEST_BYTES, parseRequest } from "./control
 /** Answers one command; a thrown error becomes an error response. */
 export type CommandHandler = (argv: readonly string[]) => Promise<string>;
 
-function socketAlive(path: string): Promise<boolean> {
+/** Whether a daemon answers on the socket `path` (a stale file left by a crash does not). */
+export function socketAlive(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = connect(path);
     probe.once("connect", () => {

@@ -114,7 +114,24 @@ export function openDaemonLog(
     close = () => sink.close();
   } else {
     const file = new LogFile(target);
-    write = (line) => file.write(`${line}\n`);
+    let failing: string | undefined;
+    write = (line) => {
+      try {
+        file.write(`${line}\n`);
+        if (failing !== undefined) {
+          failing = undefined;
+          process.stderr.write(`cloudjail: writing to the log file ${target} again\n`);
+        }
+      } catch (error) {
+        // A log that cannot be written must not stop the daemon nor lose the line: it goes to stderr (the journal
+        // under systemd), with the reason said once.
+        const reason = (error as Error).message;
+        if (failing !== reason)
+          process.stderr.write(`cloudjail: cannot write the log file ${target} (${reason}); logging to stderr\n`);
+        failing = reason;
+        process.stderr.write(`${line}\n`);
+      }
+    };
     close = () => file.close();
   }
   const log: DaemonLog = {

@@ -1,7 +1,7 @@
 // The host-mode daemon: jails from a fail2ban-style tree, log sources, the jail logic on the SQLite store, firewall
 // actions, ban expiry, and the control socket. Restarting it restores the bans still in force from the store.
 import { lookup } from "node:dns/promises";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { dirname } from "node:path";
 import { CloudjailError } from "../../shared/errors.js";
@@ -15,9 +15,18 @@ import { oneLineScript } from "../actions/one-line-script.js";
 import { FileTailer, LineTooLongError, type StartAt } from "../sources/file-tailer.js";
 import type { DaemonLog } from "./daemon-log.js";
 import type { DaemonSettings } from "./daemon-settings.js";
-import { type HostJailConfig, readJails } from "./jail-config.js";
+import { acquireInstanceLock, type InstanceLock } from "./instance-lock.js";
+import { buildJails, type JailBuild } from "./jail-build.js";
+import type { HostJailConfig } from "./jail-config.js";
 import { JailEnforcer } from "./jail-enforcer.js";
-import { JailPipeline, ticketOf } from "./jail-pipeline.js";
+import { JailPipeline, type PipelineStats, ticketOf } from "./jail-pipeline.js";
+import { notifyServiceStatus } from "./service-status.js";
+import { type JournalProbes, logFileAppeared, SOURCE_CHECK_INTERVAL_MS, sourceProblem } from "./source-health.js";
+
+/** A reload left some jails on their previous configuration (or down); the message gives every reason. */
+export class ReloadError extends CloudjailError {
+  override name = "ReloadError";
+}
 
 /** How the daemon runs. */
 export interface DaemonOptions {
@@ -50,6 +59,10 @@ export interface DaemonOptions {
   /** Action timing, mostly for tests. */
   readonly actionAttempts?: number;
   readonly actionBackoffMs?: number;
+  /** How often jails without a readable log source are checked and reported again (default 5 minutes). */
+  readonly sourceCheckIntervalMs?: number;
+  /** Sends the daemon's state to systemd (default: systemd-notify when NOTIFY_SOCKET is set). */
+  readonly notifyStatus?: (text: string) => Promise<string | undefined>;
 }
 
 /** A running (or stopped) daemon. */
@@ -70,6 +83,14 @@ export class Daemon {
   private expiring: Promise<void> = Promise.resolve();
   private readonly stopped: Promise<void>;
   private resolveStopped!: () => void;
+  /** Jails that could not be built (not running, or running their previous configuration), with the reason. */
+  private readonly failedJails = new Map<string, string>();
+  /** Running jails that can read no log source, with the reason. */
+  private readonly sourceProblems = new Map<string, string>();
+  private locks: InstanceLock[] = [];
+  private sourceTimer: NodeJS.Timeout | undefined;
+  private checkingSources: Promise<void> = Promise.resolve();
+  private lastServiceStatus = "";
 
   constructor(private readonly options: DaemonOptions) {
     this.filterPool = options.filterWorkerPath
@@ -98,26 +119,39 @@ export class Daemon {
   async start(): Promise<void> {
     const { settings } = this.options;
     this.log("INFO", "cloudjail.server", `Starting cloudjail (config ${settings.configDir}, db ${settings.dbfile})`);
+    // Before anything else: a second server must change nothing, in the firewall least of all.
+    this.lockInstance();
     this.selfAddresses = Object.values(networkInterfaces())
       .flat()
       .map((info) => info?.address)
       .filter((address): address is string => address !== undefined);
-    let configs = this.readConfigs();
-    const names = [...new Set(configs.flatMap((config) => config.jail.ignoreip.names))];
+    let build = this.readConfigs();
+    const names = [...new Set(build.configs.flatMap((config) => config.jail.ignoreip.names))];
     if (names.length > 0) {
       // ignoreip host names are resolved once at start (and reload), as fail2ban's DNS cache does.
       this.resolvedNames = await resolveIgnoreNames(names, async (name) =>
         (await lookup(name, { all: true })).map((entry) => entry.address),
       );
-      configs = this.readConfigs();
+      build = this.readConfigs();
+    }
+    for (const { jail, reason } of build.failures) {
+      this.failedJails.set(jail, reason);
+      this.log("ERROR", "cloudjail.jail", `Jail '${jail}' not started: ${reason}`);
     }
     if (settings.dbfile !== ":memory:") mkdirSync(dirname(settings.dbfile), { recursive: true, mode: 0o700 });
     this.store = new SqliteStore(settings.dbfile);
-    this.runner = this.makeRunner(configs);
-    if (!this.options.once) this.writePidfile();
-    for (const config of configs) await this.startJail(config);
+    this.runner = this.makeRunner(build.configs);
+    for (const config of build.configs) await this.startJail(config);
+    if (this.pipelines.size === 0) {
+      this.log("WARNING", "cloudjail.server", "No jail is running: nothing is protected (enable jails in jail.local)");
+    }
     await this.tailer.start();
+    await this.checkSources();
     if (this.options.once) return;
+    this.sourceTimer = setInterval(
+      () => void this.checkSources(),
+      this.options.sourceCheckIntervalMs ?? SOURCE_CHECK_INTERVAL_MS,
+    );
     this.expiryTimer = setInterval(() => void this.expire(this.now()), 1000);
     this.purgeTimer = setInterval(() => void this.purge(), 3600_000);
     this.purgeTimer.unref();
@@ -146,12 +180,14 @@ export class Daemon {
       this.log("INFO", "cloudjail.server", "Shutdown in progress...");
       if (this.expiryTimer) clearInterval(this.expiryTimer);
       if (this.purgeTimer) clearInterval(this.purgeTimer);
+      if (this.sourceTimer) clearInterval(this.sourceTimer);
+      await this.checkingSources;
       await this.tailer.stop();
       for (const name of [...this.pipelines.keys()]) await this.stopJail(name);
       await this.filterPool?.close();
       await this.expiring;
       await this.store?.close();
-      if (!this.options.once) rmSync(this.options.settings.pidfile, { force: true });
+      for (const lock of this.locks.splice(0)) lock.release();
       this.log("INFO", "cloudjail.server", "Exiting cloudjail");
       this.resolveStopped();
     })();
@@ -254,15 +290,40 @@ export class Daemon {
    * jail reloaded (fail2ban-client's `reload --restart`). Jails gone from the configuration stop, new ones start.
    */
   async reload(jail?: string, options: { readonly restart?: boolean } = {}): Promise<void> {
+    if (this.stopping) throw new CloudjailError("the server is stopping: nothing reloaded");
     this.log("INFO", "cloudjail.server", `Reload ${jail ?? "all jails"}${options.restart ? " (restart)" : ""}`);
-    const configs = this.readConfigs(jail === undefined ? undefined : [jail]);
-    const names = jail === undefined ? this.jailNames() : [jail];
+    let build: JailBuild;
+    try {
+      build = this.readConfigs(jail === undefined ? undefined : [jail]);
+    } catch (error) {
+      // the tree itself does not read (a syntax error in jail.local): nothing is touched
+      const reason = (error as Error).message;
+      this.log(
+        "ERROR",
+        "cloudjail.jail",
+        `Reload failed, every jail keeps running its previous configuration: ${reason}`,
+      );
+      throw new ReloadError(`nothing reloaded: ${reason}`, { cause: error });
+    }
+    const { configs, failures } = build;
+    // A jail whose new configuration does not build keeps running as it was (or stays down): never a dead jail.
+    const broken = new Set(failures.map((failure) => failure.jail));
+    if (jail === undefined) this.failedJails.clear();
+    for (const { jail: name, reason } of failures) {
+      const running = this.pipelines.has(name);
+      const outcome = running ? "the jail keeps running its previous configuration" : "the jail is not running";
+      this.failedJails.set(name, running ? `reload failed, previous configuration kept: ${reason}` : reason);
+      this.log("ERROR", "cloudjail.jail", `Reload of jail '${name}' failed, ${outcome}: ${reason}`);
+    }
+    const names = (jail === undefined ? this.jailNames() : [jail]).filter((name) => !broken.has(name));
     const kept = new Map<string, JailEnforcer>();
+    const previousStats = new Map<string, PipelineStats>();
     for (const name of names) {
       const running = this.pipelines.get(name);
       const next = configs.find((config) => config.name === name);
       const keep = running !== undefined && next !== undefined && !options.restart && sameActions(running.config, next);
       if (keep) kept.set(name, running.enforcer);
+      if (running) previousStats.set(name, running.stats);
       await this.stopJail(name, { keepActions: keep });
     }
     if (jail === undefined) this.addedIgnores.clear();
@@ -270,8 +331,107 @@ export class Daemon {
     const all = new Map([...this.pipelines.values()].map((pipeline) => [pipeline.config.name, pipeline.config]));
     for (const config of configs) all.set(config.name, config);
     this.runner = this.makeRunner([...all.values()]);
-    for (const config of configs) await this.startJail(config, kept.get(config.name));
+    for (const config of configs) {
+      this.failedJails.delete(config.name);
+      this.sourceProblems.delete(config.name);
+      await this.startJail(config, kept.get(config.name), previousStats.get(config.name));
+    }
     await this.tailer.poll();
+    await this.checkSources();
+    if (failures.length > 0) {
+      throw new ReloadError(
+        failures.map(({ jail: name, reason }) => `jail '${name}' not reloaded: ${reason}`).join("; "),
+      );
+    }
+  }
+
+  /** Jails that failed to build, with the reason (those still running their previous configuration included). */
+  failedJailReasons(): ReadonlyMap<string, string> {
+    return this.failedJails;
+  }
+
+  /** What keeps a jail from protecting fully, as sentences for `status` (empty when it is fine). */
+  jailProblems(jail: string): string[] {
+    const problems: string[] = [];
+    const failed = this.failedJails.get(jail);
+    if (failed !== undefined) problems.push(failed);
+    const source = this.sourceProblems.get(jail);
+    if (source !== undefined) problems.push(`no readable log source: ${source}`);
+    const filterError = this.pipelines.get(jail)?.filterError;
+    if (filterError !== undefined) problems.push(filterError);
+    return problems;
+  }
+
+  /** One line on the daemon's state, for systemd's STATUS and the log: running, or degraded and why. */
+  serviceStatus(): string {
+    const failing = [...new Set([...this.failedJails.keys(), ...this.sourceProblems.keys()])];
+    for (const [name, pipeline] of this.pipelines) if (pipeline.filterError !== undefined) failing.push(name);
+    const running = this.pipelines.size;
+    if (running === 0 && failing.length === 0) return "degraded: no jail running, nothing is protected";
+    if (failing.length === 0) return `running: ${running} jail${running === 1 ? "" : "s"}`;
+    const details = [...new Set(failing)].map((name) => `${name}: ${this.jailProblems(name).join("; ")}`);
+    return `degraded: ${running} jail${running === 1 ? "" : "s"} running; ${details.join(" | ")}`;
+  }
+
+  /**
+   * Checks that every running jail can read a log source; logs a WARNING for each that cannot (again at every check
+   * while it lasts), an INFO when it can again, and tells systemd the daemon's state when it changed.
+   */
+  checkSources(): Promise<void> {
+    this.checkingSources = this.checkingSources.then(async () => {
+      const every = Math.round((this.options.sourceCheckIntervalMs ?? SOURCE_CHECK_INTERVAL_MS) / 1000);
+      const probes: JournalProbes = new Map();
+      for (const name of [...this.sourceProblems.keys()])
+        if (!this.pipelines.has(name)) this.sourceProblems.delete(name);
+      for (const [name, pipeline] of [...this.pipelines]) {
+        if (logFileAppeared(pipeline.config) && !this.options.once) {
+          // backend = auto read the journal for want of the file: the file is there now, the jail moves to it
+          // (through a reload of the jail, after this check: a reload runs a check itself)
+          this.log(
+            "INFO",
+            "cloudjail.filter",
+            `[${name}] a logpath file appeared: the jail moves from the journal to it`,
+          );
+          setImmediate(() => {
+            if (this.stopping) return;
+            this.reload(name).catch((error: Error) =>
+              this.log("ERROR", "cloudjail.jail", `[${name}] could not move to the log file: ${error.message}`),
+            );
+          });
+          continue;
+        }
+        const problem = await sourceProblem(pipeline.config, this.options.journalctl, probes);
+        if (this.pipelines.get(name) !== pipeline) continue; // reloaded meanwhile
+        if (problem !== undefined) {
+          this.sourceProblems.set(name, problem);
+          this.log(
+            "WARNING",
+            "cloudjail.filter",
+            `[${name}] No readable log source, the jail bans nobody: ${problem} (checked again every ${every} s)`,
+          );
+        } else if (this.sourceProblems.delete(name)) {
+          this.log("INFO", "cloudjail.filter", `[${name}] Log source readable again`);
+        }
+      }
+      await this.reportServiceStatus();
+    });
+    return this.checkingSources;
+  }
+
+  private async reportServiceStatus(): Promise<void> {
+    const status = this.serviceStatus();
+    if (status === this.lastServiceStatus) return;
+    this.lastServiceStatus = status;
+    const notify = this.options.notifyStatus ?? ((text: string) => notifyServiceStatus(text));
+    const failed = await notify(status);
+    if (failed !== undefined) this.log("WARNING", "cloudjail.server", `could not tell systemd the status: ${failed}`);
+  }
+
+  private lockInstance(): void {
+    if (this.options.once) return;
+    const { pidfile, dbfile } = this.options.settings;
+    this.locks.push(acquireInstanceLock(pidfile, "the pid file", { pidOnly: true }));
+    if (dbfile !== ":memory:") this.locks.push(acquireInstanceLock(`${dbfile}.lock`, "the database"));
   }
 
   /** The daemon clock, epoch seconds: the wall clock, or in a replay the latest log time seen. */
@@ -296,21 +456,12 @@ export class Daemon {
     return mark;
   }
 
-  private readConfigs(only?: readonly string[]): HostJailConfig[] {
+  private readConfigs(only?: readonly string[]): JailBuild {
     const wanted = only ?? this.options.jails;
-    const configs = readJails(this.options.settings.configDir, {
+    return buildJails(this.options.settings.configDir, {
       ...(wanted ? { only: wanted } : {}),
       sources: { selfAddresses: this.selfAddresses, resolvedNames: this.resolvedNames },
-    });
-    const replaced = this.options.logpaths ?? {};
-    return configs.map((config) => {
-      const logpaths = replaced[config.name];
-      if (!logpaths) return config;
-      return {
-        ...config,
-        backend: "auto",
-        logpaths: logpaths.map((pattern) => ({ pattern, position: "head" as const })),
-      };
+      ...(this.options.logpaths ? { logpaths: this.options.logpaths } : {}),
     });
   }
 
@@ -344,8 +495,11 @@ export class Daemon {
     });
   }
 
-  /** Starts a jail; with `kept` (a reload that kept the jail's actions), goes on with those instead of new ones. */
-  private async startJail(config: HostJailConfig, kept?: JailEnforcer): Promise<void> {
+  /**
+   * Starts a jail; with `kept` (a reload that kept the jail's actions), goes on with those instead of new ones; with
+   * `previous` (a reload), the counters of `status` go on from the previous run of the jail.
+   */
+  private async startJail(config: HostJailConfig, kept?: JailEnforcer, previous?: PipelineStats): Promise<void> {
     const enforcer = kept ?? this.newEnforcer(config);
     // fail2ban reads a `head` logpath (the default) from where it stopped; without stored positions, reading back
     // `findtime` gives the same bans (older failures cannot count), and event ids keep re-read lines counted once.
@@ -371,6 +525,11 @@ export class Daemon {
       error: (message) => this.log("ERROR", "cloudjail.filter", message),
     });
     this.pipelines.set(config.name, pipeline);
+    if (previous) {
+      pipeline.stats.totalFailed = previous.totalFailed;
+      pipeline.stats.totalBanned = previous.totalBanned;
+    }
+    this.log("INFO", "cloudjail.jail", `[${config.name}] ${config.sourceReason}`);
     const active = await this.runner!.activeBans(this.now(), config.name);
     if (kept) {
       this.log("INFO", "cloudjail.jail", `Jail '${config.name}' reloaded, actions kept`);
@@ -386,6 +545,8 @@ export class Daemon {
     const wanted = new Set(kept?.wantedIps());
     const restored = active.filter((ban) => !wanted.has(ban.ip));
     for (const ban of restored) this.log("NOTICE", "cloudjail.actions", `[${config.name}] Restore Ban ${ban.ip}`);
+    // restored bans count as banned by this jail (fail2ban counts them too): Total is never below Currently banned
+    if (!previous) pipeline.stats.totalBanned += restored.length;
     if (restored.length > 0) {
       await enforcer.ban(
         restored.map((ban) => ({
@@ -459,12 +620,6 @@ export class Daemon {
     } catch (error) {
       this.log("ERROR", "cloudjail.database", `purge failed: ${(error as Error).message}`);
     }
-  }
-
-  private writePidfile(): void {
-    const { pidfile } = this.options.settings;
-    mkdirSync(dirname(pidfile), { recursive: true });
-    writeFileSync(pidfile, `${process.pid}\n`);
   }
 
   private log(level: Parameters<DaemonLog["log"]>[0], logger: string, message: string): void {

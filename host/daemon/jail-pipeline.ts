@@ -90,6 +90,11 @@ export class JailPipeline {
   private readonly unsubscribe: (() => void)[] = [];
   private journal: LogSource | undefined;
   private queue: Promise<void> = Promise.resolve();
+  /**
+   * Why the filter failed on the last batch of lines (a worker that cannot start, a filter that throws on every
+   * line); undefined once a batch is matched again. The daemon reports a jail in this state as failing.
+   */
+  filterError: string | undefined;
 
   constructor(
     readonly config: HostJailConfig,
@@ -100,7 +105,7 @@ export class JailPipeline {
   /** Subscribes the jail's logs (files, or journald for `backend = systemd`). */
   async start(): Promise<void> {
     const { config, context } = this;
-    if (config.backend.startsWith("systemd")) {
+    if (config.source === "journal") {
       const startAt = context.startAt("head");
       const since = typeof startAt === "object" ? startAt.since : undefined;
       this.journal = new JournalSource(
@@ -148,7 +153,7 @@ export class JailPipeline {
 
   /** The files read, or the journal matches. */
   describeSources(): { files: string[]; journal?: string } {
-    if (this.config.backend.startsWith("systemd")) return { files: [], journal: this.config.journalmatch };
+    if (this.config.source === "journal") return { files: [], journal: this.config.journalmatch };
     const files = new Set<string>();
     for (const [path] of this.context.tailer.stats()) if (this.sources.has(path)) files.add(path);
     for (const { pattern } of this.config.logpaths) if (!hasGlob(pattern)) files.add(pattern);
@@ -215,9 +220,11 @@ export class JailPipeline {
           source,
         );
       } catch (error) {
-        context.error(`[${config.name}] filter failed on ${source}: ${(error as Error).message}`);
+        this.filterError = `filter failed on ${source}: ${(error as Error).message}`;
+        context.error(`[${config.name}] ${this.filterError}`);
         continue;
       }
+      this.filterError = undefined;
       for (const [index, result] of results.entries()) {
         const line = group[index]!;
         // A backlog of many thousand lines must not keep the control socket and the expiry timer waiting.

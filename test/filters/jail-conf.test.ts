@@ -23,7 +23,7 @@ describe("bundled jail.conf", () => {
     expect(sshd?.bantime).toBe(600);
     expect(sshd?.findtime).toBe(600);
     expect(sshd?.maxretry).toBe(5);
-    expect(sshd?.backend).toBe("systemd");
+    expect(sshd?.backend).toBe("auto");
     expect(sshd?.actions.map((a) => a.name)).toEqual(["nftables"]);
     expect(sshd?.options.ignoreip?.split(/\s+/)).toEqual(["127.0.0.1/8", "::1"]);
   });
