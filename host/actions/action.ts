@@ -5,6 +5,7 @@ import { CloudjailError } from "../../shared/errors.js";
 import { parseIp } from "../../shared/net/ip.js";
 import { bindTicketTags, substituteConfigTags, ticketTagVariable } from "./action-template.js";
 import type { CommandResult, CommandRunner } from "./command-runner.js";
+import { environmentValue } from "./environment-value.js";
 
 /** fail2ban's family names, used in `[Init?family=inet6]` sections. */
 export type Family = "inet4" | "inet6";
@@ -154,6 +155,29 @@ export class Action {
     return this.scripts.get("inet4")!.has(operation);
   }
 
+  /**
+   * A notification action (a mail, a webhook): it bans (tells) but has nothing to undo, as fail2ban's sendmail-*
+   * files, which define `actionban` and leave `actionunban` empty. Its failures never mean an address is not banned.
+   */
+  isNotification(): boolean {
+    return this.has("actionban") && !this.has("actionunban") && !this.has("actionbanbatch");
+  }
+
+  /** fail2ban's `norestored` option: bans restored from the store at start or reload are not passed to it. */
+  skipsRestored(): boolean {
+    const value = (this.definition.init.norestored ?? this.definition.definition.norestored ?? "").trim();
+    return /^(1|true|yes|on)$/i.test(value);
+  }
+
+  /**
+   * Runs actionstart or actionstop once for IPv4 with no ticket, whatever was run before, and counts both families
+   * started so that a ban never runs actionstart again (a notification action's "started" notice is sent once).
+   */
+  async runNotice(operation: "actionstart" | "actionstop"): Promise<void> {
+    this.started.add("inet4").add("inet6");
+    await this.runWithRetry("inet4", operation, { family: "inet4" });
+  }
+
   /** Runs actionstart for IPv4 (IPv6 starts on its first ban, as in fail2ban). */
   async start(): Promise<void> {
     await this.ensureStarted("inet4");
@@ -284,7 +308,7 @@ export class Action {
     const compiled = this.scripts.get(family)!.get(operation);
     if (!compiled) return Promise.resolve({ code: 0, signal: null, stdout: "", stderr: "", timedOut: false });
     const env: Record<string, string> = {};
-    for (const tag of compiled.tags) env[ticketTagVariable(tag)] = values[tag] ?? "";
+    for (const tag of compiled.tags) env[ticketTagVariable(tag)] = environmentValue(values[tag] ?? "");
     return this.options.runner.run(compiled.script, env, this.timeoutMs);
   }
 }

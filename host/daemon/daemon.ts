@@ -18,6 +18,7 @@ import type { DaemonSettings } from "./daemon-settings.js";
 import { type HostJailConfig, readJails } from "./jail-config.js";
 import { JailEnforcer } from "./jail-enforcer.js";
 import { JailPipeline, ticketOf } from "./jail-pipeline.js";
+import type { NotificationRetry } from "./notification-queue.js";
 
 /** How the daemon runs. */
 export interface DaemonOptions {
@@ -50,6 +51,8 @@ export interface DaemonOptions {
   /** Action timing, mostly for tests. */
   readonly actionAttempts?: number;
   readonly actionBackoffMs?: number;
+  /** Retries of notification actions (mail): first delay and tries (default 10 s doubling, 4 tries). */
+  readonly notificationRetry?: NotificationRetry;
 }
 
 /** A running (or stopped) daemon. */
@@ -132,7 +135,7 @@ export class Daemon {
       for (const pipeline of this.pipelines.values()) await pipeline.idle();
       if (this.progressMark() === before) break;
     }
-    for (const pipeline of this.pipelines.values()) await pipeline.enforcer.sync();
+    for (const pipeline of this.pipelines.values()) await pipeline.enforcer.settled();
   }
 
   /** Resolves when the daemon has stopped (by `stop`, a signal or the client). */
@@ -402,20 +405,28 @@ export class Daemon {
   }
 
   private newEnforcer(config: HostJailConfig): JailEnforcer {
-    const actions = config.actions.map(
-      (definition) =>
-        new Action(definition, {
-          runner: this.commandRunner(config.name),
-          ...(this.options.actionAttempts !== undefined ? { attempts: this.options.actionAttempts } : {}),
-          ...(this.options.actionBackoffMs !== undefined ? { backoffMs: this.options.actionBackoffMs } : {}),
-          warn: (message) => this.log("WARNING", "cloudjail.actions", `[${config.name}] ${message}`),
-        }),
-    );
-    return new JailEnforcer(config.name, actions, {
-      error: (message) => this.log("ERROR", "cloudjail.actions", message),
-      warning: (message) => this.log("WARNING", "cloudjail.actions", message),
-      debug: (message) => this.log("DEBUG", "cloudjail.actions", message),
+    const actions = config.actions.map((definition) => {
+      const action = new Action(definition, {
+        runner: this.commandRunner(config.name),
+        ...(this.options.actionAttempts !== undefined ? { attempts: this.options.actionAttempts } : {}),
+        ...(this.options.actionBackoffMs !== undefined ? { backoffMs: this.options.actionBackoffMs } : {}),
+        warn: (message) => this.log("WARNING", "cloudjail.actions", `[${config.name}] ${message}`),
+      });
+      // A notification is retried by its queue, slowly, with one log line per try: no quick attempts of its own.
+      if (!action.isNotification()) return action;
+      return new Action(definition, { runner: this.commandRunner(config.name), attempts: 1 });
     });
+    return new JailEnforcer(
+      config.name,
+      actions,
+      {
+        error: (message) => this.log("ERROR", "cloudjail.actions", message),
+        warning: (message) => this.log("WARNING", "cloudjail.actions", message),
+        debug: (message) => this.log("DEBUG", "cloudjail.actions", message),
+      },
+      undefined,
+      this.options.notificationRetry,
+    );
   }
 
   /** Stops a jail: its log sources and filter, and its actions (bans out of the firewall) unless `keepActions`. */

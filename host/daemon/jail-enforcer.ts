@@ -2,6 +2,7 @@
 // its script succeeded; a failed one stays pending, is reported, and is tried again with a growing delay, so the
 // firewall converges on the store instead of silently drifting from it (fail2ban records bans whose command failed).
 import type { Action, BanTicket } from "../actions/action.js";
+import { NotificationQueue, type NotificationRetry } from "./notification-queue.js";
 
 /** Where the enforcer reports. */
 export interface EnforcerLog {
@@ -17,7 +18,10 @@ interface ActionState {
 
 /** Reconciles the actions of one jail with the wanted bans. */
 export class JailEnforcer {
+  /** The firewall actions: what makes a ban real. */
   private readonly states: ActionState[];
+  /** The notification actions (mail ...), run beside the firewall (see NotificationQueue). */
+  private readonly notifications: NotificationQueue[];
   private readonly wanted = new Map<string, BanTicket>();
   private queue: Promise<void> = Promise.resolve();
   private retryTimer: NodeJS.Timeout | undefined;
@@ -29,13 +33,23 @@ export class JailEnforcer {
     actions: readonly Action[],
     private readonly log: EnforcerLog,
     private readonly firstRetryMs = 1000,
+    notificationRetry: NotificationRetry = {},
   ) {
-    this.states = actions.map((action) => ({ action, enforced: new Set() }));
+    this.states = actions
+      .filter((action) => !action.isNotification())
+      .map((action) => ({ action, enforced: new Set() }));
+    this.notifications = actions
+      .filter((action) => action.isNotification())
+      .map((action) => new NotificationQueue(jail, action, log, notificationRetry));
     this.retryDelayMs = firstRetryMs;
   }
 
-  /** Runs actionstart of every action; a failing one is reported and started again by the next sync. */
+  /**
+   * Runs actionstart of every firewall action (a failing one is reported and started again by the next sync); the
+   * notification actions start in the background.
+   */
   async start(): Promise<void> {
+    for (const notification of this.notifications) notification.start();
     await this.enqueue(async () => {
       for (const { action } of this.states) {
         try {
@@ -47,10 +61,22 @@ export class JailEnforcer {
     });
   }
 
-  /** Wants `tickets` banned (already banned ones are left alone) and applies the difference. */
+  /**
+   * Wants `tickets` banned (already banned ones are left alone) and applies the difference; the new ones are
+   * passed to the notification actions, which the returned promise does not wait for.
+   */
   ban(tickets: readonly BanTicket[]): Promise<void> {
+    const fresh = tickets.filter((ticket) => !this.wanted.has(ticket.ip));
     for (const ticket of tickets) this.wanted.set(ticket.ip, ticket);
-    return this.sync();
+    const synced = this.sync();
+    if (fresh.length > 0) for (const notification of this.notifications) notification.ban(fresh);
+    return synced;
+  }
+
+  /** Resolves when the firewall is synced and every notification queued so far has been tried once. */
+  async settled(): Promise<void> {
+    await this.sync();
+    for (const notification of this.notifications) await notification.idle();
   }
 
   /** Wants `ips` unbanned and applies the difference. */
@@ -83,6 +109,7 @@ export class JailEnforcer {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    await Promise.all(this.notifications.map((notification) => notification.stop()));
     await this.enqueue(async () => {
       for (const state of this.states) {
         try {
