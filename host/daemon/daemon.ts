@@ -51,6 +51,8 @@ export interface DaemonOptions {
   /** Action timing, mostly for tests. */
   readonly actionAttempts?: number;
   readonly actionBackoffMs?: number;
+  /** Period of the firewall check (default: the `firewallcheckinterval` setting); tests use a short one. */
+  readonly firewallCheckIntervalMs?: number;
   /** Retries of notification actions (mail): first delay and tries (default 10 s doubling, 4 tries). */
   readonly notificationRetry?: NotificationRetry;
 }
@@ -66,6 +68,8 @@ export class Daemon {
   private readonly addedIgnores = new Map<string, string[]>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
+  private repairTimer: NodeJS.Timeout | undefined;
+  private repairing: Promise<number> | undefined;
   private logClock = 0;
   private selfAddresses: string[] = [];
   private resolvedNames = new Map<string, readonly string[]>();
@@ -124,7 +128,38 @@ export class Daemon {
     this.expiryTimer = setInterval(() => void this.expire(this.now()), 1000);
     this.purgeTimer = setInterval(() => void this.purge(), 3600_000);
     this.purgeTimer.unref();
+    const checkMs = this.options.firewallCheckIntervalMs ?? settings.firewallcheckinterval * 1000;
+    if (checkMs > 0) {
+      this.repairTimer = setInterval(() => void this.repairFirewall(), checkMs);
+      this.repairTimer.unref();
+    }
     await this.purge();
+  }
+
+  /**
+   * Puts back into the firewall every ban in force that it lost (a set flushed, the table deleted, a firewall
+   * reload): every `firewallcheckinterval`, after a reload, and when an action's check fails. One check runs at a
+   * time; returns how many bans were restored.
+   */
+  repairFirewall(jail?: string): Promise<number> {
+    if (this.repairing) return this.repairing;
+    const names = jail === undefined ? this.jailNames() : [this.pipeline(jail).config.name];
+    this.repairing = (async () => {
+      let restored = 0;
+      for (const name of names) {
+        const pipeline = this.pipelines.get(name);
+        if (!pipeline) continue;
+        try {
+          restored += await pipeline.enforcer.repair();
+        } catch (error) {
+          this.log("ERROR", "cloudjail.actions", `[${name}] Firewall check failed: ${(error as Error).message}`);
+        }
+      }
+      return restored;
+    })().finally(() => {
+      this.repairing = undefined;
+    });
+    return this.repairing;
   }
 
   /** In replay mode: reads every log to its end, lets the actions finish, then stops. */
@@ -149,6 +184,7 @@ export class Daemon {
       this.log("INFO", "cloudjail.server", "Shutdown in progress...");
       if (this.expiryTimer) clearInterval(this.expiryTimer);
       if (this.purgeTimer) clearInterval(this.purgeTimer);
+      if (this.repairTimer) clearInterval(this.repairTimer);
       await this.tailer.stop();
       for (const name of [...this.pipelines.keys()]) await this.stopJail(name);
       await this.filterPool?.close();
@@ -274,6 +310,10 @@ export class Daemon {
     for (const config of configs) all.set(config.name, config);
     this.runner = this.makeRunner([...all.values()]);
     for (const config of configs) await this.startJail(config, kept.get(config.name));
+    // a reload is also when users expect the firewall to be put right (after a firewall service reload, say)
+    for (const [name, enforcer] of kept) {
+      if (this.pipelines.get(name)?.enforcer === enforcer) await enforcer.repair();
+    }
     await this.tailer.poll();
   }
 

@@ -1,7 +1,9 @@
 // Keeps a jail's actions equal to the bans the store says are in force. A ban is "done" for an action only when
 // its script succeeded; a failed one stays pending, is reported, and is tried again with a growing delay, so the
 // firewall converges on the store instead of silently drifting from it (fail2ban records bans whose command failed).
-import type { Action, BanTicket } from "../actions/action.js";
+
+import { parseIp } from "../../shared/net/ip.js";
+import type { Action, BanTicket, Family } from "../actions/action.js";
 import { NotificationQueue, type NotificationRetry } from "./notification-queue.js";
 
 /** Where the enforcer reports. */
@@ -23,7 +25,7 @@ export class JailEnforcer {
   /** The notification actions (mail ...), run beside the firewall (see NotificationQueue). */
   private readonly notifications: NotificationQueue[];
   private readonly wanted = new Map<string, BanTicket>();
-  private queue: Promise<void> = Promise.resolve();
+  private queue: Promise<unknown> = Promise.resolve();
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs: number;
   private stopped = false;
@@ -125,13 +127,54 @@ export class JailEnforcer {
     });
   }
 
-  private enqueue(work: () => Promise<void>): Promise<void> {
+  /**
+   * Checks that the firewall still holds the bans this enforcer put there, and puts back what is missing: a set
+   * flushed, a table deleted, rules wiped by a firewall reload. An action with `actionlist` is asked once per family
+   * (one command whatever the number of bans); with only `actioncheck`, a failed check means every ban of that
+   * family is gone. What was repaired is logged at WARNING. Returns how many bans were put back (or are pending).
+   */
+  repair(): Promise<number> {
+    return this.enqueue(async () => {
+      if (this.stopped) return 0;
+      let missingTotal = 0;
+      for (const state of this.states) {
+        if (!state.action.canInspect() || state.enforced.size === 0) continue;
+        for (const inspection of await state.action.inspect()) {
+          if (inspection.state === "unknown") continue;
+          const ofFamily = [...state.enforced].filter((ip) => familyOf(ip) === inspection.family);
+          const missing =
+            inspection.state === "lost" ? ofFamily : ofFamily.filter((ip) => !inspection.ips.has(canonical(ip)));
+          if (missing.length === 0) continue;
+          const why =
+            inspection.state === "lost" ? `its rules are gone (${inspection.why})` : "they were missing from its list";
+          this.log.warning(
+            `[${this.jail}] Firewall repair: ${missing.length} of ${ofFamily.length} ${inspection.family} bans of ` +
+              `action ${state.action.name} restored, ${why}`,
+          );
+          if (inspection.state === "lost") {
+            try {
+              await state.action.restart(inspection.family);
+            } catch (error) {
+              this.log.error(`[${this.jail}] Firewall repair: ${(error as Error).message}`);
+            }
+          }
+          for (const ip of missing) state.enforced.delete(ip);
+          missingTotal += missing.length;
+        }
+      }
+      if (missingTotal > 0) await this.reconcile();
+      return missingTotal;
+    });
+  }
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
     const next = this.queue.then(work);
     this.queue = next.catch(() => {});
     return next;
   }
 
   private async reconcile(): Promise<void> {
+    const restarts = this.restarts();
     let failures = 0;
     for (const state of this.states) {
       const toBan = [...this.wanted.values()].filter((ticket) => !state.enforced.has(ticket.ip));
@@ -149,6 +192,12 @@ export class JailEnforcer {
     }
     if (failures > 0) this.scheduleRetry();
     else this.retryDelayMs = this.firstRetryMs;
+    // An action found its rules gone (actioncheck failed) and started again: the bans it had are gone too.
+    if (this.restarts() !== restarts) void this.repair();
+  }
+
+  private restarts(): number {
+    return this.states.reduce((sum, state) => sum + state.action.restarts, 0);
   }
 
   private report(what: string, failed: { ip: string; error: Error }[]): number {
@@ -169,4 +218,12 @@ export class JailEnforcer {
     this.retryTimer.unref?.();
     this.retryDelayMs = Math.min(this.retryDelayMs * 2, 60_000);
   }
+}
+
+function familyOf(ip: string): Family {
+  return parseIp(ip)?.family === 6 ? "inet6" : "inet4";
+}
+
+function canonical(ip: string): string {
+  return parseIp(ip)?.text ?? ip;
 }
