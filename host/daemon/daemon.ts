@@ -185,6 +185,13 @@ export class Daemon {
       if (this.expiryTimer) clearInterval(this.expiryTimer);
       if (this.purgeTimer) clearInterval(this.purgeTimer);
       if (this.repairTimer) clearInterval(this.repairTimer);
+      // stop means stop: what is read and not handled is dropped now (still in the logs for the next start)
+      for (const pipeline of this.pipelines.values()) {
+        const left = pipeline.halt();
+        if (left > 0) {
+          this.log("INFO", "cloudjail.server", `[${pipeline.config.name}] ${left} lines read and not handled, left`);
+        }
+      }
       await this.tailer.stop();
       for (const name of [...this.pipelines.keys()]) await this.stopJail(name);
       await this.filterPool?.close();

@@ -41,6 +41,9 @@ export interface PipelineContext {
   readonly error: (message: string) => void;
 }
 
+/** Lines matched in one call of the filter: small enough that a stop waits for one slice at most. */
+const matchSlice = 5000;
+
 /** Counters shown by `status JAIL`. */
 export interface PipelineStats {
   totalFailed: number;
@@ -90,6 +93,8 @@ export class JailPipeline {
   private readonly unsubscribe: (() => void)[] = [];
   private journal: LogSource | undefined;
   private queue: Promise<void> = Promise.resolve();
+  /** The daemon is shutting down: lines not handled yet are left (see halt). */
+  private halted = false;
 
   constructor(
     readonly config: HostJailConfig,
@@ -133,6 +138,16 @@ export class JailPipeline {
     const matcher = this.matcher;
     this.matcher = undefined;
     await (await matcher?.catch(() => undefined))?.close();
+  }
+
+  /**
+   * The daemon stops: lines received and not yet handled are dropped at once, whatever the backlog, so that stop
+   * means stop. They are still in the log, and the next start reads `findtime` back (each line counted once). A ban
+   * already decided still reaches the enforcer. Returns how many lines were left.
+   */
+  halt(): number {
+    this.halted = true;
+    return this.pending.splice(0).length;
   }
 
   /** Resolves when every line received so far has been handled. */
@@ -201,36 +216,47 @@ export class JailPipeline {
       if (group) group.push(line);
       else bySource.set(line.source, [line]);
     }
-    for (const [source, group] of bySource) {
-      const { config, context } = this;
-      this.stats.lines += group.length;
-      this.sources.add(source);
-      let results: GuardedLineResult[];
-      try {
-        const matcher = await this.matcherFor();
-        const dateNow = context.dateNow?.() ?? context.now();
-        results = await matcher.match(
-          group.map((line) => line.text),
-          group.map((line) => ({ now: dateNow, ...(line.time !== undefined ? { time: line.time } : {}) })),
-          source,
+    for (const [source, lines] of bySource) {
+      // a pass may deliver a hundred thousand lines: matched in slices, so that a stop or a signal is heard between
+      for (let start = 0; start < lines.length && !this.halted; start += matchSlice) {
+        await this.matchAndHandle(source, lines.slice(start, start + matchSlice));
+      }
+    }
+  }
+
+  private async matchAndHandle(source: string, group: LogLine[]): Promise<void> {
+    const { config, context } = this;
+    this.stats.lines += group.length;
+    this.sources.add(source);
+    let results: GuardedLineResult[];
+    try {
+      const matcher = await this.matcherFor();
+      const dateNow = context.dateNow?.() ?? context.now();
+      results = await matcher.match(
+        group.map((line) => line.text),
+        group.map((line) => ({ now: dateNow, ...(line.time !== undefined ? { time: line.time } : {}) })),
+        source,
+      );
+    } catch (error) {
+      context.error(`[${config.name}] filter failed on ${source}: ${(error as Error).message}`);
+      return;
+    }
+    for (const [index, result] of results.entries()) {
+      if (this.halted) {
+        this.stats.lines -= group.length - index;
+        return;
+      }
+      const line = group[index]!;
+      // A backlog of many thousand lines must not keep the control socket and the expiry timer waiting.
+      if (index > 0 && index % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (isStalled(result)) {
+        context.error(
+          `[${config.name}] abandoned a line of ${source} after ${result.budgetMs} ms in the filter (a regex ` +
+            `blowing up on crafted input?): ${line.text.slice(0, 200)}`,
         );
-      } catch (error) {
-        context.error(`[${config.name}] filter failed on ${source}: ${(error as Error).message}`);
         continue;
       }
-      for (const [index, result] of results.entries()) {
-        const line = group[index]!;
-        // A backlog of many thousand lines must not keep the control socket and the expiry timer waiting.
-        if (index > 0 && index % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
-        if (isStalled(result)) {
-          context.error(
-            `[${config.name}] abandoned a line of ${source} after ${result.budgetMs} ms in the filter (a regex ` +
-              `blowing up on crafted input?): ${line.text.slice(0, 200)}`,
-          );
-          continue;
-        }
-        await this.handle(line, result.failures);
-      }
+      await this.handle(line, result.failures);
     }
   }
 
