@@ -8,7 +8,6 @@ import { CloudjailError } from "../../shared/errors.js";
 import { FilterThreadPool } from "../../shared/filter/watchdog/filter-thread-pool.js";
 import { IgnoreList, parseIgnoreIp, resolveIgnoreNames } from "../../shared/jail/ignore-list.js";
 import { JailRunner } from "../../shared/jail/jail-runner.js";
-import { SqliteStore } from "../../shared/store/sqlite-store.js";
 import { Action } from "../actions/action.js";
 import { type CommandRunner, DryRunCommandRunner, ShellCommandRunner } from "../actions/command-runner.js";
 import { oneLineScript } from "../actions/one-line-script.js";
@@ -19,6 +18,7 @@ import { type HostJailConfig, readJails } from "./jail-config.js";
 import { JailEnforcer } from "./jail-enforcer.js";
 import { JailPipeline, ticketOf } from "./jail-pipeline.js";
 import type { NotificationRetry } from "./notification-queue.js";
+import { ResilientStore, type StoreRetry } from "./resilient-store.js";
 
 /** How the daemon runs. */
 export interface DaemonOptions {
@@ -53,13 +53,17 @@ export interface DaemonOptions {
   readonly actionBackoffMs?: number;
   /** Period of the firewall check (default: the `firewallcheckinterval` setting); tests use a short one. */
   readonly firewallCheckIntervalMs?: number;
+  /** Waiting out a locked database (tests shorten it). */
+  readonly storeRetry?: StoreRetry;
+  /** How long a jail holding a failure waits before it tries a locked database again (default 5 s). */
+  readonly storeHoldMs?: number;
   /** Retries of notification actions (mail): first delay and tries (default 10 s doubling, 4 tries). */
   readonly notificationRetry?: NotificationRetry;
 }
 
 /** A running (or stopped) daemon. */
 export class Daemon {
-  private store: SqliteStore | undefined;
+  private store: ResilientStore | undefined;
   private runner: JailRunner | undefined;
   private readonly tailer: FileTailer;
   private readonly pipelines = new Map<string, JailPipeline>();
@@ -119,7 +123,11 @@ export class Daemon {
       configs = this.readConfigs();
     }
     if (settings.dbfile !== ":memory:") mkdirSync(dirname(settings.dbfile), { recursive: true, mode: 0o700 });
-    this.store = new SqliteStore(settings.dbfile);
+    this.store = await ResilientStore.open(settings.dbfile, {
+      ...this.options.storeRetry,
+      error: (message) => this.log("ERROR", "cloudjail.database", message),
+      onReplaced: () => this.recordFirewallBans(),
+    });
     this.runner = this.makeRunner(configs);
     if (!this.options.once) this.writePidfile();
     for (const config of configs) await this.startJail(config);
@@ -415,6 +423,7 @@ export class Daemon {
       startAt,
       ...(this.filterPool ? { filterPool: this.filterPool } : {}),
       ...(this.options.journalctl ? { journalctl: this.options.journalctl } : {}),
+      ...(this.options.storeHoldMs !== undefined ? { storeHoldMs: this.options.storeHoldMs } : {}),
       notice: (message) => this.log("NOTICE", "cloudjail.actions", message),
       info: (message) => this.log("INFO", "cloudjail.filter", message),
       debug: (message) => this.log("DEBUG", "cloudjail.filter", message),
@@ -485,6 +494,25 @@ export class Daemon {
     if (options.keepActions) return;
     await pipeline.enforcer.stop();
     this.log("INFO", "cloudjail.jail", `Jail '${name}' stopped`);
+  }
+
+  /**
+   * After a corrupt database was replaced by an empty one: the bans the firewall holds are recorded in it again (with
+   * a new ban time from now), so that status shows them and they expire, instead of staying in the firewall forever.
+   */
+  private async recordFirewallBans(): Promise<void> {
+    let recorded = 0;
+    for (const pipeline of this.pipelines.values()) {
+      for (const ip of pipeline.enforcer.wantedIps()) {
+        try {
+          if (await this.runner?.ban(pipeline.config.name, ip, this.now())) recorded++;
+        } catch (error) {
+          this.log("ERROR", "cloudjail.database", `cannot record the ban of ${ip} again: ${(error as Error).message}`);
+        }
+      }
+    }
+    if (recorded > 0)
+      this.log("WARNING", "cloudjail.database", `${recorded} bans in force recorded in the new database`);
   }
 
   private async advanceLogClock(time: number): Promise<void> {

@@ -5,7 +5,7 @@ import type { Failure } from "../../shared/filter/failure.js";
 import { LogFilter } from "../../shared/filter/log-filter.js";
 import type { FilterThreadPool } from "../../shared/filter/watchdog/filter-thread-pool.js";
 import { type GuardedLineResult, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
-import type { BanDecision } from "../../shared/jail/decision.js";
+import type { BanDecision, FailureOutcome, Failure as StoreFailure } from "../../shared/jail/decision.js";
 import type { JailRunner } from "../../shared/jail/jail-runner.js";
 import type { BanTicket } from "../actions/action.js";
 import type { FileTailer, StartAt } from "../sources/file-tailer.js";
@@ -15,6 +15,7 @@ import type { LogLine, LogSource } from "../sources/log-source.js";
 import type { HostJailConfig } from "./jail-config.js";
 import type { JailEnforcer } from "./jail-enforcer.js";
 import { filterSpec, guardedMatcher, inlineMatcher, type LineMatcher } from "./line-matcher.js";
+import { StoreBusyError } from "./resilient-store.js";
 
 /** What a pipeline needs from the daemon around it. */
 export interface PipelineContext {
@@ -35,6 +36,8 @@ export interface PipelineContext {
   readonly filterPool?: FilterThreadPool;
   /** The journalctl executable (default: from PATH). */
   readonly journalctl?: string;
+  /** How long a failure held on a locked database waits before the next try (default 5 s). */
+  readonly storeHoldMs?: number;
   readonly notice: (message: string) => void;
   readonly info: (message: string) => void;
   readonly debug: (message: string) => void;
@@ -260,6 +263,25 @@ export class JailPipeline {
     }
   }
 
+  /**
+   * Records a failure in the store. While the database stays locked by another process the failure is held (the
+   * jail waits, its lines stay in the log, nothing is dropped) and tried again, reported at ERROR each time.
+   */
+  private async recordHeld(failure: StoreFailure): Promise<FailureOutcome> {
+    for (;;) {
+      try {
+        return await this.context.runner().recordFailure(failure, this.context.now());
+      } catch (error) {
+        if (!(error instanceof StoreBusyError) || this.halted) throw error;
+        const holdMs = this.context.storeHoldMs ?? 5000;
+        this.context.error(
+          `[${this.config.name}] ${error.message}; the failure of ${failure.ip} is held, tried again in ${holdMs / 1000} s`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, holdMs));
+      }
+    }
+  }
+
   private async handle(line: LogLine, failures: readonly Failure[]): Promise<void> {
     const { config, context } = this;
     try {
@@ -268,18 +290,15 @@ export class JailPipeline {
         const time = failure.time ?? line.time ?? context.now();
         await context.observeTime?.(time);
         const ip = failure.ip ?? failure.id;
-        const outcome = await context.runner().recordFailure(
-          {
-            jail: config.name,
-            ip,
-            fid: failure.id,
-            time,
-            line: failure.matches.join("\n"),
-            // The same line read again (a restart reads findtime back) is counted once.
-            ...(line.eventId !== undefined ? { eventId: line.eventId } : {}),
-          },
-          context.now(),
-        );
+        const outcome = await this.recordHeld({
+          jail: config.name,
+          ip,
+          fid: failure.id,
+          time,
+          line: failure.matches.join("\n"),
+          // The same line read again (a restart reads findtime back) is counted once.
+          ...(line.eventId !== undefined ? { eventId: line.eventId } : {}),
+        });
         // A line read a second time (after a restart) is not news; one older than findtime counts for nothing.
         if (outcome.kind === "duplicate" || outcome.kind === "obsolete") continue;
         this.stats.totalFailed++;
