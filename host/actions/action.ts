@@ -2,7 +2,7 @@
 // run with ticket values in the environment, retried with backoff, batched where the action file says how.
 import { hostname } from "node:os";
 import { CloudjailError } from "../../shared/errors.js";
-import { parseIp } from "../../shared/net/ip.js";
+import { isCanonicalIpv4, parseIp } from "../../shared/net/ip.js";
 import { bindTicketTags, substituteConfigTags, ticketTagVariable } from "./action-template.js";
 import type { CommandResult, CommandRunner } from "./command-runner.js";
 import { environmentValue } from "./environment-value.js";
@@ -364,13 +364,23 @@ export class Action {
   }
 }
 
-/** The canonical addresses among the tokens of `text` (`1.2.3.4/32` counts as 1.2.3.4, a wider network does not). */
+/**
+ * The canonical addresses among the tokens of `text` (`1.2.3.4/32` counts as 1.2.3.4, a wider network does not).
+ * A listing of 100,000 bans is read here every check: canonical IPv4 tokens take a cheap path.
+ */
 export function addressesIn(text: string): Set<string> {
   const ips = new Set<string>();
   for (const token of text.split(/[\s,{}()[\]]+/)) {
-    const host = token.replace(/\/(32|128)$/, "");
-    const ip = host.includes(".") || host.includes(":") ? parseIp(host) : undefined;
-    if (ip && (token === host || (ip.family === 4) === token.endsWith("/32"))) ips.add(ip.text);
+    const slash = token.indexOf("/");
+    const host = slash < 0 ? token : token.slice(0, slash);
+    const prefix = slash < 0 ? undefined : token.slice(slash + 1);
+    if (isCanonicalIpv4(host)) {
+      if (prefix === undefined || prefix === "32") ips.add(host);
+      continue;
+    }
+    if (!host.includes(":") && !host.includes(".")) continue;
+    const ip = parseIp(host);
+    if (ip && (prefix === undefined || prefix === (ip.family === 4 ? "32" : "128"))) ips.add(ip.text);
   }
   return ips;
 }

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addressesIn } from "../../../host/actions/action.js";
+import { executeCommand } from "../../../host/control/control-commands.js";
 import { Daemon } from "../../../host/daemon/daemon.js";
 import { openDaemonLog } from "../../../host/daemon/daemon-log.js";
 import { readDaemonSettings } from "../../../host/daemon/daemon-settings.js";
@@ -117,6 +118,39 @@ describe("firewall repair", () => {
       // nothing missing: the next check (after one that may be running) finds nothing to say
       await daemon.repairFirewall();
       expect(await daemon.repairFirewall()).toBe(0);
+    } finally {
+      await daemon.stop();
+    }
+  }, 60_000);
+
+  it("repairs at a reload and when a ban finds the rules gone (actioncheck), without the periodic check", async () => {
+    const settings = readDaemonSettings(configDir);
+    const daemon = new Daemon({
+      settings,
+      log: openDaemonLog(settings.logtarget, settings.loglevel),
+      commandPrefix: ["ip", "netns", "exec", network.server],
+      firewallCheckIntervalMs: 0,
+      actionBackoffMs: 10,
+      pollIntervalMs: 100,
+    });
+    await daemon.start();
+    try {
+      // (the bans of the test above, restored from the store at start, are there too)
+      const restored = (await daemon.bannedIps("sshd")).filter((ip) => !ip.includes(":")).length;
+      const some = Array.from({ length: 300 }, (_, i) => `198.19.${i >> 8}.${i & 255}`);
+      await daemon.banIps("sshd", some);
+      const total = restored + 300;
+      expect(setMembers("addr4-sshd").size).toBe(total);
+
+      network.exec(network.server, ["nft", "flush", "set", "inet", "cloudjail", "addr4-sshd"]);
+      expect(await executeCommand(daemon, ["reload"])).toBe("OK");
+      expect(setMembers("addr4-sshd").size).toBe(total);
+
+      // the next ban fails, actioncheck finds the chain gone, actionstart runs again: the others come back too
+      network.exec(network.server, ["nft", "delete", "table", "inet", "cloudjail"]);
+      expect(await daemon.banIp("sshd", "198.19.200.1")).toBe(1);
+      const wait = (what: string, predicate: () => boolean) => waitForDaemon(what, predicate, daemonLog, 10_000);
+      await wait("the bans back after the failed check", () => setMembers("addr4-sshd").size === total + 1);
     } finally {
       await daemon.stop();
     }
