@@ -18,7 +18,7 @@ export class StoreBusyError extends CloudjailError {
 export interface StoreRetry {
   /** How long one statement waits inside SQLite (blocking the thread). Default 250 ms. */
   readonly busyTimeoutMs?: number;
-  /** Tries per operation before StoreBusyError. Default 8 (about 10 s with the delays below). */
+  /** Tries per operation before StoreBusyError. Default 8 (about 8 s with the delays below and the busy timeout). */
   readonly attempts?: number;
   /** Delay after the first failed try, doubled each time up to 5 s. Default 50 ms. */
   readonly firstDelayMs?: number;
