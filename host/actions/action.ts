@@ -120,7 +120,10 @@ export type FamilyInspection =
 /** A runnable action.d action for one jail. */
 export class Action {
   readonly name: string;
-  /** How often actionstart ran again because actioncheck failed (the firewall lost our rules): asks for a repair. */
+  /**
+   * How often actionstart ran again, and worked, because actioncheck failed (the firewall lost our rules): the bans
+   * it held are gone too, and the enforcer repairs.
+   */
   restarts = 0;
   private readonly scripts = new Map<Family, Map<Operation, CompiledScript>>();
   private readonly started = new Set<Family>();
@@ -345,8 +348,8 @@ export class Action {
         const check = await this.runOnce(family, "actioncheck", { family });
         if (check.code !== 0) {
           this.options.warn?.(`action ${this.name}: actioncheck failed, running actionstart again`);
-          await this.runOnce(family, "actionstart", { family });
-          this.restarts++;
+          // only a start that worked asks for a repair: a firewall that keeps failing is left to the retries
+          if ((await this.runOnce(family, "actionstart", { family })).code === 0) this.restarts++;
         }
       }
     }

@@ -145,11 +145,10 @@ export class JailEnforcer {
           const missing =
             inspection.state === "lost" ? ofFamily : ofFamily.filter((ip) => !inspection.ips.has(canonical(ip)));
           if (missing.length === 0) continue;
-          const why =
-            inspection.state === "lost" ? `its rules are gone (${inspection.why})` : "they were missing from its list";
+          const why = inspection.state === "lost" ? `its rules are gone (${inspection.why})` : "not in its list";
           this.log.warning(
             `[${this.jail}] Firewall repair: ${missing.length} of ${ofFamily.length} ${inspection.family} bans of ` +
-              `action ${state.action.name} restored, ${why}`,
+              `action ${state.action.name} missing, ${why}; putting them back`,
           );
           if (inspection.state === "lost") {
             try {
