@@ -152,4 +152,32 @@ describe("database faults", () => {
     },
     30_000,
   );
+
+  it("replaces a database that goes corrupt under a running daemon, keeps its bans in the firewall and the store", async () => {
+    const { authLog, dbfile, printed, newDaemon, logText, waitFor } = setUp("corrupt-while-running");
+    const daemon = newDaemon();
+    await daemon.start();
+    try {
+      appendFailures(authLog, "192.0.2.51", 3);
+      await waitFor("the first ban", () => summarise(printed).includes("ban 192.0.2.51"));
+      // the pages of the jail table go bad on disk; another connection's write makes the daemon read them again
+      const other = new Database(dbfile);
+      other.pragma("wal_checkpoint(TRUNCATE)");
+      const fd = openSync(dbfile, "r+");
+      writeSync(fd, Buffer.alloc(4096 * 8, 0x41), 0, 4096 * 8, 4096);
+      closeSync(fd);
+      other.exec("CREATE TABLE unrelated (a TEXT)");
+      other.close();
+
+      appendFailures(authLog, "192.0.2.52", 3);
+      await waitFor("the ban after the fault", () => summarise(printed).includes("ban 192.0.2.52"));
+      expect(logText()).toMatch(/ ERROR +The database .* is corrupt \(database disk image is malformed\): moved to /);
+      await waitFor("the firewall's ban recorded again", () => logText().includes("1 bans in force recorded"));
+      expect((await daemon.bannedIps("sshd")).sort()).toEqual(["192.0.2.51", "192.0.2.52"]);
+      // no stop, no unban: the firewall kept its ban throughout
+      expect(summarise(printed)).toEqual(["started", "ban 192.0.2.51", "ban 192.0.2.52"]);
+    } finally {
+      await daemon.stop();
+    }
+  }, 30_000);
 });
