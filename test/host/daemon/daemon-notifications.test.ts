@@ -22,13 +22,17 @@ const authLog = join(work, "auth.log");
 const daemonLog = join(work, "cloudjail.log");
 const savedPath = process.env.PATH;
 
-/** The fake sendmail: `mode` is `ok` (keeps the message), `fail` (exit 1) or `slow-fail` (2 s, then exit 1). */
+/**
+ * The fake sendmail: `mode` is `ok` (keeps the message), `fail` (exit 1) or `slow-fail` (the first call hangs 5 s,
+ * then every call fails at once).
+ */
 function sendmail(mode: "ok" | "fail" | "slow-fail"): void {
   const body =
     mode === "ok"
       ? // written aside, then moved in: the test never reads half a message
         `name="mail.$(date +%s%N).$$"; cat > "${work}/$name" && mv "${work}/$name" "${mails}/$name"`
-      : `${mode === "slow-fail" ? "sleep 2; " : ""}echo "sendmail: cannot reach the relay" >&2; exit 1`;
+      : `${mode === "slow-fail" ? `[ -e "${work}/hung" ] || { touch "${work}/hung"; sleep 5; }; ` : ""}` +
+        `echo "sendmail: cannot reach the relay" >&2; exit 1`;
   writeFileSync(join(bin, "sendmail"), `#!/bin/sh\n${body}\n`);
   chmodSync(join(bin, "sendmail"), 0o755);
 }
@@ -101,7 +105,7 @@ describe("notification actions", () => {
     await daemon.start();
     try {
       appendFailures(authLog, "192.0.2.21", 2);
-      // the firewall ban is there while the mailer still hangs on the start mail (2 s before it fails)
+      // the firewall ban is there while the mailer still hangs on the start mail (5 s before it fails)
       await waitFor("the firewall ban", () => firewallLines().includes("ban 192.0.2.21"));
       expect(logText()).not.toContain("Notification failed");
       await waitFor("the ban notice given up", () => logText().includes("(the ban of 192.0.2.21; the firewall"));
