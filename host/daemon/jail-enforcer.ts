@@ -1,6 +1,8 @@
 // Keeps a jail's actions equal to the bans the store says are in force. A ban is "done" for an action only when
 // its script succeeded; a failed one stays pending, is reported, and is tried again with a growing delay, so the
 // firewall converges on the store instead of silently drifting from it (fail2ban records bans whose command failed).
+// What was done can be undone behind our back (a set flushed, a table deleted): `repair` asks the firewall what it
+// holds and puts back what is missing. Notification actions (mail) run beside, in a NotificationQueue each.
 
 import { parseIp } from "../../shared/net/ip.js";
 import type { Action, BanTicket, Family } from "../actions/action.js";
