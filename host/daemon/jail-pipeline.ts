@@ -277,7 +277,11 @@ export class JailPipeline {
         this.context.error(
           `[${this.config.name}] ${error.message}; the failure of ${failure.ip} is held, tried again in ${holdMs / 1000} s`,
         );
-        await new Promise((resolve) => setTimeout(resolve, holdMs));
+        // a stop does not wait out the hold: the line is still in the log for the next start
+        for (let waited = 0; waited < holdMs && !this.halted; waited += 100) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(100, holdMs - waited)));
+        }
+        if (this.halted) throw error;
       }
     }
   }

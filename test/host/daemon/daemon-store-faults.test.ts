@@ -58,7 +58,7 @@ action = dry-run
   });
   configDirs.push(configDir);
   const printed: string[] = [];
-  const newDaemon = () => {
+  const newDaemon = (storeHoldMs = 100) => {
     const settings = readDaemonSettings(configDir);
     return new Daemon({
       settings,
@@ -67,7 +67,7 @@ action = dry-run
       printDryRun: (_jail, text) => printed.push(text),
       pollIntervalMs: 50,
       storeRetry: { busyTimeoutMs: 50, attempts: 3, firstDelayMs: 20 },
-      storeHoldMs: 100,
+      storeHoldMs,
     });
   };
   const logText = () => readFileSync(daemonLog, "utf8");
@@ -105,6 +105,27 @@ describe("database faults", () => {
       expect(logText().match(/Found 192\.0\.2\.31/g)).toHaveLength(3);
       expect(daemon.pipeline("sshd").stats).toMatchObject({ totalFailed: 3, totalBanned: 1 });
     } finally {
+      other.close();
+      await daemon.stop();
+    }
+  }, 30_000);
+
+  it("stops at once while a failure is held on a locked database", async () => {
+    const { authLog, dbfile, newDaemon, logText, waitFor } = setUp("locked-stop");
+    const daemon = newDaemon(60_000);
+    await daemon.start();
+    const other = new Database(dbfile);
+    try {
+      other.exec("BEGIN EXCLUSIVE");
+      appendFailures(authLog, "192.0.2.32", 1);
+      await waitFor("the failure held", () => logText().includes("is held, tried again in 60 s"));
+      const stopped = await Promise.race([
+        daemon.stop().then(() => "stopped"),
+        new Promise((resolve) => setTimeout(() => resolve("still waiting"), 5000)),
+      ]);
+      expect(stopped).toBe("stopped");
+    } finally {
+      other.exec("ROLLBACK");
       other.close();
       await daemon.stop();
     }
