@@ -2,14 +2,19 @@
 // run with ticket values in the environment, retried with backoff, batched where the action file says how.
 import { hostname } from "node:os";
 import { CloudjailError } from "../../shared/errors.js";
-import { parseIp } from "../../shared/net/ip.js";
+import { isCanonicalIpv4, parseIp } from "../../shared/net/ip.js";
 import { bindTicketTags, substituteConfigTags, ticketTagVariable } from "./action-template.js";
 import type { CommandResult, CommandRunner } from "./command-runner.js";
+import { environmentValue } from "./environment-value.js";
 
 /** fail2ban's family names, used in `[Init?family=inet6]` sections. */
 export type Family = "inet4" | "inet6";
 
-/** The operations an action.d file defines. `actionbanbatch` / `actionunbanbatch` are cloudjail's set-based extras. */
+/**
+ * The operations an action.d file defines. `actionbanbatch` / `actionunbanbatch` are cloudjail's set-based extras, and
+ * so is `actionlist`: it prints the addresses the firewall holds for the jail (any text; every token that is an
+ * address counts) and fails when the jail's chain, rule or set is gone, so that the repair can compare.
+ */
 export const OPERATIONS = [
   "actionstart",
   "actionstop",
@@ -19,6 +24,7 @@ export const OPERATIONS = [
   "actionflush",
   "actionbanbatch",
   "actionunbanbatch",
+  "actionlist",
 ] as const;
 /** One of {@link OPERATIONS}. */
 export type Operation = (typeof OPERATIONS)[number];
@@ -91,6 +97,9 @@ export class ActionFailedError extends CloudjailError {
   }
 }
 
+/** Most characters of an `actionlist` output read: room for a million bans. */
+const listOutputLimit = 64 * 1024 * 1024;
+
 interface CompiledScript {
   readonly script: string;
   readonly tags: readonly string[];
@@ -102,9 +111,20 @@ export interface BatchOutcome {
   readonly failed: { ip: string; error: ActionFailedError }[];
 }
 
+/** What the firewall holds for one family of an action: the addresses listed, its rules gone, or no way to tell. */
+export type FamilyInspection =
+  | { readonly family: Family; readonly state: "listed"; readonly ips: ReadonlySet<string> }
+  | { readonly family: Family; readonly state: "lost"; readonly why: string }
+  | { readonly family: Family; readonly state: "unknown" };
+
 /** A runnable action.d action for one jail. */
 export class Action {
   readonly name: string;
+  /**
+   * How often actionstart ran again, and worked, because actioncheck failed (the firewall lost our rules): the bans
+   * it held are gone too, and the enforcer repairs.
+   */
+  restarts = 0;
   private readonly scripts = new Map<Family, Map<Operation, CompiledScript>>();
   private readonly started = new Set<Family>();
   private readonly timeoutMs: number;
@@ -152,6 +172,61 @@ export class Action {
   /** True when the action file defines `operation`. */
   has(operation: Operation): boolean {
     return this.scripts.get("inet4")!.has(operation);
+  }
+
+  /**
+   * A notification action (a mail, a webhook): it bans (tells) but has nothing to undo, as fail2ban's sendmail-*
+   * files, which define `actionban` and leave `actionunban` empty. Its failures never mean an address is not banned.
+   */
+  isNotification(): boolean {
+    return this.has("actionban") && !this.has("actionunban") && !this.has("actionbanbatch");
+  }
+
+  /** fail2ban's `norestored` option: bans restored from the store at start or reload are not passed to it. */
+  skipsRestored(): boolean {
+    const value = (this.definition.init.norestored ?? this.definition.definition.norestored ?? "").trim();
+    return /^(1|true|yes|on)$/i.test(value);
+  }
+
+  /**
+   * Runs actionstart or actionstop once for IPv4 with no ticket, whatever was run before, and counts both families
+   * started so that a ban never runs actionstart again (a notification action's "started" notice is sent once).
+   */
+  async runNotice(operation: "actionstart" | "actionstop"): Promise<void> {
+    this.started.add("inet4").add("inet6");
+    await this.runWithRetry("inet4", operation, { family: "inet4" });
+  }
+
+  /** True when the firewall can be asked what it holds (`actionlist`) or whether our rules are there (`actioncheck`). */
+  canInspect(): boolean {
+    return this.has("actionlist") || this.has("actioncheck");
+  }
+
+  /**
+   * Asks the firewall, once per started family, what it holds: `actionlist` (one command, whatever the number of
+   * bans) gives the addresses; without it `actioncheck` tells only whether the rules are there. Runs no retry.
+   */
+  async inspect(): Promise<FamilyInspection[]> {
+    const inspections: FamilyInspection[] = [];
+    for (const family of this.started) {
+      const operation: Operation = this.has("actionlist") ? "actionlist" : "actioncheck";
+      if (!this.has(operation)) {
+        inspections.push({ family, state: "unknown" });
+        continue;
+      }
+      const result = await this.runOnce(family, operation, { family });
+      if (result.code !== 0) {
+        inspections.push({ family, state: "lost", why: new ActionFailedError(this.name, operation, result).message });
+      } else if (operation === "actioncheck") inspections.push({ family, state: "unknown" });
+      else inspections.push({ family, state: "listed", ips: addressesIn(result.stdout) });
+    }
+    return inspections;
+  }
+
+  /** Runs actionstart of `family` again (its rules were found gone); throws ActionFailedError when it keeps failing. */
+  async restart(family: Family): Promise<void> {
+    await this.runWithRetry(family, "actionstart", { family });
+    this.started.add(family);
   }
 
   /** Runs actionstart for IPv4 (IPv6 starts on its first ban, as in fail2ban). */
@@ -273,7 +348,8 @@ export class Action {
         const check = await this.runOnce(family, "actioncheck", { family });
         if (check.code !== 0) {
           this.options.warn?.(`action ${this.name}: actioncheck failed, running actionstart again`);
-          await this.runOnce(family, "actionstart", { family });
+          // only a start that worked asks for a repair: a firewall that keeps failing is left to the retries
+          if ((await this.runOnce(family, "actionstart", { family })).code === 0) this.restarts++;
         }
       }
     }
@@ -284,9 +360,32 @@ export class Action {
     const compiled = this.scripts.get(family)!.get(operation);
     if (!compiled) return Promise.resolve({ code: 0, signal: null, stdout: "", stderr: "", timedOut: false });
     const env: Record<string, string> = {};
-    for (const tag of compiled.tags) env[ticketTagVariable(tag)] = values[tag] ?? "";
-    return this.options.runner.run(compiled.script, env, this.timeoutMs);
+    for (const tag of compiled.tags) env[ticketTagVariable(tag)] = environmentValue(values[tag] ?? "");
+    // a listing is read whole, or the addresses after the cut would look missing (about 40 bytes per ban)
+    const outputLimit = operation === "actionlist" ? listOutputLimit : undefined;
+    return this.options.runner.run(compiled.script, env, this.timeoutMs, outputLimit);
   }
+}
+
+/**
+ * The canonical addresses among the tokens of `text` (`1.2.3.4/32` counts as 1.2.3.4, a wider network does not).
+ * A listing of 100,000 bans is read here every check: canonical IPv4 tokens take a cheap path.
+ */
+export function addressesIn(text: string): Set<string> {
+  const ips = new Set<string>();
+  for (const token of text.split(/[\s,{}()[\]]+/)) {
+    const slash = token.indexOf("/");
+    const host = slash < 0 ? token : token.slice(0, slash);
+    const prefix = slash < 0 ? undefined : token.slice(slash + 1);
+    if (isCanonicalIpv4(host)) {
+      if (prefix === undefined || prefix === "32") ips.add(host);
+      continue;
+    }
+    if (!host.includes(":") && !host.includes(".")) continue;
+    const ip = parseIp(host);
+    if (ip && (prefix === undefined || prefix === (ip.family === 4 ? "32" : "128"))) ips.add(ip.text);
+  }
+  return ips;
 }
 
 /** The ticket tags of one ban, as strings. */

@@ -13,18 +13,31 @@ export interface CommandResult {
 
 /** Executes action scripts. */
 export interface CommandRunner {
-  /** Runs `script` with `/bin/sh -c`, the ticket values in `env`, killing it after `timeoutMs`. */
-  run(script: string, env: Readonly<Record<string, string>>, timeoutMs: number): Promise<CommandResult>;
+  /**
+   * Runs `script` with `/bin/sh -c`, the ticket values in `env`, killing it after `timeoutMs`; keeps at most
+   * `outputLimit` characters of stdout (default 64 KiB; a firewall listing asks for more).
+   */
+  run(
+    script: string,
+    env: Readonly<Record<string, string>>,
+    timeoutMs: number,
+    outputLimit?: number,
+  ): Promise<CommandResult>;
 }
 
-const outputLimit = 64 * 1024;
+const defaultOutputLimit = 64 * 1024;
 
 /** Runs scripts with /bin/sh, optionally wrapped (e.g. `ip netns exec NAME` for tests in a network namespace). */
 export class ShellCommandRunner implements CommandRunner {
   /** @param prefix argv put before `/bin/sh -c script`, e.g. `["ip", "netns", "exec", "ns1"]`. */
   constructor(private readonly prefix: readonly string[] = []) {}
 
-  run(script: string, env: Readonly<Record<string, string>>, timeoutMs: number): Promise<CommandResult> {
+  run(
+    script: string,
+    env: Readonly<Record<string, string>>,
+    timeoutMs: number,
+    outputLimit = defaultOutputLimit,
+  ): Promise<CommandResult> {
     const [command, ...args] = [...this.prefix, "/bin/sh", "-c", script];
     return new Promise((resolve) => {
       // A process group of its own, so that a timeout kills the script's children too (they hold the pipes).
@@ -40,7 +53,7 @@ export class ShellCommandRunner implements CommandRunner {
         if (stdout.length < outputLimit) stdout += chunk;
       });
       child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-        if (stderr.length < outputLimit) stderr += chunk;
+        if (stderr.length < defaultOutputLimit) stderr += chunk;
       });
       const timer = setTimeout(() => {
         timedOut = true;

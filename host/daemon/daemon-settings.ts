@@ -21,6 +21,8 @@ export interface DaemonSettings {
   readonly dbfile: string;
   /** Seconds after which ended bans and old failures are purged from the store. */
   readonly dbpurgeage: number;
+  /** Seconds between two checks that the firewall holds every ban in force (0: never; see Daemon.repairFirewall). */
+  readonly firewallcheckinterval: number;
 }
 
 /** What the command line may override. */
@@ -40,6 +42,7 @@ const DEFAULTS = {
   pidfile: "/run/cloudjail/cloudjail.pid",
   dbfile: "/var/lib/cloudjail/cloudjail.sqlite3",
   dbpurgeage: "1d",
+  firewallcheckinterval: "30s",
 } as const;
 
 /** Reads `fail2ban` settings from `configDir` (fail2ban defaults where the file or option is missing). */
@@ -68,6 +71,12 @@ export function readDaemonSettings(configDir: string, overrides: SettingOverride
   } catch (error) {
     throw new ConfigError((error as Error).message, where("dbpurgeage"), { cause: error });
   }
+  let firewallcheckinterval: number;
+  try {
+    firewallcheckinterval = parseTimeSpan(value("firewallcheckinterval"));
+  } catch (error) {
+    throw new ConfigError((error as Error).message, where("firewallcheckinterval"), { cause: error });
+  }
   const dbfile = value("dbfile");
   return {
     configDir,
@@ -78,5 +87,6 @@ export function readDaemonSettings(configDir: string, overrides: SettingOverride
     pidfile: value("pidfile"),
     dbfile: /^(none|:memory:)$/i.test(dbfile) ? ":memory:" : dbfile,
     dbpurgeage,
+    firewallcheckinterval,
   };
 }

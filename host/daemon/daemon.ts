@@ -8,7 +8,6 @@ import { CloudjailError } from "../../shared/errors.js";
 import { FilterThreadPool } from "../../shared/filter/watchdog/filter-thread-pool.js";
 import { IgnoreList, parseIgnoreIp, resolveIgnoreNames } from "../../shared/jail/ignore-list.js";
 import { JailRunner } from "../../shared/jail/jail-runner.js";
-import { SqliteStore } from "../../shared/store/sqlite-store.js";
 import { Action } from "../actions/action.js";
 import { type CommandRunner, DryRunCommandRunner, ShellCommandRunner } from "../actions/command-runner.js";
 import { oneLineScript } from "../actions/one-line-script.js";
@@ -20,6 +19,8 @@ import { buildJails, type JailBuild } from "./jail-build.js";
 import type { HostJailConfig } from "./jail-config.js";
 import { JailEnforcer } from "./jail-enforcer.js";
 import { JailPipeline, type PipelineStats, ticketOf } from "./jail-pipeline.js";
+import type { NotificationRetry } from "./notification-queue.js";
+import { ResilientStore, type StoreRetry } from "./resilient-store.js";
 import { notifyServiceStatus } from "./service-status.js";
 import { type JournalProbes, logFileAppeared, SOURCE_CHECK_INTERVAL_MS, sourceProblem } from "./source-health.js";
 
@@ -63,11 +64,19 @@ export interface DaemonOptions {
   readonly sourceCheckIntervalMs?: number;
   /** Sends the daemon's state to systemd (default: systemd-notify when NOTIFY_SOCKET is set). */
   readonly notifyStatus?: (text: string) => Promise<string | undefined>;
+  /** Period of the firewall check (default: the `firewallcheckinterval` setting); tests use a short one. */
+  readonly firewallCheckIntervalMs?: number;
+  /** Waiting out a locked database (tests shorten it). */
+  readonly storeRetry?: StoreRetry;
+  /** How long a jail holding a failure waits before it tries a locked database again (default 5 s). */
+  readonly storeHoldMs?: number;
+  /** Retries of notification actions (mail): first delay and tries (default 10 s doubling, 4 tries). */
+  readonly notificationRetry?: NotificationRetry;
 }
 
 /** A running (or stopped) daemon. */
 export class Daemon {
-  private store: SqliteStore | undefined;
+  private store: ResilientStore | undefined;
   private runner: JailRunner | undefined;
   private readonly tailer: FileTailer;
   private readonly pipelines = new Map<string, JailPipeline>();
@@ -76,6 +85,8 @@ export class Daemon {
   private readonly addedIgnores = new Map<string, string[]>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
+  private repairTimer: NodeJS.Timeout | undefined;
+  private repairing: Promise<number> | undefined;
   private logClock = 0;
   private selfAddresses: string[] = [];
   private resolvedNames = new Map<string, readonly string[]>();
@@ -139,7 +150,11 @@ export class Daemon {
       this.log("ERROR", "cloudjail.jail", `Jail '${jail}' not started: ${reason}`);
     }
     if (settings.dbfile !== ":memory:") mkdirSync(dirname(settings.dbfile), { recursive: true, mode: 0o700 });
-    this.store = new SqliteStore(settings.dbfile);
+    this.store = await ResilientStore.open(settings.dbfile, {
+      ...this.options.storeRetry,
+      error: (message) => this.log("ERROR", "cloudjail.database", message),
+      onReplaced: () => this.recordFirewallBans(),
+    });
     this.runner = this.makeRunner(build.configs);
     for (const config of build.configs) await this.startJail(config);
     if (this.pipelines.size === 0) {
@@ -155,7 +170,38 @@ export class Daemon {
     this.expiryTimer = setInterval(() => void this.expire(this.now()), 1000);
     this.purgeTimer = setInterval(() => void this.purge(), 3600_000);
     this.purgeTimer.unref();
+    const checkMs = this.options.firewallCheckIntervalMs ?? settings.firewallcheckinterval * 1000;
+    if (checkMs > 0) {
+      this.repairTimer = setInterval(() => void this.repairFirewall(), checkMs);
+      this.repairTimer.unref();
+    }
     await this.purge();
+  }
+
+  /**
+   * Puts back into the firewall every ban in force that it lost (a set flushed, the table deleted, a firewall
+   * reload): every `firewallcheckinterval`, after a reload, and when an action's check fails. One check runs at a
+   * time; returns how many bans were restored.
+   */
+  repairFirewall(jail?: string): Promise<number> {
+    if (this.repairing) return this.repairing;
+    const names = jail === undefined ? this.jailNames() : [this.pipeline(jail).config.name];
+    this.repairing = (async () => {
+      let restored = 0;
+      for (const name of names) {
+        const pipeline = this.pipelines.get(name);
+        if (!pipeline) continue;
+        try {
+          restored += await pipeline.enforcer.repair();
+        } catch (error) {
+          this.log("ERROR", "cloudjail.actions", `[${name}] Firewall check failed: ${(error as Error).message}`);
+        }
+      }
+      return restored;
+    })().finally(() => {
+      this.repairing = undefined;
+    });
+    return this.repairing;
   }
 
   /** In replay mode: reads every log to its end, lets the actions finish, then stops. */
@@ -166,7 +212,7 @@ export class Daemon {
       for (const pipeline of this.pipelines.values()) await pipeline.idle();
       if (this.progressMark() === before) break;
     }
-    for (const pipeline of this.pipelines.values()) await pipeline.enforcer.sync();
+    for (const pipeline of this.pipelines.values()) await pipeline.enforcer.settled();
   }
 
   /** Resolves when the daemon has stopped (by `stop`, a signal or the client). */
@@ -182,6 +228,14 @@ export class Daemon {
       if (this.purgeTimer) clearInterval(this.purgeTimer);
       if (this.sourceTimer) clearInterval(this.sourceTimer);
       await this.checkingSources;
+      if (this.repairTimer) clearInterval(this.repairTimer);
+      // stop means stop: what is read and not handled is dropped now (still in the logs for the next start)
+      for (const pipeline of this.pipelines.values()) {
+        const left = pipeline.halt();
+        if (left > 0) {
+          this.log("INFO", "cloudjail.server", `[${pipeline.config.name}] ${left} lines read and not handled, left`);
+        }
+      }
       await this.tailer.stop();
       for (const name of [...this.pipelines.keys()]) await this.stopJail(name);
       await this.filterPool?.close();
@@ -335,6 +389,10 @@ export class Daemon {
       this.failedJails.delete(config.name);
       this.sourceProblems.delete(config.name);
       await this.startJail(config, kept.get(config.name), previousStats.get(config.name));
+    }
+    // a reload is also when users expect the firewall to be put right (after a firewall service reload, say)
+    for (const [name, enforcer] of kept) {
+      if (this.pipelines.get(name)?.enforcer === enforcer) await enforcer.repair();
     }
     await this.tailer.poll();
     await this.checkSources();
@@ -519,6 +577,7 @@ export class Daemon {
       startAt,
       ...(this.filterPool ? { filterPool: this.filterPool } : {}),
       ...(this.options.journalctl ? { journalctl: this.options.journalctl } : {}),
+      ...(this.options.storeHoldMs !== undefined ? { storeHoldMs: this.options.storeHoldMs } : {}),
       notice: (message) => this.log("NOTICE", "cloudjail.actions", message),
       info: (message) => this.log("INFO", "cloudjail.filter", message),
       debug: (message) => this.log("DEBUG", "cloudjail.filter", message),
@@ -563,20 +622,28 @@ export class Daemon {
   }
 
   private newEnforcer(config: HostJailConfig): JailEnforcer {
-    const actions = config.actions.map(
-      (definition) =>
-        new Action(definition, {
-          runner: this.commandRunner(config.name),
-          ...(this.options.actionAttempts !== undefined ? { attempts: this.options.actionAttempts } : {}),
-          ...(this.options.actionBackoffMs !== undefined ? { backoffMs: this.options.actionBackoffMs } : {}),
-          warn: (message) => this.log("WARNING", "cloudjail.actions", `[${config.name}] ${message}`),
-        }),
-    );
-    return new JailEnforcer(config.name, actions, {
-      error: (message) => this.log("ERROR", "cloudjail.actions", message),
-      warning: (message) => this.log("WARNING", "cloudjail.actions", message),
-      debug: (message) => this.log("DEBUG", "cloudjail.actions", message),
+    const actions = config.actions.map((definition) => {
+      const action = new Action(definition, {
+        runner: this.commandRunner(config.name),
+        ...(this.options.actionAttempts !== undefined ? { attempts: this.options.actionAttempts } : {}),
+        ...(this.options.actionBackoffMs !== undefined ? { backoffMs: this.options.actionBackoffMs } : {}),
+        warn: (message) => this.log("WARNING", "cloudjail.actions", `[${config.name}] ${message}`),
+      });
+      // A notification is retried by its queue, slowly, with one log line per try: no quick attempts of its own.
+      if (!action.isNotification()) return action;
+      return new Action(definition, { runner: this.commandRunner(config.name), attempts: 1 });
     });
+    return new JailEnforcer(
+      config.name,
+      actions,
+      {
+        error: (message) => this.log("ERROR", "cloudjail.actions", message),
+        warning: (message) => this.log("WARNING", "cloudjail.actions", message),
+        debug: (message) => this.log("DEBUG", "cloudjail.actions", message),
+      },
+      undefined,
+      this.options.notificationRetry,
+    );
   }
 
   /** Stops a jail: its log sources and filter, and its actions (bans out of the firewall) unless `keepActions`. */
@@ -588,6 +655,25 @@ export class Daemon {
     if (options.keepActions) return;
     await pipeline.enforcer.stop();
     this.log("INFO", "cloudjail.jail", `Jail '${name}' stopped`);
+  }
+
+  /**
+   * After a corrupt database was replaced by an empty one: the bans the firewall holds are recorded in it again (with
+   * a new ban time from now), so that status shows them and they expire, instead of staying in the firewall forever.
+   */
+  private async recordFirewallBans(): Promise<void> {
+    let recorded = 0;
+    for (const pipeline of this.pipelines.values()) {
+      for (const ip of pipeline.enforcer.wantedIps()) {
+        try {
+          if (await this.runner?.ban(pipeline.config.name, ip, this.now())) recorded++;
+        } catch (error) {
+          this.log("ERROR", "cloudjail.database", `cannot record the ban of ${ip} again: ${(error as Error).message}`);
+        }
+      }
+    }
+    if (recorded > 0)
+      this.log("WARNING", "cloudjail.database", `${recorded} bans in force recorded in the new database`);
   }
 
   private async advanceLogClock(time: number): Promise<void> {

@@ -1,7 +1,12 @@
 // Keeps a jail's actions equal to the bans the store says are in force. A ban is "done" for an action only when
 // its script succeeded; a failed one stays pending, is reported, and is tried again with a growing delay, so the
 // firewall converges on the store instead of silently drifting from it (fail2ban records bans whose command failed).
-import type { Action, BanTicket } from "../actions/action.js";
+// What was done can be undone behind our back (a set flushed, a table deleted): `repair` asks the firewall what it
+// holds and puts back what is missing. Notification actions (mail) run beside, in a NotificationQueue each.
+
+import { parseIp } from "../../shared/net/ip.js";
+import type { Action, BanTicket, Family } from "../actions/action.js";
+import { NotificationQueue, type NotificationRetry } from "./notification-queue.js";
 
 /** Where the enforcer reports. */
 export interface EnforcerLog {
@@ -17,9 +22,12 @@ interface ActionState {
 
 /** Reconciles the actions of one jail with the wanted bans. */
 export class JailEnforcer {
+  /** The firewall actions: what makes a ban real. */
   private readonly states: ActionState[];
+  /** The notification actions (mail ...), run beside the firewall (see NotificationQueue). */
+  private readonly notifications: NotificationQueue[];
   private readonly wanted = new Map<string, BanTicket>();
-  private queue: Promise<void> = Promise.resolve();
+  private queue: Promise<unknown> = Promise.resolve();
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs: number;
   private stopped = false;
@@ -29,13 +37,23 @@ export class JailEnforcer {
     actions: readonly Action[],
     private readonly log: EnforcerLog,
     private readonly firstRetryMs = 1000,
+    notificationRetry: NotificationRetry = {},
   ) {
-    this.states = actions.map((action) => ({ action, enforced: new Set() }));
+    this.states = actions
+      .filter((action) => !action.isNotification())
+      .map((action) => ({ action, enforced: new Set() }));
+    this.notifications = actions
+      .filter((action) => action.isNotification())
+      .map((action) => new NotificationQueue(jail, action, log, notificationRetry));
     this.retryDelayMs = firstRetryMs;
   }
 
-  /** Runs actionstart of every action; a failing one is reported and started again by the next sync. */
+  /**
+   * Runs actionstart of every firewall action (a failing one is reported and started again by the next sync); the
+   * notification actions start in the background.
+   */
   async start(): Promise<void> {
+    for (const notification of this.notifications) notification.start();
     await this.enqueue(async () => {
       for (const { action } of this.states) {
         try {
@@ -47,10 +65,22 @@ export class JailEnforcer {
     });
   }
 
-  /** Wants `tickets` banned (already banned ones are left alone) and applies the difference. */
+  /**
+   * Wants `tickets` banned (already banned ones are left alone) and applies the difference; the new ones are
+   * passed to the notification actions, which the returned promise does not wait for.
+   */
   ban(tickets: readonly BanTicket[]): Promise<void> {
+    const fresh = tickets.filter((ticket) => !this.wanted.has(ticket.ip));
     for (const ticket of tickets) this.wanted.set(ticket.ip, ticket);
-    return this.sync();
+    const synced = this.sync();
+    if (fresh.length > 0) for (const notification of this.notifications) notification.ban(fresh);
+    return synced;
+  }
+
+  /** Resolves when the firewall is synced and every notification queued so far has been tried once. */
+  async settled(): Promise<void> {
+    await this.sync();
+    for (const notification of this.notifications) await notification.idle();
   }
 
   /** Wants `ips` unbanned and applies the difference. */
@@ -83,6 +113,7 @@ export class JailEnforcer {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    await Promise.all(this.notifications.map((notification) => notification.stop()));
     await this.enqueue(async () => {
       for (const state of this.states) {
         try {
@@ -98,13 +129,53 @@ export class JailEnforcer {
     });
   }
 
-  private enqueue(work: () => Promise<void>): Promise<void> {
+  /**
+   * Checks that the firewall still holds the bans this enforcer put there, and puts back what is missing: a set
+   * flushed, a table deleted, rules wiped by a firewall reload. An action with `actionlist` is asked once per family
+   * (one command whatever the number of bans); with only `actioncheck`, a failed check means every ban of that
+   * family is gone. What was repaired is logged at WARNING. Returns how many bans were put back (or are pending).
+   */
+  repair(): Promise<number> {
+    return this.enqueue(async () => {
+      if (this.stopped) return 0;
+      let missingTotal = 0;
+      for (const state of this.states) {
+        if (!state.action.canInspect() || state.enforced.size === 0) continue;
+        for (const inspection of await state.action.inspect()) {
+          if (inspection.state === "unknown") continue;
+          const ofFamily = [...state.enforced].filter((ip) => familyOf(ip) === inspection.family);
+          const missing =
+            inspection.state === "lost" ? ofFamily : ofFamily.filter((ip) => !inspection.ips.has(canonical(ip)));
+          if (missing.length === 0) continue;
+          const why = inspection.state === "lost" ? `its rules are gone (${inspection.why})` : "not in its list";
+          this.log.warning(
+            `[${this.jail}] Firewall repair: ${missing.length} of ${ofFamily.length} ${inspection.family} bans of ` +
+              `action ${state.action.name} missing, ${why}; putting them back`,
+          );
+          if (inspection.state === "lost") {
+            try {
+              await state.action.restart(inspection.family);
+            } catch (error) {
+              this.log.error(`[${this.jail}] Firewall repair: ${(error as Error).message}`);
+            }
+          }
+          for (const ip of missing) state.enforced.delete(ip);
+          missingTotal += missing.length;
+        }
+      }
+      if (missingTotal > 0) await this.reconcile();
+      return missingTotal;
+    });
+  }
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
     const next = this.queue.then(work);
     this.queue = next.catch(() => {});
     return next;
   }
 
   private async reconcile(): Promise<void> {
+    const restarts = this.restarts();
     let failures = 0;
     for (const state of this.states) {
       const toBan = [...this.wanted.values()].filter((ticket) => !state.enforced.has(ticket.ip));
@@ -122,6 +193,12 @@ export class JailEnforcer {
     }
     if (failures > 0) this.scheduleRetry();
     else this.retryDelayMs = this.firstRetryMs;
+    // An action found its rules gone (actioncheck failed) and started again: the bans it had are gone too.
+    if (this.restarts() !== restarts) void this.repair();
+  }
+
+  private restarts(): number {
+    return this.states.reduce((sum, state) => sum + state.action.restarts, 0);
   }
 
   private report(what: string, failed: { ip: string; error: Error }[]): number {
@@ -142,4 +219,12 @@ export class JailEnforcer {
     this.retryTimer.unref?.();
     this.retryDelayMs = Math.min(this.retryDelayMs * 2, 60_000);
   }
+}
+
+function familyOf(ip: string): Family {
+  return parseIp(ip)?.family === 6 ? "inet6" : "inet4";
+}
+
+function canonical(ip: string): string {
+  return parseIp(ip)?.text ?? ip;
 }

@@ -5,7 +5,7 @@ import type { Failure } from "../../shared/filter/failure.js";
 import { LogFilter } from "../../shared/filter/log-filter.js";
 import type { FilterThreadPool } from "../../shared/filter/watchdog/filter-thread-pool.js";
 import { type GuardedLineResult, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
-import type { BanDecision } from "../../shared/jail/decision.js";
+import type { BanDecision, FailureOutcome, Failure as StoreFailure } from "../../shared/jail/decision.js";
 import type { JailRunner } from "../../shared/jail/jail-runner.js";
 import type { BanTicket } from "../actions/action.js";
 import type { FileTailer, StartAt } from "../sources/file-tailer.js";
@@ -15,6 +15,7 @@ import type { LogLine, LogSource } from "../sources/log-source.js";
 import type { HostJailConfig } from "./jail-config.js";
 import type { JailEnforcer } from "./jail-enforcer.js";
 import { filterSpec, guardedMatcher, inlineMatcher, type LineMatcher } from "./line-matcher.js";
+import { StoreBusyError } from "./resilient-store.js";
 
 /** What a pipeline needs from the daemon around it. */
 export interface PipelineContext {
@@ -35,11 +36,16 @@ export interface PipelineContext {
   readonly filterPool?: FilterThreadPool;
   /** The journalctl executable (default: from PATH). */
   readonly journalctl?: string;
+  /** How long a failure held on a locked database waits before the next try (default 5 s). */
+  readonly storeHoldMs?: number;
   readonly notice: (message: string) => void;
   readonly info: (message: string) => void;
   readonly debug: (message: string) => void;
   readonly error: (message: string) => void;
 }
+
+/** Lines matched in one call of the filter: small enough that a stop waits for one slice at most. */
+const matchSlice = 5000;
 
 /** Counters shown by `status JAIL`. */
 export interface PipelineStats {
@@ -95,6 +101,8 @@ export class JailPipeline {
    * line); undefined once a batch is matched again. The daemon reports a jail in this state as failing.
    */
   filterError: string | undefined;
+  /** The daemon is shutting down: lines not handled yet are left (see halt). */
+  private halted = false;
 
   constructor(
     readonly config: HostJailConfig,
@@ -138,6 +146,16 @@ export class JailPipeline {
     const matcher = this.matcher;
     this.matcher = undefined;
     await (await matcher?.catch(() => undefined))?.close();
+  }
+
+  /**
+   * The daemon stops: lines received and not yet handled are dropped at once, whatever the backlog, so that stop
+   * means stop. They are still in the log, and the next start reads `findtime` back (each line counted once). A ban
+   * already decided still reaches the enforcer. Returns how many lines were left.
+   */
+  halt(): number {
+    this.halted = true;
+    return this.pending.splice(0).length;
   }
 
   /** Resolves when every line received so far has been handled. */
@@ -206,37 +224,71 @@ export class JailPipeline {
       if (group) group.push(line);
       else bySource.set(line.source, [line]);
     }
-    for (const [source, group] of bySource) {
-      const { config, context } = this;
-      this.stats.lines += group.length;
-      this.sources.add(source);
-      let results: GuardedLineResult[];
-      try {
-        const matcher = await this.matcherFor();
-        const dateNow = context.dateNow?.() ?? context.now();
-        results = await matcher.match(
-          group.map((line) => line.text),
-          group.map((line) => ({ now: dateNow, ...(line.time !== undefined ? { time: line.time } : {}) })),
-          source,
+    for (const [source, lines] of bySource) {
+      // a pass may deliver a hundred thousand lines: matched in slices, so that a stop or a signal is heard between
+      for (let start = 0; start < lines.length && !this.halted; start += matchSlice) {
+        await this.matchAndHandle(source, lines.slice(start, start + matchSlice));
+      }
+    }
+  }
+
+  private async matchAndHandle(source: string, group: LogLine[]): Promise<void> {
+    const { config, context } = this;
+    this.stats.lines += group.length;
+    this.sources.add(source);
+    let results: GuardedLineResult[];
+    try {
+      const matcher = await this.matcherFor();
+      const dateNow = context.dateNow?.() ?? context.now();
+      results = await matcher.match(
+        group.map((line) => line.text),
+        group.map((line) => ({ now: dateNow, ...(line.time !== undefined ? { time: line.time } : {}) })),
+        source,
+      );
+    } catch (error) {
+      this.filterError = `filter failed on ${source}: ${(error as Error).message}`;
+      context.error(`[${config.name}] ${this.filterError}`);
+      return;
+    }
+    this.filterError = undefined;
+    for (const [index, result] of results.entries()) {
+      if (this.halted) {
+        this.stats.lines -= group.length - index;
+        return;
+      }
+      const line = group[index]!;
+      // A backlog of many thousand lines must not keep the control socket and the expiry timer waiting.
+      if (index > 0 && index % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (isStalled(result)) {
+        context.error(
+          `[${config.name}] abandoned a line of ${source} after ${result.budgetMs} ms in the filter (a regex ` +
+            `blowing up on crafted input?): ${line.text.slice(0, 200)}`,
         );
-      } catch (error) {
-        this.filterError = `filter failed on ${source}: ${(error as Error).message}`;
-        context.error(`[${config.name}] ${this.filterError}`);
         continue;
       }
-      this.filterError = undefined;
-      for (const [index, result] of results.entries()) {
-        const line = group[index]!;
-        // A backlog of many thousand lines must not keep the control socket and the expiry timer waiting.
-        if (index > 0 && index % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
-        if (isStalled(result)) {
-          context.error(
-            `[${config.name}] abandoned a line of ${source} after ${result.budgetMs} ms in the filter (a regex ` +
-              `blowing up on crafted input?): ${line.text.slice(0, 200)}`,
-          );
-          continue;
+      await this.handle(line, result.failures);
+    }
+  }
+
+  /**
+   * Records a failure in the store. While the database stays locked by another process the failure is held (the
+   * jail waits, its lines stay in the log, nothing is dropped) and tried again, reported at ERROR each time.
+   */
+  private async recordHeld(failure: StoreFailure): Promise<FailureOutcome> {
+    for (;;) {
+      try {
+        return await this.context.runner().recordFailure(failure, this.context.now());
+      } catch (error) {
+        if (!(error instanceof StoreBusyError) || this.halted) throw error;
+        const holdMs = this.context.storeHoldMs ?? 5000;
+        this.context.error(
+          `[${this.config.name}] ${error.message}; the failure of ${failure.ip} is held, tried again in ${holdMs / 1000} s`,
+        );
+        // a stop does not wait out the hold: the line is still in the log for the next start
+        for (let waited = 0; waited < holdMs && !this.halted; waited += 100) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(100, holdMs - waited)));
         }
-        await this.handle(line, result.failures);
+        if (this.halted) throw error;
       }
     }
   }
@@ -249,18 +301,15 @@ export class JailPipeline {
         const time = failure.time ?? line.time ?? context.now();
         await context.observeTime?.(time);
         const ip = failure.ip ?? failure.id;
-        const outcome = await context.runner().recordFailure(
-          {
-            jail: config.name,
-            ip,
-            fid: failure.id,
-            time,
-            line: failure.matches.join("\n"),
-            // The same line read again (a restart reads findtime back) is counted once.
-            ...(line.eventId !== undefined ? { eventId: line.eventId } : {}),
-          },
-          context.now(),
-        );
+        const outcome = await this.recordHeld({
+          jail: config.name,
+          ip,
+          fid: failure.id,
+          time,
+          line: failure.matches.join("\n"),
+          // The same line read again (a restart reads findtime back) is counted once.
+          ...(line.eventId !== undefined ? { eventId: line.eventId } : {}),
+        });
         // A line read a second time (after a restart) is not news; one older than findtime counts for nothing.
         if (outcome.kind === "duplicate" || outcome.kind === "obsolete") continue;
         this.stats.totalFailed++;

@@ -1,7 +1,8 @@
 // Follows log files the way a daemon must: each file is opened and read once, whatever the number of jails that
-// watch it, and every complete line is handed to each of them. Survives rotation by rename (the new file is read
-// from its start, after the rest of the old one), copy-truncate (reading restarts at 0), and files or globs that
-// appear after start. inotify (fs.watch on the parent directories) wakes it at once; polling is the fallback.
+// watch it, and every complete line is handed to each of them. Survives rotation by rename (the old file stays open
+// and is read to its end, however far behind the reading is, before the new one is read from its start),
+// copy-truncate (reading restarts at 0), and files or globs that appear after start. inotify (fs.watch on the parent
+// directories) wakes it at once; polling is the fallback.
 import { createHash } from "node:crypto";
 import { closeSync, type FSWatcher, fstatSync, openSync, readSync, statSync, watch } from "node:fs";
 import { dirname, isAbsolute, resolve, sep } from "node:path";
@@ -31,6 +32,8 @@ export interface FileTailerOptions {
    * log at start, a flood) is read as fast as it is handled instead of into memory all at once.
    */
   readonly whenReady?: () => Promise<void>;
+  /** Most bytes read from one file in one pass (default 16 MiB), so that a huge backlog does not starve the loop. */
+  readonly passBudget?: number;
 }
 
 /** Counters for tests and benchmarks. */
@@ -60,14 +63,19 @@ interface TailedFile {
   stats: { opens: number; bytesRead: number; lines: number };
   /** The file's first bytes as last seen: when they change, the file was truncated and written again. */
   head: Buffer;
+  /**
+   * Earlier files at this path, renamed away (rotated) before they were read to their end, oldest first: still open,
+   * read to their end before the current file is read at all, then closed.
+   */
+  retired: TailedFile[];
 }
 
 /** How many leading bytes identify a file's content (fail2ban hashes the first line for the same purpose). */
 const headSize = 128;
 
 const chunkSize = 256 * 1024;
-/** Upper bound of bytes read from one file in one pass, so that a huge backlog does not starve the event loop. */
-const passBudget = 16 * 1024 * 1024;
+/** Default upper bound of bytes read from one file in one pass (see FileTailerOptions.passBudget). */
+const defaultPassBudget = 16 * 1024 * 1024;
 
 /** A line longer than MAX_LINE_BYTES was skipped (reported through onError; reading goes on). */
 export class LineTooLongError extends Error {
@@ -137,6 +145,7 @@ export class FileTailer implements LogSource {
       watch: options.watch ?? true,
       onError: options.onError,
       whenReady: options.whenReady,
+      passBudget: options.passBudget ?? defaultPassBudget,
     };
   }
 
@@ -175,7 +184,10 @@ export class FileTailer implements LogSource {
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
     await this.pass;
-    for (const file of this.files.values()) if (file.fd !== undefined) closeSync(file.fd);
+    for (const file of this.files.values()) {
+      for (const old of file.retired) if (old.fd !== undefined) closeSync(old.fd);
+      if (file.fd !== undefined) closeSync(file.fd);
+    }
     this.files.clear();
   }
 
@@ -247,6 +259,7 @@ export class FileTailer implements LogSource {
       subscribers: new Set([...this.subscriptions].filter((subscription) => globMatches(subscription.pattern, path))),
       stats: { opens: 0, bytesRead: 0, lines: 0 },
       head: Buffer.alloc(0),
+      retired: [],
     };
     if (!this.open(file)) return undefined;
     this.files.set(path, file);
@@ -323,14 +336,21 @@ export class FileTailer implements LogSource {
     }
     const replaced = !current || current.ino !== file.ino || current.dev !== file.dev;
     if (file.fd !== undefined && replaced) {
-      // Rotated by rename (or removed): finish the old file, whose last lines may have been written just before.
-      this.drain(file, true);
-      closeSync(file.fd);
+      // Rotated by rename (or removed): the old file stays open, to be read to its end (its last lines may have been
+      // written just before, and a reader that is behind may have megabytes left in it); the new one is opened now,
+      // so that a second rotation before we catch up finds it held too.
+      file.retired.push({ ...file, skipBefore: new Map(file.skipBefore), retired: [] });
       file.fd = undefined;
+      file.partial = new PartialLine();
     }
-    if (file.fd === undefined) {
-      if (!current || !this.open(file)) return;
+    if (file.fd === undefined && current) this.open(file);
+    // Lines keep their order: the rest of the rotated files before anything of the new one.
+    for (let old = file.retired[0]; old !== undefined; old = file.retired[0]) {
+      if (!this.drain(old, true)) return;
+      closeSync(old.fd!);
+      file.retired.shift();
     }
+    if (file.fd === undefined) return;
     const size = fstatSync(file.fd!).size;
     // Truncated in place (copytruncate): the content starts again from 0. Shorter than where we were is the plain
     // sign; different first bytes catch a file that was truncated and grew past our position before we looked.
@@ -352,24 +372,30 @@ export class FileTailer implements LogSource {
     return buffer.subarray(0, n);
   }
 
-  private drain(file: TailedFile, final: boolean): void {
+  /** Reads what the file holds past our position, within the pass budget; true when its end was reached. */
+  private drain(file: TailedFile, final: boolean): boolean {
     const buffer = Buffer.allocUnsafe(chunkSize);
-    let budget = passBudget;
+    let budget = this.options.passBudget;
+    let ended = false;
     while (budget > 0) {
-      const n = readSync(file.fd!, buffer, 0, chunkSize, file.position);
-      if (n <= 0) break;
+      const n = readSync(file.fd!, buffer, 0, Math.min(chunkSize, budget), file.position);
+      if (n <= 0) {
+        ended = true;
+        break;
+      }
       const chunkStart = file.position;
       file.position += n;
       file.stats.bytesRead += n;
       budget -= n;
       this.deliver(file, buffer.subarray(0, n), chunkStart);
     }
-    if (budget <= 0) this.schedule();
-    if (final) {
+    if (!ended) this.schedule();
+    else if (final) {
       // The old file will not grow any more: its unterminated last line is complete.
       this.endPartial(file, Buffer.alloc(0));
       file.partial.clear();
     }
+    return ended;
   }
 
   /** Hands over the complete lines of `chunk` (read at file offset `chunkStart`) and keeps its unterminated end. */

@@ -26,13 +26,20 @@ export class SqliteStore implements Store {
   private readonly requests = new RequestCounters();
   private readonly statements;
 
-  /** Opens (and creates when missing) the database at `path`; ":memory:" gives a private in-memory store. */
-  constructor(readonly path: string) {
+  /**
+   * Opens (and creates when missing) the database at `path`; ":memory:" gives a private in-memory store.
+   * `busyTimeoutMs` is how long one statement waits for another connection's lock (SQLite blocks the thread
+   * meanwhile; the daemon keeps it short and retries itself, see host/daemon/resilient-store.ts).
+   */
+  constructor(
+    readonly path: string,
+    options: { readonly busyTimeoutMs?: number } = {},
+  ) {
     try {
       this.db = new Database(path);
+      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = NORMAL");
-      this.db.pragma("busy_timeout = 5000");
       this.db.exec(SCHEMA);
     } catch (error) {
       throw new CloudjailError(`cannot open the SQLite store at ${path}: ${(error as Error).message}`, {

@@ -107,6 +107,12 @@ describe.each(cases)("action $action in a namespace", ({ action: actionName, arg
     expect(outcome.done).toHaveLength(3000);
     expect(network.exec(network.server, inspect).match(counted)?.length).toBe(3000);
     if (actionName !== "iptables-multiport" && actionName !== "iptables-allports") expect(elapsed).toBeLessThan(5000);
+    // what the firewall holds, as the daemon's repair asks it: every address, in one listing
+    const inspections = await action.inspect();
+    expect(inspections.map((inspection) => inspection.state)).toEqual(["listed"]);
+    expect(inspections[0]?.state === "listed" ? [...inspections[0].ips].sort() : []).toEqual(
+      many.map((ticket) => ticket.ip).sort(),
+    );
 
     // IPv6: the family's own set or chain, started on the first IPv6 ban.
     expect((await action.ban([{ ip: "2001:db8::bad" }, { ip: "2001:db8::beef" }])).failed).toEqual([]);

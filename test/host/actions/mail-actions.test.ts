@@ -30,7 +30,7 @@ describe("sendmail-whois-lines", () => {
     const outcome = await action.ban([{ ip: "203.0.113.7", failures: 2, matches }]);
     expect(outcome.failed).toEqual([]);
     const text = readFileSync(mail, "utf8");
-    expect(text).toContain("Subject: [Cloudjail] sshd: banned an address on ");
+    expect(text).toContain("Subject: [Cloudjail] sshd: banned 203.0.113.7 from ");
     expect(text).toContain("From: Cloudjail <cloudjail@example.org>\nTo: admin@example.org\n");
     expect(text).toContain("The address 203.0.113.7 has been banned by the jail sshd after 2 failures.");
     expect(text).toContain(`Lines that led to the ban:\n\n${matches.join("\n")}\n`);

@@ -256,4 +256,41 @@ describe("FileTailer", () => {
     release();
     await waitFor(() => delivered === 400_000);
   });
+
+  it("reads rotated files to their end when rotation outruns a reader that is behind: no line lost, none twice", async () => {
+    // 3 generations of 7,000 lines each (about 500 KB), read 64 KB a pass while the handlers take their time: the log
+    // is rotated twice (rename + create) long before the reader reaches the end of the first file.
+    const log = join(dir, "auth.log");
+    const generation = (g: number) =>
+      Array.from({ length: 7000 }, (_, i) => `gen${g} line ${String(i).padStart(5, "0")} ${"x".repeat(50)}\n`).join("");
+    writeFileSync(log, generation(1));
+    const got: LogLine[] = [];
+    let passes = 0;
+    tailer = new FileTailer({
+      watch: false,
+      pollIntervalMs: 10,
+      passBudget: 64 * 1024,
+      // the handlers are slow: each pass waits a little before reading on
+      whenReady: () => new Promise((resolve) => setTimeout(resolve, 25)).then(() => void passes++),
+    });
+    tailer.subscribe(log, (line) => got.push(line), { startAt: "beginning" });
+    await tailer.start();
+    await waitFor(() => got.length > 0);
+    renameSync(log, `${log}.1`);
+    writeFileSync(log, generation(2));
+    // the reader notices the first rotation (it opens the second file) while still far behind in the first
+    await waitFor(() => (tailer!.stats().get(log)?.opens ?? 0) === 2);
+    expect(got.length).toBeLessThan(7000);
+    renameSync(`${log}.1`, `${log}.2`);
+    renameSync(log, `${log}.1`);
+    writeFileSync(log, generation(3));
+    await waitFor(() => got.length >= 21_000, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(got).toHaveLength(21_000);
+    const expected = [1, 2, 3].flatMap((g) => generation(g).trimEnd().split("\n"));
+    expect(got.map((line) => line.text)).toEqual(expected);
+    expect(new Set(got.map((line) => line.eventId)).size).toBe(21_000);
+    expect(tailer.stats().get(log)).toMatchObject({ opens: 3, lines: 21_000 });
+    expect(passes).toBeGreaterThan(10);
+  });
 });

@@ -1,0 +1,204 @@
+// No failure lost to a database fault. A real SQLite file held locked by another connection longer than the busy
+// timeout: the failures are held and recorded once the lock goes (every one, once). A corrupt file (not a database at
+// all, or a database whose pages are garbage): moved aside with an ERROR, a fresh database started, the jail's
+// actions never stopped, and banning goes on.
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { Daemon } from "../../../host/daemon/daemon.js";
+import { openDaemonLog } from "../../../host/daemon/daemon-log.js";
+import { readDaemonSettings } from "../../../host/daemon/daemon-settings.js";
+import { appendFailures, waitFor as waitForDaemon } from "../support/live-log.js";
+import { makeConfigDir } from "../support/test-config.js";
+
+const work = mkdtempSync(join(tmpdir(), "cloudjail-store-faults-"));
+const configDirs: string[] = [];
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  for (const dir of configDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A daemon on its own folder (config, auth.log, database), with dry-run actions whose scripts land in `printed`. */
+function setUp(name: string) {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  const authLog = join(dir, "auth.log");
+  const daemonLog = join(dir, "cloudjail.log");
+  const dbfile = join(dir, "cloudjail.sqlite3");
+  writeFileSync(authLog, "");
+  writeFileSync(daemonLog, "");
+  const configDir = makeConfigDir({
+    "fail2ban.conf": `[Definition]
+loglevel = INFO
+logtarget = ${daemonLog}
+socket = ${join(dir, "cloudjail.sock")}
+pidfile = ${join(dir, "cloudjail.pid")}
+dbfile = ${dbfile}
+`,
+    "jail.conf": `[sshd]
+enabled = true
+logpath = ${authLog}
+maxretry = 3
+findtime = 10m
+bantime = 1h
+action = dry-run
+`,
+  });
+  configDirs.push(configDir);
+  const printed: string[] = [];
+  const newDaemon = (storeHoldMs = 100) => {
+    const settings = readDaemonSettings(configDir);
+    return new Daemon({
+      settings,
+      log: openDaemonLog(settings.logtarget, settings.loglevel),
+      dryRun: true,
+      printDryRun: (_jail, text) => printed.push(text),
+      pollIntervalMs: 50,
+      storeRetry: { busyTimeoutMs: 50, attempts: 3, firstDelayMs: 20 },
+      storeHoldMs,
+    });
+  };
+  const logText = () => readFileSync(daemonLog, "utf8");
+  const waitFor = (what: string, predicate: () => boolean | Promise<boolean>) =>
+    waitForDaemon(what, predicate, daemonLog, 15_000);
+  return { dir, authLog, dbfile, printed, newDaemon, logText, waitFor };
+}
+
+/** What the dry-run actions did, in short: started, stopped, ban <ip>. */
+function summarise(printed: readonly string[]): string[] {
+  return printed.map((text) => {
+    if (text.includes("jail %s started")) return "started";
+    if (text.includes("jail %s stopped")) return "stopped";
+    const ips = [...text.matchAll(/CJ_IPS?="([^"]*)"/g)].map((m) => m[1]).join(" ");
+    return text.includes("dry-run: unban") ? `unban ${ips}` : `ban ${ips}`;
+  });
+}
+
+describe("database faults", () => {
+  it("holds the failures while another connection keeps the database locked, and records each once after", async () => {
+    const { authLog, dbfile, newDaemon, logText, waitFor } = setUp("locked");
+    const daemon = newDaemon();
+    await daemon.start();
+    const other = new Database(dbfile);
+    try {
+      other.exec("BEGIN EXCLUSIVE");
+      appendFailures(authLog, "192.0.2.31", 3);
+      // held, and tried again (each try outlasts the busy timeout and the bounded retries)
+      await waitFor("the failure held twice", () => (logText().match(/is held, tried again/g)?.length ?? 0) >= 2);
+      expect(logText()).toMatch(/ ERROR +\[sshd\] the database .* stays locked by another process/);
+      expect(await daemon.bannedIps("sshd")).toEqual([]);
+      other.exec("COMMIT");
+      await waitFor("the ban", async () => (await daemon.bannedIps("sshd")).length === 1);
+      expect(await daemon.bannedIps("sshd")).toEqual(["192.0.2.31"]);
+      expect(logText().match(/Found 192\.0\.2\.31/g)).toHaveLength(3);
+      expect(daemon.pipeline("sshd").stats).toMatchObject({ totalFailed: 3, totalBanned: 1 });
+    } finally {
+      other.close();
+      await daemon.stop();
+    }
+  }, 30_000);
+
+  it("stops at once while a failure is held on a locked database", async () => {
+    const { authLog, dbfile, newDaemon, logText, waitFor } = setUp("locked-stop");
+    const daemon = newDaemon(60_000);
+    await daemon.start();
+    const other = new Database(dbfile);
+    try {
+      other.exec("BEGIN EXCLUSIVE");
+      appendFailures(authLog, "192.0.2.32", 1);
+      await waitFor("the failure held", () => logText().includes("is held, tried again in 60 s"));
+      const stopped = await Promise.race([
+        daemon.stop().then(() => "stopped"),
+        new Promise((resolve) => setTimeout(() => resolve("still waiting"), 5000)),
+      ]);
+      expect(stopped).toBe("stopped");
+    } finally {
+      other.exec("ROLLBACK");
+      other.close();
+      await daemon.stop();
+    }
+  }, 30_000);
+
+  const corruptions: { name: string; corrupt: (dbfile: string) => void }[] = [
+    { name: "a file that is no database", corrupt: (dbfile) => writeFileSync(dbfile, "not a database\n".repeat(500)) },
+    {
+      name: "a database whose pages are garbage",
+      corrupt: (dbfile) => {
+        // the header and schema (page 1) stay; the table and index pages after them are overwritten
+        const fd = openSync(dbfile, "r+");
+        writeSync(fd, Buffer.alloc(4096 * 8, 0x41), 0, 4096 * 8, 4096);
+        closeSync(fd);
+      },
+    },
+  ];
+
+  it.each(corruptions)(
+    "moves $name aside, starts a fresh one, keeps the actions and bans on",
+    async ({ name, corrupt }) => {
+      const { dir, authLog, dbfile, printed, newDaemon, logText, waitFor } = setUp(name.replace(/\W+/g, "-"));
+      const first = newDaemon();
+      await first.start();
+      appendFailures(authLog, "192.0.2.41", 3);
+      await waitFor("the first ban", async () => (await first.bannedIps("sshd")).length === 1);
+      await first.stop();
+      corrupt(dbfile);
+
+      printed.length = 0;
+      const daemon = newDaemon();
+      await daemon.start();
+      try {
+        expect(logText()).toMatch(/ ERROR +The database .*cloudjail\.sqlite3 is corrupt \(.*\): moved to .*\.corrupt-/);
+        const aside = readdirSync(dir).filter((file) => /^cloudjail\.sqlite3\.corrupt-[\d-TZ]+$/.test(file));
+        expect(aside).toHaveLength(1);
+        appendFailures(authLog, "192.0.2.42", 3);
+        await waitFor("the ban after the fault", async () => (await daemon.bannedIps("sshd")).includes("192.0.2.42"));
+        await waitFor("the dry-run ban", () => summarise(printed).includes("ban 192.0.2.42"));
+        // the actions started once and were never stopped: the firewall was not torn down
+        expect(summarise(printed).filter((step) => step === "started" || step === "stopped")).toEqual(["started"]);
+      } finally {
+        await daemon.stop();
+      }
+    },
+    30_000,
+  );
+
+  it("replaces a database that goes corrupt under a running daemon, keeps its bans in the firewall and the store", async () => {
+    const { authLog, dbfile, printed, newDaemon, logText, waitFor } = setUp("corrupt-while-running");
+    const daemon = newDaemon();
+    await daemon.start();
+    try {
+      appendFailures(authLog, "192.0.2.51", 3);
+      await waitFor("the first ban", () => summarise(printed).includes("ban 192.0.2.51"));
+      // the pages of the jail table go bad on disk; another connection's write makes the daemon read them again
+      const other = new Database(dbfile);
+      other.pragma("wal_checkpoint(TRUNCATE)");
+      const fd = openSync(dbfile, "r+");
+      writeSync(fd, Buffer.alloc(4096 * 8, 0x41), 0, 4096 * 8, 4096);
+      closeSync(fd);
+      other.exec("CREATE TABLE unrelated (a TEXT)");
+      other.close();
+
+      appendFailures(authLog, "192.0.2.52", 3);
+      await waitFor("the ban after the fault", () => summarise(printed).includes("ban 192.0.2.52"));
+      expect(logText()).toMatch(/ ERROR +The database .* is corrupt \(database disk image is malformed\): moved to /);
+      await waitFor("the firewall's ban recorded again", () => logText().includes("1 bans in force recorded"));
+      expect((await daemon.bannedIps("sshd")).sort()).toEqual(["192.0.2.51", "192.0.2.52"]);
+      // no stop, no unban: the firewall kept its ban throughout
+      expect(summarise(printed)).toEqual(["started", "ban 192.0.2.51", "ban 192.0.2.52"]);
+    } finally {
+      await daemon.stop();
+    }
+  }, 30_000);
+});
