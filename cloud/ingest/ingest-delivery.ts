@@ -31,8 +31,8 @@ export interface IngestDependencies {
   readonly store: Store;
   /** Jails per log group. */
   readonly routes: ReadonlyMap<string, readonly IngestJail[]>;
-  /** Syncs the targets to the active bans at `now`. */
-  readonly enforce: (now: number) => Promise<EnforcementReport>;
+  /** Adds new bans to the targets at once (only adds: the scheduled run is the one that removes). */
+  readonly enforce: (bans: readonly BanDecision[]) => Promise<EnforcementReport>;
   /** Sends the alerts of new bans (one message, or a digest). */
   readonly announce?: (alerts: readonly BanAlert[]) => Promise<void>;
   readonly metrics: EmbeddedMetrics;
@@ -191,7 +191,7 @@ export async function ingestBatch(
 
   let enforcement: EnforcementReport | undefined;
   if (bans.length > 0) {
-    enforcement = await deps.enforce(now);
+    enforcement = await deps.enforce(bans);
     metrics.add("EnforcementFailures", enforcement.failures);
     metrics.set("TargetOverflow", enforcement.overflow);
     for (const target of enforcement.targets) {

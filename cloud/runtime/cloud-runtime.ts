@@ -7,7 +7,7 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { WAFV2Client } from "@aws-sdk/client-wafv2";
 import { resolveIgnoreNames } from "../../shared/jail/ignore-list.js";
-import { JailRunner } from "../../shared/jail/jail-runner.js";
+import { type ActiveBan, JailRunner } from "../../shared/jail/jail-runner.js";
 import type { Store } from "../../shared/store/store.js";
 import { AlertOutbox, type QueuedAlert } from "../alerts/alert-outbox.js";
 import { type AlertLimits, type BanAlert, formatBanMessage } from "../alerts/ban-alert.js";
@@ -20,11 +20,13 @@ import {
   jailPolicyOf,
   jailsByLogGroup,
 } from "../deployment/deployment-config.js";
-import { type EnforcementReport, enforceBans } from "../enforcement/enforce-bans.js";
+import { addBans, type EnforcementReport, enforceBans, removeBans } from "../enforcement/enforce-bans.js";
+import { storeBanLookup } from "../enforcement/store-ban-lookup.js";
 import type { IngestJail, IngestLog } from "../ingest/ingest-delivery.js";
 import type { LineMatcher } from "../ingest/line-matcher.js";
 import { EmbeddedMetrics, type LineSink } from "../metrics/embedded-metrics.js";
 import { dynamoDbStore } from "../store/sdk-document-table.js";
+import { dynamoDbAclRuleRegistry } from "../targets/acl-rule-registry.js";
 import type { BanTarget } from "../targets/ban-target.js";
 import { NetworkAclTarget } from "../targets/network-acl-target.js";
 import type { RetryPolicy } from "../targets/retry.js";
@@ -69,8 +71,15 @@ export interface CloudRuntime {
   readonly log: IngestLog;
   /** A fresh metrics collector for one invocation. */
   metrics(): EmbeddedMetrics;
-  /** Syncs every target to the bans active at `now`. */
-  enforce(now: number): Promise<EnforcementReport>;
+  /** Adds new bans to every target at once (never removes anything: another writer's fresh ban is safe). */
+  enforce(bans: readonly { readonly ip: string; readonly time: number }[]): Promise<EnforcementReport>;
+  /** Takes `ips` out of every target, each only if the store (read consistently at `now`) has no ban in force. */
+  withdraw(ips: readonly string[], now: number): Promise<EnforcementReport>;
+  /**
+   * The scheduled sync: every target made equal to the bans active at `now`, each difference confirmed by a
+   * consistent read of the store. Returns the active bans the sync started from, with its report.
+   */
+  syncTargets(now: number): Promise<{ readonly active: readonly ActiveBan[]; readonly report: EnforcementReport }>;
   /**
    * Sends alerts for new bans: the first of the minute (across all invocations) at once, as one message or digest;
    * later ones of that minute go to the outbox for the reconcile run's digest.
@@ -115,6 +124,8 @@ export async function createCloudRuntime(
     targets.push(
       new NetworkAclTarget({
         client: clients.ec2,
+        registry: dynamoDbAclRuleRegistry(clients.dynamodb, settings.tableName),
+        ...(options.clock ? { clock: options.clock } : {}),
         networkAclIds: settings.nacl.ids,
         ruleRange: settings.nacl.range,
         ruleLimit: settings.nacl.limit,
@@ -144,7 +155,12 @@ export async function createCloudRuntime(
     clock,
     log,
     metrics: () => new EmbeddedMetrics(METRICS_NAMESPACE, { Stack: settings.label }, sink, () => clock() * 1000),
-    enforce: async (now) => enforceBans(targets, await runner.activeBans(now)),
+    enforce: (bans) => addBans(targets, bans),
+    withdraw: (ips, now) => removeBans(targets, ips, storeBanLookup(store, now)),
+    syncTargets: async (now) => {
+      const active = await runner.activeBans(now);
+      return { active, report: await enforceBans(targets, active, storeBanLookup(store, now, active)) };
+    },
     announce: async (alerts) => {
       if (!notifier) return;
       if (outbox && !(await outbox.claimMinute(clock()))) {
