@@ -56,6 +56,8 @@ export interface CloudRuntimeOptions {
   /** Random source of the jail logic (bantime.rndtime). */
   readonly random?: () => number;
   readonly alertLimits?: AlertLimits;
+  /** The store, instead of the table's own (tests pass one whose active-bans index lags, as DynamoDB's may). */
+  readonly store?: Store;
 }
 
 /** Everything a handler needs. */
@@ -102,7 +104,7 @@ export async function createCloudRuntime(
 ): Promise<CloudRuntime> {
   const names = ignoreIpNames(deployment);
   const resolved = names.length ? await resolveIgnoreNames(names, options.resolveName ?? dnsAddresses) : undefined;
-  const store = dynamoDbStore(clients.dynamodb, settings.tableName);
+  const store = options.store ?? dynamoDbStore(clients.dynamodb, settings.tableName);
   const runner = new JailRunner({
     store,
     jails: deployment.jails.map((jail) => jailPolicyOf(jail, resolved)),
