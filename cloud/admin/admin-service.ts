@@ -118,6 +118,9 @@ export async function runAdminCommand(
       const jails = command.all
         ? deployment.jails.map((jail) => jail.name)
         : [requireJail(runtime, command.jail!).name];
+      // Every ingest container's memory of bans must forget before the ban is lifted (else it would skip the
+      // address's next failures until the old ban's end).
+      await runtime.unbanEpoch.bump();
       const lifted: string[] = [];
       for (const jail of jails) if (await runner.unban(jail, command.ip, now)) lifted.push(jail);
       if (lifted.length === 0) {
@@ -128,7 +131,9 @@ export async function runAdminCommand(
       const others = (await runtime.store.listByFid(normalizeAddress(command.ip)))
         .filter((stored) => banInForce(stored.entry, now))
         .map((stored) => stored.entry.jail);
-      const stillBanned = others.length ? ` (still banned by another jail: ${others.join(", ")}; it stays in the targets)` : "";
+      const stillBanned = others.length
+        ? ` (still banned by another jail: ${others.join(", ")}; it stays in the targets)`
+        : "";
       const problems = report.targets.flatMap((target) => target.warnings);
       return {
         ok: true,

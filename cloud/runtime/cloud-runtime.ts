@@ -23,10 +23,12 @@ import {
 import { addBans, type EnforcementReport, enforceBans, removeBans } from "../enforcement/enforce-bans.js";
 import { storeBanLookup } from "../enforcement/store-ban-lookup.js";
 import type { IngestJail, IngestLog } from "../ingest/ingest-delivery.js";
+import { KnownBans, type UnbanEpoch } from "../ingest/known-bans.js";
 import type { LineMatcher } from "../ingest/line-matcher.js";
 import { EmbeddedMetrics, type LineSink } from "../metrics/embedded-metrics.js";
 import { dynamoDbStore } from "../store/sdk-document-table.js";
-import { dynamoDbAclRuleRegistry } from "../targets/acl-rule-registry.js";
+import { dynamoDbUnbanEpoch } from "../store/unban-epoch-item.js";
+import { type AclRuleRegistry, dynamoDbAclRuleRegistry } from "../targets/acl-rule-registry.js";
 import type { BanTarget } from "../targets/ban-target.js";
 import { NetworkAclTarget } from "../targets/network-acl-target.js";
 import type { RetryPolicy } from "../targets/retry.js";
@@ -68,6 +70,12 @@ export interface CloudRuntime {
   readonly runner: JailRunner;
   readonly targets: readonly BanTarget[];
   readonly routes: ReadonlyMap<string, readonly IngestJail[]>;
+  /** The container's memory of bans in force (ingest skips the failures of banned addresses). */
+  readonly knownBans: KnownBans;
+  /** Where the NACL entries cloudjail created are recorded (when a NACL is configured). */
+  readonly aclRegistry?: AclRuleRegistry;
+  /** Bumped by every admin unban before it lifts a ban, so that every container's memory forgets. */
+  readonly unbanEpoch: UnbanEpoch;
   readonly notifier?: Notifier;
   readonly clock: () => number;
   readonly log: IngestLog;
@@ -111,6 +119,7 @@ export async function createCloudRuntime(
     ...(options.random ? { random: options.random } : {}),
   });
   const targets: BanTarget[] = [];
+  const aclRegistry = settings.nacl ? dynamoDbAclRuleRegistry(clients.dynamodb, settings.tableName) : undefined;
   if (settings.waf) {
     if (!clients.wafv2) throw new Error("WAF IP sets are configured but no WAFV2 client was given");
     targets.push(
@@ -126,7 +135,7 @@ export async function createCloudRuntime(
     targets.push(
       new NetworkAclTarget({
         client: clients.ec2,
-        registry: dynamoDbAclRuleRegistry(clients.dynamodb, settings.tableName),
+        registry: aclRegistry!,
         ...(options.clock ? { clock: options.clock } : {}),
         networkAclIds: settings.nacl.ids,
         ruleRange: settings.nacl.range,
@@ -141,6 +150,7 @@ export async function createCloudRuntime(
       jails.map((jail) => ({ jail, matcher: options.matcherFactory(jail) })),
     ]),
   );
+  const unbanEpoch = dynamoDbUnbanEpoch(clients.dynamodb, settings.tableName);
   const notifier = settings.topicArn && clients.sns ? new SnsNotifier(clients.sns, settings.topicArn) : undefined;
   const outbox = settings.alertTable ? new AlertOutbox(clients.dynamodb, settings.alertTable) : undefined;
   const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -153,6 +163,9 @@ export async function createCloudRuntime(
     runner,
     targets,
     routes,
+    knownBans: new KnownBans(unbanEpoch),
+    ...(aclRegistry ? { aclRegistry } : {}),
+    unbanEpoch,
     ...(notifier ? { notifier } : {}),
     clock,
     log,
