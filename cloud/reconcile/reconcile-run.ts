@@ -2,7 +2,7 @@
 // in force. This repairs drift (manual edits in the console), retries target updates that failed before, and is the
 // only place unbans happen: DynamoDB TTL deletes late and is garbage collection, never an unban.
 import type { UnbanDecision } from "../../shared/jail/decision.js";
-import { isoTime } from "../alerts/ban-alert.js";
+import { isoTime, snsSubject } from "../alerts/ban-alert.js";
 import type { EnforcementReport } from "../enforcement/enforce-bans.js";
 import type { CloudRuntime } from "../runtime/cloud-runtime.js";
 
@@ -45,11 +45,9 @@ export async function reconcile(runtime: CloudRuntime, now: number = runtime.clo
     );
     try {
       await runtime.notifier.publish({
-        subject:
-          `[cloudjail] ${unbans.length} unban${unbans.length === 1 ? "" : "s"} (${runtime.settings.label})`.slice(
-            0,
-            100,
-          ),
+        subject: snsSubject(
+          `[cloudjail] ${unbans.length} unban${unbans.length === 1 ? "" : "s"} (${runtime.settings.label})`,
+        ),
         body: [`cloudjail (${runtime.settings.label}) lifted these bans:`, "", ...lines, ""].join("\n"),
       });
     } catch (error) {
