@@ -159,7 +159,7 @@ export class NetworkAclTarget implements BanTarget {
       writes: 0,
       foreign: view.foreign.length,
     };
-    const plan = await this.plan(view, mode);
+    const { plan, recheck } = await this.plan(view, mode);
     for (const ip of plan.kept) outcome.enforced.add(ip);
     outcome.overflow.push(...plan.overflow);
     if (mode.kind === "sync") {
@@ -174,10 +174,11 @@ export class NetworkAclTarget implements BanTarget {
       }
     }
     for (const create of plan.creates) await this.createEntry(id, create, taken, outcome);
-    if (deleted.length > 0 && mode.kind !== "add") {
+    const rechecked = deleted.filter((entry) => recheck.has(entry.ip));
+    if (rechecked.length > 0 && mode.kind !== "add") {
       // A ban recorded between our question and the delete: put it back now rather than at the next sync.
-      const banned = await mode.lookup(deleted.map((entry) => entry.ip));
-      for (const entry of deleted) {
+      const banned = await mode.lookup(rechecked.map((entry) => entry.ip));
+      for (const entry of rechecked) {
         if (!banned.has(entry.ip)) continue;
         outcome.warnings.push(`${id}: ${entry.ip} was banned again while its entry was deleted; entry created again`);
         await this.createEntry(id, entry, taken, outcome);
@@ -186,9 +187,10 @@ export class NetworkAclTarget implements BanTarget {
     return outcome;
   }
 
-  private async plan(view: AclView, mode: Mode): Promise<AclPlan> {
+  /** The plan, and the addresses deleted because the store found no ban (asked again after the delete). */
+  private async plan(view: AclView, mode: Mode): Promise<{ plan: AclPlan; recheck: ReadonlySet<string> }> {
     const range = this.options.ruleRange;
-    if (mode.kind === "add") return planAclAddition(view, mode.bans, range);
+    if (mode.kind === "add") return { plan: planAclAddition(view, mode.bans, range), recheck: new Set() };
     const heldIps = new Set(view.owned.map((entry) => entry.ip));
     if (mode.kind === "remove") {
       const present = [...new Set(mode.ips.filter((ip) => ipFamily(ip)).map(canonicalIp))].filter((ip) =>
@@ -196,7 +198,8 @@ export class NetworkAclTarget implements BanTarget {
       );
       const banned = present.length ? await mode.lookup(present) : new Map<string, TargetBan>();
       const leaving = new Set(present.filter((ip) => !banned.has(ip)));
-      return { deletes: view.owned.filter((entry) => leaving.has(entry.ip)), creates: [], kept: [], overflow: [] };
+      const deletes = view.owned.filter((entry) => leaving.has(entry.ip));
+      return { plan: { deletes, creates: [], kept: [], overflow: [] }, recheck: leaving };
     }
     // Where the list and the ACL differ, the store (read now, after the ACL) decides.
     const valid = mode.bans.filter((ban) => ipFamily(ban.ip));
@@ -210,7 +213,10 @@ export class NetworkAclTarget implements BanTarget {
       ...valid.filter((ban) => heldIps.has(canonicalIp(ban.ip)) || confirmed.has(ban.ip)),
       ...[...confirmed.values()].filter((ban) => !listed.has(hostCidr(ban.ip))),
     ];
-    return planAclSync(view, effective, range);
+    // Entries deleted for room or as duplicates stand for bans in force: only the others are asked again.
+    const inForce = new Set(effective.map((ban) => canonicalIp(ban.ip)));
+    const plan = planAclSync(view, effective, range);
+    return { plan, recheck: new Set(plan.deletes.map((entry) => entry.ip).filter((ip) => !inForce.has(ip))) };
   }
 
   private async deleteEntry(id: string, entry: OwnedEntry, outcome: AclOutcome): Promise<boolean> {

@@ -108,6 +108,30 @@ describe("NetworkAclTarget on an EC2 that enforces rule numbers and limits", () 
     expect(ec2.calls.every((call) => call.ok)).toBe(true);
   });
 
+  it("evicts the oldest ban for a newer one when full, without putting the evicted one back", async () => {
+    const small = new FakeEc2(5); // allow + default deny leave room for 3 IPv4 bans
+    small.createAcl(A);
+    const make = () =>
+      new NetworkAclTarget({
+        client: small.client,
+        registry,
+        networkAclIds: [A],
+        ruleRange: { first: 1, last: 9 },
+        ruleLimit: 5,
+        retry: instant,
+      });
+    const bans = [1, 2, 3, 4].map((n) => ({ ip: `192.0.2.${n}`, bannedAt: n }));
+    await make().sync(bans.slice(0, 3));
+    const lookups: string[][] = [];
+    const result = await make().sync(bans, async (ips) => {
+      lookups.push([...ips]);
+      return new Map(bans.filter((ban) => ips.includes(ban.ip)).map((ban) => [ban.ip, ban]));
+    });
+    expect(small.denyEntries(A, 1, 9)).toEqual(["1 192.0.2.3/32", "2 192.0.2.2/32", "3 192.0.2.4/32"]);
+    expect(result).toMatchObject({ overflow: ["192.0.2.1"], failed: [], warnings: [], writes: 2 });
+    expect(lookups).toEqual([["192.0.2.4"]]); // asked about the difference only, never again about the evicted one
+  });
+
   it("uses a raised quota of 40 when configured", async () => {
     const big = new FakeEc2(40);
     big.createAcl(A);
