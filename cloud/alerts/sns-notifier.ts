@@ -1,5 +1,5 @@
 // Publishes alert messages to the stack's SNS topic (email subscriptions come from the configuration).
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { SNSClient } from "@aws-sdk/client-sns";
 import type { AlertMessage } from "./ban-alert.js";
 
 /** Sends alert messages somewhere. */
@@ -16,6 +16,8 @@ export class SnsNotifier implements Notifier {
 
   /** Publishes one message (Subject is already SNS-safe). */
   async publish(message: AlertMessage): Promise<void> {
+    // loaded at the first alert, not when the function starts
+    const { PublishCommand } = await import("@aws-sdk/client-sns");
     await this.client.send(
       new PublishCommand({ TopicArn: this.topicArn, Subject: message.subject, Message: message.body }),
     );

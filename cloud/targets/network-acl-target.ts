@@ -5,12 +5,7 @@
 // admin unban, only when the store, read after the ACL, finds no ban in force for it; and the store is asked once
 // more after the delete, so that a ban recorded meanwhile is put back at once. A ban counts for this target only when
 // every configured ACL carries it.
-import {
-  CreateNetworkAclEntryCommand,
-  DeleteNetworkAclEntryCommand,
-  DescribeNetworkAclsCommand,
-  type EC2Client,
-} from "@aws-sdk/client-ec2";
+import type { EC2Client } from "@aws-sdk/client-ec2";
 import { ConfigError } from "../../shared/errors.js";
 import { canonicalCidr, canonicalIp, hostCidr, ipFamily } from "../address.js";
 import type { AclRuleRegistry } from "./acl-rule-registry.js";
@@ -60,6 +55,9 @@ type Mode =
   | { readonly kind: "sync"; readonly bans: readonly TargetBan[]; readonly lookup: BanLookup }
   | { readonly kind: "add"; readonly bans: readonly TargetBan[] }
   | { readonly kind: "remove"; readonly ips: readonly string[]; readonly lookup: BanLookup };
+
+// The EC2 SDK module is large: loaded at the first ACL call, not when the function starts.
+const ec2Commands = () => import("@aws-sdk/client-ec2");
 
 /** Bans as ingress deny entries in network ACLs. */
 export class NetworkAclTarget implements BanTarget {
@@ -129,6 +127,7 @@ export class NetworkAclTarget implements BanTarget {
   }
 
   private async describe(id: string): Promise<AclEntry[]> {
+    const { DescribeNetworkAclsCommand } = await ec2Commands();
     const described = await this.call(() =>
       this.options.client.send(new DescribeNetworkAclsCommand({ NetworkAclIds: [id] })),
     );
@@ -220,6 +219,7 @@ export class NetworkAclTarget implements BanTarget {
   }
 
   private async deleteEntry(id: string, entry: OwnedEntry, outcome: AclOutcome): Promise<boolean> {
+    const { DeleteNetworkAclEntryCommand } = await ec2Commands();
     outcome.writes++;
     try {
       await this.call(() =>
@@ -247,6 +247,7 @@ export class NetworkAclTarget implements BanTarget {
    */
   private async createEntry(id: string, create: AclCreate, taken: Set<number>, outcome: AclOutcome): Promise<void> {
     const { ruleRange, registry, client } = this.options;
+    const { CreateNetworkAclEntryCommand } = await ec2Commands();
     for (let n = ruleRange.first; n <= ruleRange.last; n++) {
       if (taken.has(n)) continue;
       taken.add(n);
