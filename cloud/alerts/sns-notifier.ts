@@ -9,8 +9,11 @@ export interface Notifier {
 
 /** A Notifier backed by one SNS topic. */
 export class SnsNotifier implements Notifier {
+  private made: Promise<SNSClient> | undefined;
+
+  /** `client` may be a factory, called at the first alert (so that a cold start does not load the SNS SDK). */
   constructor(
-    private readonly client: SNSClient,
+    private readonly client: SNSClient | (() => Promise<SNSClient>),
     private readonly topicArn: string,
   ) {}
 
@@ -18,7 +21,9 @@ export class SnsNotifier implements Notifier {
   async publish(message: AlertMessage): Promise<void> {
     // loaded at the first alert, not when the function starts
     const { PublishCommand } = await import("@aws-sdk/client-sns");
-    await this.client.send(
+    const client = this.client;
+    this.made ??= typeof client === "function" ? client() : Promise.resolve(client);
+    await (await this.made).send(
       new PublishCommand({ TopicArn: this.topicArn, Subject: message.subject, Message: message.body }),
     );
   }

@@ -39,8 +39,10 @@ import { METRICS_NAMESPACE, type RuntimeSettings } from "./runtime-settings.js";
 export interface CloudClients {
   readonly dynamodb: DynamoDBClient;
   readonly wafv2?: WAFV2Client;
-  readonly ec2?: EC2Client;
-  readonly sns?: SNSClient;
+  /** The client, or a factory called at the first network ACL call (keeps the EC2 SDK out of the cold start). */
+  readonly ec2?: EC2Client | (() => Promise<EC2Client>);
+  /** The client, or a factory called at the first alert. */
+  readonly sns?: SNSClient | (() => Promise<SNSClient>);
 }
 
 /** Knobs for tests and benchmarks. */

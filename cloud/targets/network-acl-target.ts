@@ -28,7 +28,8 @@ import { errorMessage, isThrottlingError, type RetryPolicy, withRetry } from "./
 
 /** Which ACLs to write and where in them. */
 export interface NetworkAclTargetOptions {
-  readonly client: EC2Client;
+  /** The client, or how to make it at the first call (so that a cold start does not load the EC2 SDK). */
+  readonly client: EC2Client | (() => Promise<EC2Client>);
   /** Where cloudjail records the entries it created (the only ones it ever deletes). */
   readonly registry: AclRuleRegistry;
   /** The network ACLs of the protected subnets (`acl-...`). */
@@ -64,6 +65,7 @@ export class NetworkAclTarget implements BanTarget {
   readonly name: string;
   private readonly ruleLimit: number;
   private readonly clock: () => number;
+  private client: Promise<EC2Client> | undefined;
 
   constructor(private readonly options: NetworkAclTargetOptions) {
     this.ruleLimit = options.ruleLimit ?? NACL_DEFAULT_RULE_LIMIT;
@@ -122,15 +124,20 @@ export class NetworkAclTarget implements BanTarget {
     };
   }
 
+  private ec2(): Promise<EC2Client> {
+    const { client } = this.options;
+    this.client ??= typeof client === "function" ? client() : Promise.resolve(client);
+    return this.client;
+  }
+
   private call<T>(run: () => Promise<T>): Promise<T> {
     return withRetry(run, isThrottlingError, this.options.retry);
   }
 
   private async describe(id: string): Promise<AclEntry[]> {
     const { DescribeNetworkAclsCommand } = await ec2Commands();
-    const described = await this.call(() =>
-      this.options.client.send(new DescribeNetworkAclsCommand({ NetworkAclIds: [id] })),
-    );
+    const client = await this.ec2();
+    const described = await this.call(() => client.send(new DescribeNetworkAclsCommand({ NetworkAclIds: [id] })));
     const acl = described.NetworkAcls?.find((candidate) => candidate.NetworkAclId === id);
     if (!acl) throw new Error(`network ACL ${id} not found`);
     return (acl.Entries ?? []).map((entry) => ({
@@ -220,10 +227,11 @@ export class NetworkAclTarget implements BanTarget {
 
   private async deleteEntry(id: string, entry: OwnedEntry, outcome: AclOutcome): Promise<boolean> {
     const { DeleteNetworkAclEntryCommand } = await ec2Commands();
+    const client = await this.ec2();
     outcome.writes++;
     try {
       await this.call(() =>
-        this.options.client.send(
+        client.send(
           new DeleteNetworkAclEntryCommand({ NetworkAclId: id, RuleNumber: entry.ruleNumber, Egress: false }),
         ),
       );
@@ -246,8 +254,9 @@ export class NetworkAclTarget implements BanTarget {
    * AlreadyExists for our own block at our number (a retried call whose first attempt went through) is success.
    */
   private async createEntry(id: string, create: AclCreate, taken: Set<number>, outcome: AclOutcome): Promise<void> {
-    const { ruleRange, registry, client } = this.options;
+    const { ruleRange, registry } = this.options;
     const { CreateNetworkAclEntryCommand } = await ec2Commands();
+    const client = await this.ec2();
     for (let n = ruleRange.first; n <= ruleRange.last; n++) {
       if (taken.has(n)) continue;
       taken.add(n);

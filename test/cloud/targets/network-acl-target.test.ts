@@ -132,6 +132,25 @@ describe("NetworkAclTarget on an EC2 that enforces rule numbers and limits", () 
     expect(lookups).toEqual([["192.0.2.4"]]); // asked about the difference only, never again about the evicted one
   });
 
+  it("makes its client at the first call when given a factory (no EC2 SDK at cold start), once", async () => {
+    let made = 0;
+    const lazy = new NetworkAclTarget({
+      client: async () => {
+        made++;
+        return ec2.client;
+      },
+      registry,
+      networkAclIds: [A],
+      ruleRange: { first: 1, last: 99 },
+      retry: instant,
+    });
+    expect(made).toBe(0);
+    await lazy.add([{ ip: "192.0.2.1", bannedAt: 1 }]);
+    await lazy.sync([{ ip: "192.0.2.1", bannedAt: 1 }]);
+    expect(made).toBe(1);
+    expect(ec2.denyEntries(A, 1, 99)).toEqual(["1 192.0.2.1/32"]);
+  });
+
   it("uses a raised quota of 40 when configured", async () => {
     const big = new FakeEc2(40);
     big.createAcl(A);
