@@ -163,6 +163,24 @@ describe("ingest pipeline", () => {
     expect(cloud.enforced().ipv4).toEqual([`${ip}/32`]);
   });
 
+  it("enforces its own new bans without reading the active-bans index (which may lag)", async () => {
+    const { runtime, index } = await cloud.container({ laggingIndex: true });
+    await index!.freeze(); // an index that would show no ban at all
+    const report = await ingestDelivery(loadDelivery("sshd-auth"), {
+      runner: runtime.runner,
+      store: runtime.store,
+      routes: runtime.routes,
+      enforce: runtime.enforce,
+      knownBans: runtime.knownBans,
+      metrics: runtime.metrics(),
+      log: runtime.log,
+      clock: runtime.clock,
+    });
+    expect(report.bans.map((ban) => ban.ip)).toEqual(["192.0.2.10"]);
+    expect(cloud.enforced()).toEqual({ ipv4: ["192.0.2.10/32"], ipv6: [], nacl: ["192.0.2.10/32"] });
+    expect(index!.staleAnswers).toBe(0);
+  });
+
   it("ignores CloudWatch's CONTROL_MESSAGE", async () => {
     expect(await run(loadDelivery("control"))).toMatchObject({ kind: "control", events: 0 });
     expect(cloud.lines).toEqual([]);
