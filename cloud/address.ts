@@ -1,7 +1,7 @@
 // Addresses as the AWS targets store them: one canonical text per address, so that a set read back from WAF or a
 // network ACL compares equal to the bans it was built from, whatever spelling the API hands back.
 import { CloudjailError } from "../shared/errors.js";
-import { type IpAddress, parseIp } from "../shared/net/ip.js";
+import { type IpAddress, networkContains, parseIp, parseNetwork } from "../shared/net/ip.js";
 
 /** IP version of an address. */
 export type IpFamily = 4 | 6;
@@ -66,4 +66,33 @@ export function hostCidr(ip: string): string {
 export function canonicalCidr(value: string): string | undefined {
   const cidr = parseCidr(value);
   return cidr ? `${cidr.address}/${cidr.prefix}` : undefined;
+}
+
+/** Networks no client connection comes from, with what they are: banning them is an error, never protection. */
+const UNBANNABLE: readonly { readonly network: string; readonly what: string }[] = [
+  { network: "0.0.0.0/8", what: 'the unspecified address or "this network" (0.0.0.0/8)' },
+  { network: "127.0.0.0/8", what: "a loopback address (127.0.0.0/8)" },
+  { network: "169.254.0.0/16", what: "link-local (169.254.0.0/16, where the instance metadata service lives)" },
+  { network: "224.0.0.0/4", what: "a multicast address (224.0.0.0/4)" },
+  { network: "240.0.0.0/4", what: "reserved or the broadcast address (240.0.0.0/4, 255.255.255.255)" },
+  { network: "::/128", what: "the unspecified address (::)" },
+  { network: "::1/128", what: "the loopback address (::1)" },
+  { network: "fe80::/10", what: "link-local (fe80::/10)" },
+  { network: "fd00:ec2::254/128", what: "the instance metadata service's IPv6 address" },
+  { network: "ff00::/8", what: "a multicast address (ff00::/8)" },
+];
+
+/**
+ * Why `ip` (a valid address) cannot be banned, or undefined when it can: the unspecified, loopback, link-local
+ * (instance metadata), multicast, reserved and broadcast addresses are never a client's, and a deny for them either
+ * does nothing or cuts the instance off from AWS itself.
+ */
+export function unbannableReason(ip: string): string | undefined {
+  const address = parseIp(ip);
+  if (!address) return "not an IP address";
+  for (const { network, what } of UNBANNABLE) {
+    const parsed = parseNetwork(network);
+    if (parsed && networkContains(parsed, address)) return what;
+  }
+  return undefined;
 }

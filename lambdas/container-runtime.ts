@@ -17,7 +17,9 @@ export function noFilter(jail: DeployedJail): LineMatcher {
 }
 
 /** Builds the container's runtime (a promise: ignoreip host names are resolved once at cold start). */
-export function createContainerRuntime(matcherFactory: (jail: DeployedJail) => LineMatcher): Promise<CloudRuntime> {
+export async function createContainerRuntime(
+  matcherFactory: (jail: DeployedJail) => LineMatcher,
+): Promise<CloudRuntime> {
   const settings = readRuntimeSettings();
-  return createCloudRuntime(readDeploymentFile(), settings, createAwsClients(settings), { matcherFactory });
+  return createCloudRuntime(readDeploymentFile(), settings, await createAwsClients(settings), { matcherFactory });
 }

@@ -22,6 +22,7 @@ export async function handler(event: unknown): Promise<BackfillReport | undefine
     routes: ready.routes,
     enforce: ready.enforce,
     announce: ready.announce,
+    knownBans: ready.knownBans,
     metrics,
     log: ready.log,
     clock: ready.clock,

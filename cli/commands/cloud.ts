@@ -15,6 +15,7 @@ import {
   INGEST_FUNCTION_OUTPUT,
   isAdminResponse,
 } from "../../cloud/admin/admin-response.js";
+import { awsCallProblem, quietSdkNodeVersionNotice } from "../../cloud/admin/aws-call-problem.js";
 import type { BackfillReport } from "../../cloud/ingest/backfill.js";
 import { CloudjailError } from "../../shared/errors.js";
 import { UsageError } from "../usage-error.js";
@@ -228,9 +229,21 @@ export async function runCloud(argv: readonly string[], client?: LambdaClient): 
   const functionName = resolveFunctionName(invocation);
   let lambda = client;
   if (!lambda) {
+    quietSdkNodeVersionNotice();
     const { LambdaClient } = await import("@aws-sdk/client-lambda");
     lambda = new LambdaClient(invocation.region ? { region: invocation.region } : {});
   }
+  try {
+    return await invoke(lambda, functionName, invocation);
+  } catch (error) {
+    const problem = awsCallProblem(error, `the function ${functionName}`);
+    if (!problem) throw error;
+    process.stderr.write(`cloudjail cloud: ${problem.message}\n`);
+    return problem.exitCode;
+  }
+}
+
+async function invoke(lambda: LambdaClient, functionName: string, invocation: CloudInvocation): Promise<number> {
   const command = invocation.command;
   if (isBackfill(command)) {
     const report = await invokeBackfill(lambda, functionName, command);

@@ -3,7 +3,7 @@
 // reachable by anyone holding lambda:InvokeFunction, so it trusts no field it did not check.
 import { CloudjailError } from "../../shared/errors.js";
 import { parseTimeSpan } from "../../shared/jail/time-span.js";
-import { canonicalIp } from "../address.js";
+import { canonicalIp, unbannableReason } from "../address.js";
 
 /** One admin command, validated. `ip` is canonical; `bantime` is in seconds (-1: permanent). */
 export type AdminCommand =
@@ -51,6 +51,14 @@ export function validateIp(value: unknown, field = "ip"): string {
   }
 }
 
+/** Checks an address to ban: an address (canonical text returned) that can be a client's, see unbannableReason. */
+export function validateBannableIp(value: unknown, field = "ip"): string {
+  const ip = validateIp(value, field);
+  const reason = unbannableReason(ip);
+  if (reason) throw new AdminCommandError(`${field} ${ip} cannot be banned: it is ${reason}`, field);
+  return ip;
+}
+
 /** Checks a ban time: seconds (number) or fail2ban syntax (`1h`, `2d`, `-1`); positive up to ten years, or -1. */
 export function validateBanTime(value: unknown, field = "bantime"): number {
   let seconds: number;
@@ -66,10 +74,10 @@ export function validateBanTime(value: unknown, field = "bantime"): number {
       `${field} must be a duration such as 3600, "1h" or "-1", got ${describe(value)}`,
       field,
     );
-  seconds = Math.round(seconds);
-  if (seconds === -1 || (Number.isFinite(seconds) && seconds > 0 && seconds <= MAX_ADMIN_BANTIME)) return seconds;
+  // Whole seconds only: -1.4 must not become -1 (permanent) by rounding, nor 0.4 become 0.
+  if (Number.isInteger(seconds) && (seconds === -1 || (seconds > 0 && seconds <= MAX_ADMIN_BANTIME))) return seconds;
   throw new AdminCommandError(
-    `${field} must be -1 (permanent) or from 1 second to 10 years, got ${describe(value)}`,
+    `${field} must be whole seconds: -1 (permanent) or from 1 second to 10 years, got ${describe(value)}`,
     field,
   );
 }
@@ -122,7 +130,7 @@ export function validateAdminPayload(payload: unknown): AdminCommand {
     case "banned":
       return { command: "banned" };
     case "ban": {
-      const ban = { command: "ban" as const, ip: validateIp(record.ip), jail: validateJailName(record.jail) };
+      const ban = { command: "ban" as const, ip: validateBannableIp(record.ip), jail: validateJailName(record.jail) };
       return record.bantime === undefined ? ban : { ...ban, bantime: validateBanTime(record.bantime) };
     }
     case "unban": {

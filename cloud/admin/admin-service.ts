@@ -2,6 +2,8 @@
 // unbanip for a deployed stack. A manual ban or unban is enforced at once, like one found in the logs.
 import { banTimeIncrement } from "../../shared/jail/ban-time.js";
 import { JailRunner } from "../../shared/jail/jail-runner.js";
+import { normalizeAddress } from "../../shared/net/ip.js";
+import { banInForce } from "../../shared/store/store.js";
 import { isoTime } from "../alerts/ban-alert.js";
 import { jailPolicyOf } from "../deployment/deployment-config.js";
 import type { EnforcementReport } from "../enforcement/enforce-bans.js";
@@ -104,7 +106,7 @@ export async function runAdminCommand(
           field: "ip",
         };
       }
-      const report = await runtime.enforce(now);
+      const report = await runtime.enforce([decision]);
       const until = decision.banUntil === null ? "permanently" : `until ${isoTime(decision.banUntil)}`;
       return {
         ok: true,
@@ -116,18 +118,27 @@ export async function runAdminCommand(
       const jails = command.all
         ? deployment.jails.map((jail) => jail.name)
         : [requireJail(runtime, command.jail!).name];
+      // Every ingest container's memory of bans must forget before the ban is lifted (else it would skip the
+      // address's next failures until the old ban's end).
+      await runtime.unbanEpoch.bump();
       const lifted: string[] = [];
       for (const jail of jails) if (await runner.unban(jail, command.ip, now)) lifted.push(jail);
       if (lifted.length === 0) {
         return { ok: false, error: `${command.ip} is not banned in ${jails.join(", ")}`, field: "ip" };
       }
-      const report = await runtime.enforce(now);
-      const state = report.addresses.get(command.ip);
-      const stillBanned = state ? ` (still banned by another jail; ${enforcementLine(report, command.ip)})` : "";
+      // Only this address leaves the targets, and only if no other jail still bans it (asked of the store).
+      const report = await runtime.withdraw([command.ip], now);
+      const others = (await runtime.store.listByFid(normalizeAddress(command.ip)))
+        .filter((stored) => banInForce(stored.entry, now))
+        .map((stored) => stored.entry.jail);
+      const stillBanned = others.length
+        ? ` (still banned by another jail: ${others.join(", ")}; it stays in the targets)`
+        : "";
+      const problems = report.targets.flatMap((target) => target.warnings);
       return {
         ok: true,
-        output: `unbanned ${command.ip} in ${lifted.join(", ")}${stillBanned}`,
-        data: { unbannedIn: lifted, stillEnforcedIn: state?.enforcedIn ?? [] },
+        output: `unbanned ${command.ip} in ${lifted.join(", ")}${stillBanned}${problems.length ? `\nwarning: ${problems.join("; ")} (the scheduled sync retries every minute)` : ""}`,
+        data: { unbannedIn: lifted, stillBannedIn: others, warnings: problems },
       };
     }
   }

@@ -1,7 +1,8 @@
 // Ban alerts as fail2ban's mail-whois-lines action writes them (jail, address, failures, first and last failure,
 // the matched lines, ban end), minus the whois lookup: a Lambda should not talk to whois servers about attackers.
-// The matched lines are attacker-controlled text: control characters are made visible and lines are bounded, so a
-// log line cannot forge headers, fill a mailbox or hide content.
+// The matched lines are attacker-controlled text: control characters, bidirectional overrides and invisible
+// (zero-width) characters are made visible and lines are bounded, so a log line cannot forge headers, fill a mailbox,
+// hide content or make the address read as another one ("Trojan Source").
 
 /** What an alert says about one ban. */
 export interface BanAlert {
@@ -23,7 +24,7 @@ export interface BanAlert {
   readonly pendingIn?: readonly string[];
 }
 
-/** An SNS message: Subject (≤ 100 printable ASCII characters, one line) and body. */
+/** An SNS message: Subject (under 100 printable ASCII characters, one line) and body. */
 export interface AlertMessage {
   readonly subject: string;
   readonly body: string;
@@ -37,18 +38,25 @@ export interface AlertLimits {
   readonly maxLineLength?: number;
 }
 
-/** SNS's Subject limit. */
-export const SNS_SUBJECT_MAX = 100;
+/** Longest SNS Subject: SNS wants "less than 100 characters". */
+export const SNS_SUBJECT_MAX = 99;
 
 /** Formats epoch seconds as an ISO 8601 UTC time. */
 export function isoTime(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
 }
 
-/** Makes one log line safe to show: control characters escaped, length bounded. */
+/**
+ * Characters that change how a line reads without being seen: C0/C1 controls, line and paragraph separators, the
+ * bidirectional embeddings, overrides, isolates and marks, and the zero-width and invisible formatting characters.
+ */
+const HIDDEN =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
+
+/** Makes one log line safe to show: hidden characters escaped as \uXXXX, length bounded. */
 export function sanitizeLine(line: string, maxLength = 500): string {
   const visible = line
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => {
+    .replace(HIDDEN, (char) => {
       return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
     })
     .replace(/[\n\t]/g, (char) => (char === "\n" ? "\\n" : "\\t"));
@@ -57,7 +65,7 @@ export function sanitizeLine(line: string, maxLength = 500): string {
     : visible;
 }
 
-/** Makes a text a valid SNS Subject: printable ASCII, one line, at most 100 characters. */
+/** Makes a text a valid SNS Subject: printable ASCII, one line, under 100 characters. */
 export function snsSubject(text: string): string {
   const ascii = text.replace(/[^\x20-\x7e]/g, "?");
   return ascii.length > SNS_SUBJECT_MAX ? `${ascii.slice(0, SNS_SUBJECT_MAX - 3)}...` : ascii;

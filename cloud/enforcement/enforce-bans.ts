@@ -1,8 +1,10 @@
-// Enforcement by reconciliation: the active bans in the store are the desired state, every target is synced to it,
-// and the outcome per address says where the ban holds and where it is still pending. Nothing is recorded as done
-// here: a target that failed is simply synced again by the next run (every minute), with the same desired state.
+// Enforcement by reconciliation: the active bans in the store are the desired state, every target is synced to it by
+// the scheduled run, and the outcome per address says where the ban holds and where it is still pending. Nothing is
+// recorded as done here: a target that failed is simply synced again by the next run (every minute). Between runs,
+// new bans are added to the targets at once (addBans: never a removal, so no writer can drop another's fresh ban
+// from a stale list) and an admin unban takes its one address out (removeBans, confirmed by the store).
 import type { ActiveBan } from "../../shared/jail/jail-runner.js";
-import type { BanTarget, TargetBan, TargetSyncResult } from "../targets/ban-target.js";
+import type { BanLookup, BanTarget, TargetBan, TargetSyncResult } from "../targets/ban-target.js";
 
 /** Where one banned address stands after a sync. */
 export interface AddressEnforcement {
@@ -23,10 +25,12 @@ export interface EnforcementReport {
   readonly failures: number;
   /** Bans left out for lack of room, in all targets. */
   readonly overflow: number;
+  /** Rules in the targets' ranges that cloudjail did not create (left alone). */
+  readonly foreignRules: number;
 }
 
 /** One entry per address: an address banned in several jails is one target entry, dated by its newest ban. */
-export function targetBans(bans: readonly ActiveBan[]): TargetBan[] {
+export function targetBans(bans: readonly Pick<ActiveBan, "ip" | "time">[]): TargetBan[] {
   const newest = new Map<string, number>();
   for (const ban of bans) newest.set(ban.ip, Math.max(newest.get(ban.ip) ?? Number.NEGATIVE_INFINITY, ban.time));
   return [...newest].map(([ip, bannedAt]) => ({ ip, bannedAt }));
@@ -34,17 +38,46 @@ export function targetBans(bans: readonly ActiveBan[]): TargetBan[] {
 
 /**
  * Syncs every target to `bans` (one after the other: they are independent, and this keeps AWS write rates low) and
- * reports, per address, where the ban holds. A target that throws despite its contract counts as failed for all.
+ * reports, per address, where the ban holds. `lookup` confirms, from the store, every difference between `bans` and
+ * a target before it is acted on (the scheduled run passes one; `bans` come from an index that may lag). A target
+ * that throws despite its contract counts as failed for all.
  */
-export async function enforceBans(
+export function enforceBans(
   targets: readonly BanTarget[],
   bans: readonly ActiveBan[],
+  lookup?: BanLookup,
 ): Promise<EnforcementReport> {
   const desired = targetBans(bans);
+  return onEveryTarget(targets, desired, (target) => target.sync(desired, lookup));
+}
+
+/** Adds new bans to every target (never removes anything) and reports where each holds. */
+export function addBans(
+  targets: readonly BanTarget[],
+  bans: readonly Pick<ActiveBan, "ip" | "time">[],
+): Promise<EnforcementReport> {
+  const desired = targetBans(bans);
+  return onEveryTarget(targets, desired, (target) => target.add(desired));
+}
+
+/** Takes `ips` out of every target, each only if `lookup` finds no ban in force for it (an admin unban). */
+export function removeBans(
+  targets: readonly BanTarget[],
+  ips: readonly string[],
+  lookup: BanLookup,
+): Promise<EnforcementReport> {
+  return onEveryTarget(targets, [], (target) => target.remove(ips, lookup));
+}
+
+async function onEveryTarget(
+  targets: readonly BanTarget[],
+  desired: readonly TargetBan[],
+  call: (target: BanTarget) => Promise<TargetSyncResult>,
+): Promise<EnforcementReport> {
   const results: TargetSyncResult[] = [];
   for (const target of targets) {
     try {
-      results.push(await target.sync(desired));
+      results.push(await call(target));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       results.push({
@@ -71,5 +104,6 @@ export async function enforceBans(
     addresses,
     failures: results.reduce((sum, r) => sum + r.failed.length, 0),
     overflow: results.reduce((sum, r) => sum + r.overflow.length, 0),
+    foreignRules: results.reduce((sum, r) => sum + (r.foreignRules ?? 0), 0),
   };
 }

@@ -2,7 +2,7 @@
 // new bans enforced at once and announced. Safe under at-least-once delivery: each failure carries its log event id,
 // which the store counts once, so a redelivered batch changes nothing. A malformed delivery or event is logged with
 // its log group, stream and event id and skipped; only a store failure (which a retry can fix) fails the invocation.
-import type { BanDecision } from "../../shared/jail/decision.js";
+import type { BanDecision, Failure } from "../../shared/jail/decision.js";
 import type { JailRunner } from "../../shared/jail/jail-runner.js";
 import { normalizeAddress } from "../../shared/net/ip.js";
 import type { Store } from "../../shared/store/store.js";
@@ -12,6 +12,7 @@ import type { EnforcementReport } from "../enforcement/enforce-bans.js";
 import { decodeDelivery, type LogBatch, MalformedPayloadError } from "../logs/subscription-payload.js";
 import type { EmbeddedMetrics } from "../metrics/embedded-metrics.js";
 import { runKeyedTasks } from "./keyed-tasks.js";
+import { KnownBans, type UnbanEpoch } from "./known-bans.js";
 import type { LineMatcher, MatchOutput } from "./line-matcher.js";
 
 /** A jail as the ingest pipeline runs it. */
@@ -31,10 +32,12 @@ export interface IngestDependencies {
   readonly store: Store;
   /** Jails per log group. */
   readonly routes: ReadonlyMap<string, readonly IngestJail[]>;
-  /** Syncs the targets to the active bans at `now`. */
-  readonly enforce: (now: number) => Promise<EnforcementReport>;
+  /** Adds new bans to the targets at once (only adds: the scheduled run is the one that removes). */
+  readonly enforce: (bans: readonly BanDecision[]) => Promise<EnforcementReport>;
   /** Sends the alerts of new bans (one message, or a digest). */
   readonly announce?: (alerts: readonly BanAlert[]) => Promise<void>;
+  /** This container's memory of bans (skips failures of banned addresses). @default one delivery's memory */
+  readonly knownBans?: KnownBans;
   readonly metrics: EmbeddedMetrics;
   readonly log: IngestLog;
   /** Epoch seconds. */
@@ -55,6 +58,9 @@ export interface IngestReport {
 
 /** Store requests in flight at once during one delivery (each address's own failures stay in order). */
 export const STORE_CONCURRENCY = 16;
+
+/** Without a container memory, a delivery's own memory needs no epoch (it lives shorter than any unban). */
+const NO_EPOCH: UnbanEpoch = { read: async () => 0, bump: async () => {} };
 
 const empty = { events: 0, rejectedEvents: 0, failures: 0, duplicates: 0, bans: [] } as const;
 
@@ -106,12 +112,14 @@ export async function ingestBatch(
   const now = deps.clock();
   const bans: BanDecision[] = [];
   const firstSeen = new Map<string, { first: number; count: number }>();
-  // Bans met in this delivery: the later failures of a banned address cost no store request (an attack goes on
-  // for a while after its ban, and the store would only answer "banned" again).
-  const knownBans = new Map<string, { time: number; until: number }>();
-  const queues = new Map<string, Array<() => Promise<void>>>();
+  // Bans already known (this container's memory, checked against the unban epoch once per delivery): the later
+  // failures of a banned address cost no store request (an attack goes on for a while after its ban).
+  const known = deps.knownBans ?? new KnownBans(NO_EPOCH);
+  if (deps.knownBans) await deps.knownBans.refresh(now);
+  const groups = new Map<string, { jail: string; fid: string; items: Failure[] }>();
   let failures = 0;
   let duplicates = 0;
+  let skipped = 0;
   const inputs = batch.logEvents.map((logEvent) => ({
     message: logEvent.message,
     eventTime: Math.floor(logEvent.timestamp / 1000),
@@ -144,54 +152,68 @@ export async function ingestBatch(
         metrics.add("Failures", 1, { Jail: jail.name });
         const fid = normalizeAddress(failure.fid ?? failure.ip);
         const key = `${jail.name}|${fid}`;
-        const task = async () => {
-          const known = knownBans.get(key);
-          const time = Math.min(failure.time, now);
-          if (known && (time <= known.time || time < known.until)) return;
-          const seen = firstSeen.get(key);
-          firstSeen.set(key, {
-            first: Math.min(seen?.first ?? failure.time, failure.time),
-            count: (seen?.count ?? 0) + 1,
-          });
-          const outcome = await deps.runner.recordFailure(
-            {
-              jail: jail.name,
-              ip: failure.ip,
-              ...(failure.fid !== undefined ? { fid: failure.fid } : {}),
-              time: failure.time,
-              eventId: index === 0 ? logEvent.id : `${logEvent.id}#${index}`,
-              line: failure.line,
-            },
-            now,
-          );
-          if (outcome.kind === "duplicate") duplicates++;
-          if (outcome.kind === "banned") {
-            const ban = (await deps.store.get(jail.name, fid))?.entry.ban;
-            if (ban) knownBans.set(key, { time: ban.time, until: ban.until ?? Number.POSITIVE_INFINITY });
-          }
-          if (outcome.kind === "ban") {
-            knownBans.set(key, { time: outcome.ban.time, until: outcome.ban.banUntil ?? Number.POSITIVE_INFINITY });
-            bans.push(outcome.ban);
-            metrics.add("Bans", 1, { Jail: jail.name });
-            log("info", `ban ${outcome.ban.ip} in ${jail.name}`, {
-              ...where,
-              eventId: logEvent.id,
-              until: outcome.ban.banUntil,
-            });
-          }
-        };
-        const queue = queues.get(key);
-        if (queue) queue.push(task);
-        else queues.set(key, [task]);
+        if (known.covers(key, Math.min(failure.time, now))) {
+          skipped++;
+          continue;
+        }
+        const group = groups.get(key) ?? { jail: jail.name, fid, items: [] };
+        group.items.push({
+          jail: jail.name,
+          ip: failure.ip,
+          ...(failure.fid !== undefined ? { fid: failure.fid } : {}),
+          time: failure.time,
+          eventId: index === 0 ? logEvent.id : `${logEvent.id}#${index}`,
+          line: failure.line,
+        });
+        groups.set(key, group);
       }
     }
   }
-  // Each address's failures in log order; different addresses in parallel.
-  await runKeyedTasks(queues, STORE_CONCURRENCY);
+  // One compare-and-set per address and jail for the whole delivery (its failures applied in log order); different
+  // addresses side by side.
+  const tasks = new Map(
+    [...groups].map(([key, group]) => [
+      key,
+      [
+        async () => {
+          for (const item of group.items) {
+            const seen = firstSeen.get(key);
+            firstSeen.set(key, {
+              first: Math.min(seen?.first ?? item.time, item.time),
+              count: (seen?.count ?? 0) + 1,
+            });
+          }
+          const outcomes = await deps.runner.recordFailures(group.items, now);
+          let alreadyBanned = false;
+          for (const [position, outcome] of outcomes.entries()) {
+            if (outcome.kind === "duplicate") duplicates++;
+            if (outcome.kind === "banned") alreadyBanned = true;
+            if (outcome.kind === "ban") {
+              known.remember(key, outcome.ban.time, outcome.ban.banUntil);
+              bans.push(outcome.ban);
+              metrics.add("Bans", 1, { Jail: group.jail });
+              log("info", `ban ${outcome.ban.ip} in ${group.jail}`, {
+                ...where,
+                eventId: group.items[position]!.eventId,
+                until: outcome.ban.banUntil,
+              });
+            }
+          }
+          if (alreadyBanned && !known.covers(key, now)) {
+            // banned by an earlier delivery: learn its end once, so that its next failures cost nothing
+            const ban = (await deps.store.get(group.jail, group.fid))?.entry.ban;
+            if (ban?.active) known.remember(key, ban.time, ban.until);
+          }
+        },
+      ],
+    ]),
+  );
+  await runKeyedTasks(tasks, STORE_CONCURRENCY);
+  metrics.add("FailuresOfKnownBans", skipped);
 
   let enforcement: EnforcementReport | undefined;
   if (bans.length > 0) {
-    enforcement = await deps.enforce(now);
+    enforcement = await deps.enforce(bans);
     metrics.add("EnforcementFailures", enforcement.failures);
     metrics.set("TargetOverflow", enforcement.overflow);
     for (const target of enforcement.targets) {

@@ -78,14 +78,24 @@ function unzip(data: string): unknown {
   }
 }
 
+/** Last millisecond of the year 9999: the latest time a log event may carry. */
+const MAX_TIMESTAMP_MS = 253_402_300_799_999;
+
 function checkEvent(raw: unknown, index: number): LogEvent | RejectedEvent {
   const eventId = isRecord(raw) && typeof raw.id === "string" ? raw.id : `#${index}`;
   if (!isRecord(raw)) return { eventId, reason: "log event is not an object" };
   if (typeof raw.id !== "string" || raw.id.length === 0 || raw.id.length > 128) {
     return { eventId, reason: "log event has no valid id" };
   }
-  if (typeof raw.timestamp !== "number" || !Number.isFinite(raw.timestamp) || raw.timestamp < 0) {
+  if (typeof raw.timestamp !== "number" || !Number.isFinite(raw.timestamp)) {
     return { eventId, reason: "log event has no valid timestamp" };
+  }
+  if (!Number.isInteger(raw.timestamp) || raw.timestamp < 0 || raw.timestamp > MAX_TIMESTAMP_MS) {
+    // a time no log can carry (1e20 ms): counting it would date a failure, or a ban, thousands of years ahead
+    return {
+      eventId,
+      reason: `log event timestamp ${raw.timestamp} is out of range (whole milliseconds since 1970, up to the year 9999)`,
+    };
   }
   if (typeof raw.message !== "string") return { eventId, reason: "log event has no message text" };
   if (raw.message.length > MAX_MESSAGE_LENGTH) return { eventId, reason: `message longer than ${MAX_MESSAGE_LENGTH}` };

@@ -2,8 +2,8 @@
 // in force. This repairs drift (manual edits in the console), retries target updates that failed before, and is the
 // only place unbans happen: DynamoDB TTL deletes late and is garbage collection, never an unban.
 import type { UnbanDecision } from "../../shared/jail/decision.js";
-import { isoTime } from "../alerts/ban-alert.js";
-import { type EnforcementReport, enforceBans } from "../enforcement/enforce-bans.js";
+import { isoTime, snsSubject } from "../alerts/ban-alert.js";
+import type { EnforcementReport } from "../enforcement/enforce-bans.js";
 import type { CloudRuntime } from "../runtime/cloud-runtime.js";
 
 /** What one reconcile run did. */
@@ -18,8 +18,7 @@ export interface ReconcileReport {
 export async function reconcile(runtime: CloudRuntime, now: number = runtime.clock()): Promise<ReconcileReport> {
   const metrics = runtime.metrics();
   const unbans = await runtime.runner.expireBans(now);
-  const active = await runtime.runner.activeBans(now);
-  const enforcement = await enforceBans(runtime.targets, active);
+  const { active, report: enforcement } = await runtime.syncTargets(now);
   for (const unban of unbans) runtime.log("info", `unban ${unban.ip} in ${unban.jail} (${unban.reason})`);
   for (const target of enforcement.targets) {
     for (const warning of target.warnings) runtime.log("warn", warning, { target: target.target });
@@ -30,6 +29,8 @@ export async function reconcile(runtime: CloudRuntime, now: number = runtime.clo
   metrics.add("Unbans", unbans.length);
   metrics.add("EnforcementFailures", enforcement.failures);
   metrics.set("TargetOverflow", enforcement.overflow);
+  // The user's own rules in cloudjail's NACL range: left alone, but they take room and numbers, so they are counted.
+  metrics.set("ForeignNaclRules", enforcement.foreignRules);
   metrics.flush();
   try {
     const sent = await runtime.flushAlerts(now);
@@ -44,11 +45,9 @@ export async function reconcile(runtime: CloudRuntime, now: number = runtime.clo
     );
     try {
       await runtime.notifier.publish({
-        subject:
-          `[cloudjail] ${unbans.length} unban${unbans.length === 1 ? "" : "s"} (${runtime.settings.label})`.slice(
-            0,
-            100,
-          ),
+        subject: snsSubject(
+          `[cloudjail] ${unbans.length} unban${unbans.length === 1 ? "" : "s"} (${runtime.settings.label})`,
+        ),
         body: [`cloudjail (${runtime.settings.label}) lifted these bans:`, "", ...lines, ""].join("\n"),
       });
     } catch (error) {

@@ -7,7 +7,7 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { WAFV2Client } from "@aws-sdk/client-wafv2";
 import { resolveIgnoreNames } from "../../shared/jail/ignore-list.js";
-import { JailRunner } from "../../shared/jail/jail-runner.js";
+import { type ActiveBan, JailRunner } from "../../shared/jail/jail-runner.js";
 import type { Store } from "../../shared/store/store.js";
 import { AlertOutbox, type QueuedAlert } from "../alerts/alert-outbox.js";
 import { type AlertLimits, type BanAlert, formatBanMessage } from "../alerts/ban-alert.js";
@@ -20,11 +20,15 @@ import {
   jailPolicyOf,
   jailsByLogGroup,
 } from "../deployment/deployment-config.js";
-import { type EnforcementReport, enforceBans } from "../enforcement/enforce-bans.js";
+import { addBans, type EnforcementReport, enforceBans, removeBans } from "../enforcement/enforce-bans.js";
+import { storeBanLookup } from "../enforcement/store-ban-lookup.js";
 import type { IngestJail, IngestLog } from "../ingest/ingest-delivery.js";
+import { KnownBans, type UnbanEpoch } from "../ingest/known-bans.js";
 import type { LineMatcher } from "../ingest/line-matcher.js";
 import { EmbeddedMetrics, type LineSink } from "../metrics/embedded-metrics.js";
 import { dynamoDbStore } from "../store/sdk-document-table.js";
+import { dynamoDbUnbanEpoch } from "../store/unban-epoch-item.js";
+import { type AclRuleRegistry, dynamoDbAclRuleRegistry } from "../targets/acl-rule-registry.js";
 import type { BanTarget } from "../targets/ban-target.js";
 import { NetworkAclTarget } from "../targets/network-acl-target.js";
 import type { RetryPolicy } from "../targets/retry.js";
@@ -35,8 +39,10 @@ import { METRICS_NAMESPACE, type RuntimeSettings } from "./runtime-settings.js";
 export interface CloudClients {
   readonly dynamodb: DynamoDBClient;
   readonly wafv2?: WAFV2Client;
-  readonly ec2?: EC2Client;
-  readonly sns?: SNSClient;
+  /** The client, or a factory called at the first network ACL call (keeps the EC2 SDK out of the cold start). */
+  readonly ec2?: EC2Client | (() => Promise<EC2Client>);
+  /** The client, or a factory called at the first alert. */
+  readonly sns?: SNSClient | (() => Promise<SNSClient>);
 }
 
 /** Knobs for tests and benchmarks. */
@@ -54,6 +60,8 @@ export interface CloudRuntimeOptions {
   /** Random source of the jail logic (bantime.rndtime). */
   readonly random?: () => number;
   readonly alertLimits?: AlertLimits;
+  /** The store, instead of the table's own (tests pass one whose active-bans index lags, as DynamoDB's may). */
+  readonly store?: Store;
 }
 
 /** Everything a handler needs. */
@@ -64,13 +72,26 @@ export interface CloudRuntime {
   readonly runner: JailRunner;
   readonly targets: readonly BanTarget[];
   readonly routes: ReadonlyMap<string, readonly IngestJail[]>;
+  /** The container's memory of bans in force (ingest skips the failures of banned addresses). */
+  readonly knownBans: KnownBans;
+  /** Where the NACL entries cloudjail created are recorded (when a NACL is configured). */
+  readonly aclRegistry?: AclRuleRegistry;
+  /** Bumped by every admin unban before it lifts a ban, so that every container's memory forgets. */
+  readonly unbanEpoch: UnbanEpoch;
   readonly notifier?: Notifier;
   readonly clock: () => number;
   readonly log: IngestLog;
   /** A fresh metrics collector for one invocation. */
   metrics(): EmbeddedMetrics;
-  /** Syncs every target to the bans active at `now`. */
-  enforce(now: number): Promise<EnforcementReport>;
+  /** Adds new bans to every target at once (never removes anything: another writer's fresh ban is safe). */
+  enforce(bans: readonly { readonly ip: string; readonly time: number }[]): Promise<EnforcementReport>;
+  /** Takes `ips` out of every target, each only if the store (read consistently at `now`) has no ban in force. */
+  withdraw(ips: readonly string[], now: number): Promise<EnforcementReport>;
+  /**
+   * The scheduled sync: every target made equal to the bans active at `now`, each difference confirmed by a
+   * consistent read of the store. Returns the active bans the sync started from, with its report.
+   */
+  syncTargets(now: number): Promise<{ readonly active: readonly ActiveBan[]; readonly report: EnforcementReport }>;
   /**
    * Sends alerts for new bans: the first of the minute (across all invocations) at once, as one message or digest;
    * later ones of that minute go to the outbox for the reconcile run's digest.
@@ -93,13 +114,14 @@ export async function createCloudRuntime(
 ): Promise<CloudRuntime> {
   const names = ignoreIpNames(deployment);
   const resolved = names.length ? await resolveIgnoreNames(names, options.resolveName ?? dnsAddresses) : undefined;
-  const store = dynamoDbStore(clients.dynamodb, settings.tableName);
+  const store = options.store ?? dynamoDbStore(clients.dynamodb, settings.tableName);
   const runner = new JailRunner({
     store,
     jails: deployment.jails.map((jail) => jailPolicyOf(jail, resolved)),
     ...(options.random ? { random: options.random } : {}),
   });
   const targets: BanTarget[] = [];
+  const aclRegistry = settings.nacl ? dynamoDbAclRuleRegistry(clients.dynamodb, settings.tableName) : undefined;
   if (settings.waf) {
     if (!clients.wafv2) throw new Error("WAF IP sets are configured but no WAFV2 client was given");
     targets.push(
@@ -115,6 +137,8 @@ export async function createCloudRuntime(
     targets.push(
       new NetworkAclTarget({
         client: clients.ec2,
+        registry: aclRegistry!,
+        ...(options.clock ? { clock: options.clock } : {}),
         networkAclIds: settings.nacl.ids,
         ruleRange: settings.nacl.range,
         ruleLimit: settings.nacl.limit,
@@ -128,6 +152,7 @@ export async function createCloudRuntime(
       jails.map((jail) => ({ jail, matcher: options.matcherFactory(jail) })),
     ]),
   );
+  const unbanEpoch = dynamoDbUnbanEpoch(clients.dynamodb, settings.tableName);
   const notifier = settings.topicArn && clients.sns ? new SnsNotifier(clients.sns, settings.topicArn) : undefined;
   const outbox = settings.alertTable ? new AlertOutbox(clients.dynamodb, settings.alertTable) : undefined;
   const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -140,11 +165,19 @@ export async function createCloudRuntime(
     runner,
     targets,
     routes,
+    knownBans: new KnownBans(unbanEpoch),
+    ...(aclRegistry ? { aclRegistry } : {}),
+    unbanEpoch,
     ...(notifier ? { notifier } : {}),
     clock,
     log,
     metrics: () => new EmbeddedMetrics(METRICS_NAMESPACE, { Stack: settings.label }, sink, () => clock() * 1000),
-    enforce: async (now) => enforceBans(targets, await runner.activeBans(now)),
+    enforce: (bans) => addBans(targets, bans),
+    withdraw: (ips, now) => removeBans(targets, ips, storeBanLookup(store, now)),
+    syncTargets: async (now) => {
+      const active = await runner.activeBans(now);
+      return { active, report: await enforceBans(targets, active, storeBanLookup(store, now, active)) };
+    },
     announce: async (alerts) => {
       if (!notifier) return;
       if (outbox && !(await outbox.claimMinute(clock()))) {

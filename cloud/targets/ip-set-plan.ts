@@ -1,6 +1,6 @@
 // Pure planning of one WAF IP set update: which addresses the set must hold, what does not fit, and whether a write
 // is needed at all (WAF writes are scarce, so an unchanged set is never rewritten).
-import { canonicalCidr, hostCidr } from "../address.js";
+import { canonicalCidr, hostCidr, parseCidr } from "../address.js";
 import { newestFirst, type TargetBan } from "./ban-target.js";
 
 /** WAF's limit of addresses per IP set. */
@@ -49,4 +49,58 @@ export function planIpSet(
     toRemove,
     unchanged: toAdd.length === 0 && toRemove.length === 0 && currentSet.size === current.length,
   };
+}
+
+/**
+ * Plans an addition: the `current` addresses stay as they are (an addition never removes anything) and the bans not
+ * yet held are added, newest first, while the set has room; the rest is overflow (the scheduled sync, which may
+ * evict older bans, makes room for the newest).
+ */
+export function planIpSetAddition(
+  bans: readonly TargetBan[],
+  current: readonly string[],
+  capacity: number = WAF_IP_SET_CAPACITY,
+): IpSetPlan {
+  const held = new Set(current.map((entry) => canonicalCidr(entry) ?? entry));
+  const ipByCidr = new Map<string, string>();
+  const toAdd: string[] = [];
+  const overflow: string[] = [];
+  for (const ban of newestFirst(bans)) {
+    const cidr = hostCidr(ban.ip);
+    if (ipByCidr.has(cidr)) continue;
+    if (held.has(cidr)) ipByCidr.set(cidr, ban.ip);
+    else if (current.length + toAdd.length < capacity) {
+      ipByCidr.set(cidr, ban.ip);
+      toAdd.push(cidr);
+    } else overflow.push(ban.ip);
+  }
+  return {
+    addresses: [...current, ...toAdd],
+    ipByCidr,
+    overflow,
+    toAdd,
+    toRemove: [],
+    unchanged: toAdd.length === 0,
+  };
+}
+
+/** Plans a removal: the host blocks of `ips` leave the set, nothing else changes. */
+export function planIpSetRemoval(ips: readonly string[], current: readonly string[]): IpSetPlan {
+  const leaving = new Set(ips.map(hostCidr));
+  const toRemove = current.filter((entry) => leaving.has(canonicalCidr(entry) ?? ""));
+  return {
+    addresses: current.filter((entry) => !toRemove.includes(entry)),
+    ipByCidr: new Map(),
+    overflow: [],
+    toAdd: [],
+    toRemove,
+    unchanged: toRemove.length === 0,
+  };
+}
+
+/** The ban address a set entry stands for: the address of a single-host block, undefined for anything else. */
+export function hostOfCidr(entry: string): string | undefined {
+  const cidr = parseCidr(entry);
+  if (!cidr) return undefined;
+  return cidr.prefix === (cidr.family === 4 ? 32 : 128) ? cidr.address : undefined;
 }

@@ -6,6 +6,9 @@ import { join } from "node:path";
 const root = join(import.meta.dirname, "..", "..");
 const bin = join(root, "bin", "cloudjail.js");
 
+/** The `cloudjail` launcher, for tests that need to spawn it with an environment of their own. */
+export const cliBin = bin;
+
 /** The result of one command run. */
 export interface CliResult {
   readonly status: number | null;

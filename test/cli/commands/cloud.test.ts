@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +7,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseCloudArgv, resolveFunctionName, runCloud } from "../../../cli/commands/cloud.js";
 import { UsageError } from "../../../cli/usage-error.js";
+import { cliBin } from "../../support/cli.js";
 
 // The SDK wraps payloads in a blob adapter; a plain byte array is what the CLI reads from it.
 const encode = (value: unknown) =>
@@ -175,5 +177,47 @@ describe("runCloud", () => {
     await expect(runCloud(["status", "--function", "f"], lambda)).rejects.toThrow(
       /admin function f failed \(Unhandled\).*boom/,
     );
+  });
+});
+
+describe("cloudjail cloud without a usable AWS setup (the built command, as a user runs it)", () => {
+  // Nothing may reach a real AWS endpoint or the instance metadata service: an empty home, no profile files, IMDS
+  // off, and for the unreachable case an endpoint on a closed loopback port.
+  const home = mkdtempSync(join(tmpdir(), "cloudjail-aws-"));
+  const bare = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("AWS_"))),
+    HOME: home,
+    TZ: "UTC",
+    AWS_CONFIG_FILE: join(home, "config"),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, "credentials"),
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_ENDPOINT_URL_LAMBDA: "http://127.0.0.1:9",
+  };
+  const keys = { AWS_ACCESS_KEY_ID: "AKIAEXAMPLEEXAMPLE00", AWS_SECRET_ACCESS_KEY: "secret" };
+
+  it.each([
+    [
+      "no credentials",
+      { AWS_REGION: "eu-west-1" },
+      3,
+      /^cloudjail cloud: no AWS credentials found to call the function f: set AWS_PROFILE/,
+    ],
+    ["no Region", keys, 3, /^cloudjail cloud: no AWS Region set to call the function f: pass --region/],
+    [
+      "an unreachable endpoint",
+      { ...keys, AWS_REGION: "eu-west-1" },
+      4,
+      /^cloudjail cloud: could not reach AWS to call the function f \(ECONNREFUSED/,
+    ],
+  ])("with %s: one sentence, no stack, no SDK notice, exit %s", (_, env, status, message) => {
+    const result = spawnSync(process.execPath, [cliBin, "cloud", "status", "--function", "f"], {
+      encoding: "utf8",
+      env: { ...bare, ...env },
+      timeout: 120_000,
+    });
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).not.toMatch(/\n\s+at |NodeVersionSupportWarning/);
+    expect(result.status).toBe(status);
   });
 });

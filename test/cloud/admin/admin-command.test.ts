@@ -30,8 +30,11 @@ describe("parseAdminArgs", () => {
     ["ban example.com --jail sshd", /ip must be an IPv4 or IPv6 address/],
     ["ban 192.0.2.7 --jail ../etc", /jail must be a jail name/],
     ["ban 192.0.2.7 --jail sshd;rm", /jail must be a jail name/],
-    ["ban 192.0.2.7 --jail sshd --bantime 0", /bantime must be -1 \(permanent\) or from 1 second to 10 years/],
-    ["ban 192.0.2.7 --jail sshd --bantime 20y", /bantime must be -1/],
+    ["ban 192.0.2.7 --jail sshd --bantime 0", /bantime must be whole seconds: -1 \(permanent\) or from 1 second/],
+    ["ban 192.0.2.7 --jail sshd --bantime 20y", /bantime must be whole seconds/],
+    ["ban 192.0.2.7 --jail sshd --bantime -1.4", /bantime must be whole seconds: -1 \(permanent\).*got "-1.4"/],
+    ["ban 192.0.2.7 --jail sshd --bantime 0.5s", /bantime must be whole seconds/],
+    ["ban 0.0.0.0 --jail sshd", /ip 0\.0\.0\.0 cannot be banned: it is the unspecified address/],
     ["ban 192.0.2.7 --jail sshd --bantime soon", /bantime: invalid time "soon"/],
     ["ban 192.0.2.7 --jail sshd --jail ssh", /--jail given twice/],
     ["ban 192.0.2.7 --jail", /--jail needs a value/],
@@ -54,6 +57,14 @@ describe("validateAdminPayload", () => {
     expect(validateAdminPayload({ command: "ban", ip: "192.0.2.7", jail: "sshd", bantime: "1h30m" })).toMatchObject({
       bantime: 5400,
     });
+    expect(validateAdminPayload({ command: "ban", ip: "192.0.2.7", jail: "sshd", bantime: -1 })).toMatchObject({
+      bantime: -1,
+    });
+    // addresses next to the refused networks are bannable; an unban of any address is allowed (to lift a mistake)
+    for (const ip of ["1.0.0.1", "126.255.255.255", "169.253.0.1", "223.255.255.255", "2001:db8::1", "fe00::1"]) {
+      expect(validateAdminPayload({ command: "ban", ip, jail: "sshd" })).toMatchObject({ ip });
+    }
+    expect(validateAdminPayload({ command: "unban", ip: "0.0.0.0", all: true })).toMatchObject({ ip: "0.0.0.0" });
   });
 
   it.each([
@@ -64,7 +75,20 @@ describe("validateAdminPayload", () => {
     [{ command: "banned", jail: "sshd" }, /unknown field "jail" for banned/],
     [{ command: "ban", ip: 3232235521, jail: "sshd" }, /ip must be an IPv4 or IPv6 address, got 3232235521/],
     [{ command: "ban", ip: "192.0.2.7", jail: ["sshd"] }, /jail must be a jail name.*an array/],
-    [{ command: "ban", ip: "192.0.2.7", jail: "sshd", bantime: Number.NaN }, /bantime must be -1/],
+    [{ command: "ban", ip: "192.0.2.7", jail: "sshd", bantime: Number.NaN }, /bantime must be whole seconds/],
+    [{ command: "ban", ip: "192.0.2.7", jail: "sshd", bantime: -1.4 }, /bantime must be whole seconds.*got -1.4/],
+    [{ command: "ban", ip: "192.0.2.7", jail: "sshd", bantime: 600.5 }, /bantime must be whole seconds/],
+    [{ command: "ban", ip: "0.0.0.0", jail: "sshd" }, /0\.0\.0\.0 cannot be banned: it is the unspecified/],
+    [{ command: "ban", ip: "::", jail: "sshd" }, /:: cannot be banned: it is the unspecified address/],
+    [{ command: "ban", ip: "255.255.255.255", jail: "sshd" }, /cannot be banned: it is reserved or the broadcast/],
+    [{ command: "ban", ip: "169.254.169.254", jail: "sshd" }, /cannot be banned: it is link-local .*metadata/],
+    [{ command: "ban", ip: "fd00:ec2::254", jail: "sshd" }, /cannot be banned: it is the instance metadata/],
+    [{ command: "ban", ip: "127.0.0.1", jail: "sshd" }, /cannot be banned: it is a loopback address/],
+    [{ command: "ban", ip: "::1", jail: "sshd" }, /cannot be banned: it is the loopback address/],
+    [{ command: "ban", ip: "::ffff:127.0.0.1", jail: "sshd" }, /127\.0\.0\.1 cannot be banned/],
+    [{ command: "ban", ip: "224.0.0.251", jail: "sshd" }, /cannot be banned: it is a multicast address/],
+    [{ command: "ban", ip: "ff02::1", jail: "sshd" }, /cannot be banned: it is a multicast address/],
+    [{ command: "ban", ip: "fe80::1", jail: "sshd" }, /cannot be banned: it is link-local/],
     [{ command: "ban", ip: "192.0.2.7", jail: "sshd", bantime: true }, /bantime must be a duration/],
     [{ command: "unban", ip: "192.0.2.7", all: false }, /all must be true/],
     [{ command: "ban", ip: " 192.0.2.7", jail: "sshd" }, /ip must be/],

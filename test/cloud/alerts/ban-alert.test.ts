@@ -49,11 +49,29 @@ describe("ban message", () => {
     expect(body).toContain("more characters)");
   });
 
-  it("keeps subjects valid for SNS", () => {
+  it("keeps subjects valid for SNS: printable ASCII, under 100 characters", () => {
     const subject = snsSubject(`[cloudjail] ${"jail-ü\n".repeat(30)}`);
-    expect(subject.length).toBeLessThanOrEqual(100);
+    expect(subject.length).toBe(99);
     expect(subject).toMatch(/^[\x20-\x7e]+$/);
+    expect(snsSubject("x".repeat(99))).toBe("x".repeat(99));
+    expect(snsSubject("x".repeat(100))).toHaveLength(99);
     expect(sanitizeLine("a\tb")).toBe("a\\tb");
+  });
+
+  it.each([
+    ["right-to-left override", "\u202e", "\\u202e"],
+    ["left-to-right isolate", "\u2066", "\\u2066"],
+    ["pop directional isolate", "\u2069", "\\u2069"],
+    ["right-to-left mark", "\u200f", "\\u200f"],
+    ["Arabic letter mark", "\u061c", "\\u061c"],
+    ["zero-width space", "\u200b", "\\u200b"],
+    ["zero-width joiner", "\u200d", "\\u200d"],
+    ["word joiner", "\u2060", "\\u2060"],
+    ["byte order mark", "\ufeff", "\\ufeff"],
+    ["soft hyphen", "\u00ad", "\\u00ad"],
+  ])("makes a %s in a matched line visible", (_, hidden, shown) => {
+    const line = `Failed password for admin${hidden}1 from 192.0.2.7`;
+    expect(sanitizeLine(line)).toBe(`Failed password for admin${shown}1 from 192.0.2.7`);
   });
 });
 

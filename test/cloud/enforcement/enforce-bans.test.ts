@@ -30,6 +30,12 @@ function recordingTarget(name: string, room: number, failing: string[] = []): Ba
         writes: 1,
       };
     },
+    add(bans) {
+      return this.sync(bans);
+    },
+    async remove() {
+      return { target: name, enforced: [], overflow: [], failed: [], warnings: [], writes: 0 };
+    },
   };
 }
 
@@ -64,12 +70,10 @@ describe("enforceBans", () => {
   });
 
   it("counts a target that throws as failed for every address, and still syncs the others", async () => {
-    const broken: BanTarget = {
-      name: "broken",
-      sync: async () => {
-        throw new Error("no credentials");
-      },
+    const fail = async (): Promise<never> => {
+      throw new Error("no credentials");
     };
+    const broken: BanTarget = { name: "broken", sync: fail, add: fail, remove: fail };
     const waf = recordingTarget("waf", 10);
     const report = await enforceBans([broken, waf], [ban("sshd", "192.0.2.1", 100)]);
     expect(report.addresses.get("192.0.2.1")).toMatchObject({ enforcedIn: ["waf"], pendingIn: ["broken"] });

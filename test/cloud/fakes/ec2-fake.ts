@@ -44,7 +44,8 @@ export class FakeEc2 {
   readonly client = new EC2Client({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
   readonly acls = new Map<string, NetworkAclEntry[]>();
   readonly calls: { operation: Operation; input: unknown; ok: boolean }[] = [];
-  private readonly injected: { operation: Operation; code: string }[] = [];
+  private readonly holds: { operation: Operation; reached: () => void; gate: Promise<void> }[] = [];
+  private readonly injected: { operation: Operation; code: string; afterApplying?: boolean }[] = [];
 
   /** @param ruleLimit rules per direction and IP family per ACL (the account quota). */
   /** @param mockTarget this fake's own client (default) or the EC2Client class, for code that builds its own clients. */
@@ -83,6 +84,14 @@ export class FakeEc2 {
     );
   }
 
+  /**
+   * Makes the next call of `operation` take effect and then fail with the given code, as when the response is lost
+   * (the SDK or the caller retries a call that went through).
+   */
+  failAfterApplyingNext(operation: Operation, code: string): void {
+    this.injected.push({ operation, code, afterApplying: true });
+  }
+
   /** Makes the next `times` calls of `operation` fail with the given EC2 error code. */
   failNext(operation: Operation, code: string, times = 1): void {
     for (let i = 0; i < times; i++) this.injected.push({ operation, code });
@@ -96,16 +105,43 @@ export class FakeEc2 {
       .map((e) => `${e.RuleNumber} ${e.CidrBlock ?? e.Ipv6CidrBlock}`);
   }
 
+  /**
+   * Holds the next call of `operation` before it takes effect, until `release()`: `reached` resolves when the call
+   * arrives. Tests use it to interleave writers deterministically (a slow write, a read that comes late).
+   */
+  holdNext(operation: Operation): { reached: Promise<void>; release: () => void } {
+    let reached!: () => void;
+    let release!: () => void;
+    const arrived = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.holds.push({ operation, reached, gate });
+    return { reached: arrived, release };
+  }
+
+  private async held(operation: Operation): Promise<void> {
+    const index = this.holds.findIndex((hold) => hold.operation === operation);
+    if (index < 0) return;
+    const [hold] = this.holds.splice(index, 1);
+    hold!.reached();
+    await hold!.gate;
+  }
+
   /** Number of successful write calls. */
   get successfulWrites(): number {
     return this.calls.filter((call) => call.operation !== "DescribeNetworkAcls" && call.ok).length;
   }
 
-  private record<T>(operation: Operation, input: unknown, run: () => T): T {
+  private async record<T>(operation: Operation, input: unknown, run: () => T): Promise<T> {
+    await this.held(operation);
     const index = this.injected.findIndex((entry) => entry.operation === operation);
     try {
       if (index >= 0) {
-        const { code } = this.injected.splice(index, 1)[0]!;
+        const { code, afterApplying } = this.injected.splice(index, 1)[0]!;
+        if (afterApplying) run();
         throw ec2Error(code, code === "RequestLimitExceeded" ? "Request limit exceeded." : code);
       }
       const result = run();

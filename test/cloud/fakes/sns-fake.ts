@@ -1,4 +1,4 @@
-// An in-memory SNS topic that keeps Publish's rules: the topic must exist, Subject is at most 100 printable ASCII
+// An in-memory SNS topic that keeps Publish's rules: the topic must exist, Subject is under 100 printable ASCII
 // characters on one line, Message is non-empty and at most 256 KiB.
 import { PublishCommand, type PublishCommandInput, SNSClient, SNSServiceException } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
@@ -36,7 +36,7 @@ export class FakeSns {
     }
     if (input.TopicArn !== this.topicArn) throw snsError("NotFoundException", "Topic does not exist");
     const subject = input.Subject ?? "";
-    if (subject.length > 100 || !/^[\x20-\x7e]*$/.test(subject)) {
+    if (subject.length >= 100 || !/^[\x20-\x7e]*$/.test(subject)) {
       throw snsError("InvalidParameterException", "Invalid parameter: Subject");
     }
     const body = input.Message ?? "";

@@ -1,14 +1,17 @@
 // A cloud runtime for tests: the real store on DynamoDB Local, the real targets on fake WAF and EC2 APIs that keep
 // AWS's rules, a fake SNS topic, a settable clock, and logs/metrics captured instead of printed.
-import { CreateTableCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { alertOutboxTableDefinition } from "../../../cloud/alerts/alert-outbox.js";
 import type { DeployedJail, DeploymentConfig } from "../../../cloud/deployment/deployment-config.js";
 import type { LineMatcher } from "../../../cloud/ingest/line-matcher.js";
 import { type CloudRuntime, createCloudRuntime } from "../../../cloud/runtime/cloud-runtime.js";
 import type { RuntimeSettings } from "../../../cloud/runtime/runtime-settings.js";
 import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../../../cloud/store/dynamodb-table.js";
+import { sdkDocumentTable } from "../../../cloud/store/sdk-document-table.js";
+import type { Store } from "../../../shared/store/store.js";
 import type { DynamoDbLocal } from "../../support/dynamodb-local.js";
 import { FakeEc2 } from "./ec2-fake.js";
+import { type LaggingIndexTable, laggingStore } from "./lagging-index.js";
 import { FakeSns } from "./sns-fake.js";
 import { type FakeIpSet, FakeWaf } from "./waf-fake.js";
 
@@ -27,6 +30,11 @@ export interface TestCloud {
   readonly lines: Record<string, unknown>[];
   /** The clock, epoch seconds: set `clock.now` to move time. */
   readonly clock: { now: number };
+  /**
+   * Another Lambda container on the same table and the same AWS APIs (its own store client and caches); with
+   * `laggingIndex`, its store's active-bans index can be frozen in a past state, as DynamoDB's may lag.
+   */
+  container(options?: { laggingIndex?: boolean }): Promise<{ runtime: CloudRuntime; index?: LaggingIndexTable }>;
   /** Addresses in the WAF sets and the ACL's ban range, sorted, for assertions. */
   enforced(): { ipv4: string[]; ipv6: string[]; nacl: string[] };
   destroy(): void;
@@ -78,26 +86,32 @@ export async function createTestCloud(
   // Near the real time: DynamoDB Local really deletes items whose TTL attribute lies in the (real) past.
   const clock = { now: options.now ?? Math.floor(Date.now() / 1000) };
   const lines: Record<string, unknown>[] = [];
-  const dynamodb = local.client();
-  const runtime = await createCloudRuntime(
-    deployment,
-    settings,
-    { dynamodb, wafv2: waf.client, ec2: ec2.client, sns: sns.client },
-    {
-      matcherFactory:
-        options.matcherFactory ??
-        (() => ({
-          match: async () => {
-            throw new Error("this test runs no filter");
-          },
-        })),
-      retry: { sleep: async () => {}, random: () => 0.5 },
-      sink: (line) => lines.push(JSON.parse(line)),
-      clock: () => clock.now,
-      random: () => 0,
-      resolveName: async () => [],
-    },
-  );
+  const clients: DynamoDBClient[] = [];
+  const build = (store?: Store) => {
+    const dynamodb = local.client();
+    clients.push(dynamodb);
+    return createCloudRuntime(
+      deployment,
+      settings,
+      { dynamodb, wafv2: waf.client, ec2: ec2.client, sns: sns.client },
+      {
+        ...(store ? { store } : {}),
+        matcherFactory:
+          options.matcherFactory ??
+          (() => ({
+            match: async () => {
+              throw new Error("this test runs no filter");
+            },
+          })),
+        retry: { sleep: async () => {}, random: () => 0.5 },
+        sink: (line) => lines.push(JSON.parse(line)),
+        clock: () => clock.now,
+        random: () => 0,
+        resolveName: async () => [],
+      },
+    );
+  };
+  const runtime = await build();
   return {
     runtime,
     waf,
@@ -115,7 +129,16 @@ export async function createTestCloud(
         .map((entry) => entry.split(" ")[1]!)
         .sort(),
     }),
-    destroy: () => dynamodb.destroy(),
+    container: async (options = {}) => {
+      if (!options.laggingIndex) return { runtime: await build() };
+      const client = local.client();
+      clients.push(client);
+      const lagging = laggingStore(sdkDocumentTable(client, tableName));
+      return { runtime: await build(lagging.store), index: lagging.index };
+    },
+    destroy: () => {
+      for (const client of clients) client.destroy();
+    },
   };
 }
 

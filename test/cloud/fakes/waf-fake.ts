@@ -53,6 +53,7 @@ export class FakeWaf {
   readonly sets = new Map<string, FakeIpSet>();
   /** Every call made, in order, with whether it succeeded. */
   readonly calls: { operation: Operation; input: unknown; ok: boolean }[] = [];
+  private readonly holds: { operation: Operation; reached: () => void; gate: Promise<void> }[] = [];
   private readonly injected: { operation: Operation; error: () => Error }[] = [];
   private readonly beforeUpdate: ((set: FakeIpSet) => void)[] = [];
 
@@ -87,12 +88,38 @@ export class FakeWaf {
     for (let i = 0; i < times; i++) this.beforeUpdate.push(change);
   }
 
+  /**
+   * Holds the next call of `operation` before it takes effect, until `release()`: `reached` resolves when the call
+   * arrives. Tests use it to interleave writers deterministically (a slow write, a read that comes late).
+   */
+  holdNext(operation: Operation): { reached: Promise<void>; release: () => void } {
+    let reached!: () => void;
+    let release!: () => void;
+    const arrived = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.holds.push({ operation, reached, gate });
+    return { reached: arrived, release };
+  }
+
+  private async held(operation: Operation): Promise<void> {
+    const index = this.holds.findIndex((hold) => hold.operation === operation);
+    if (index < 0) return;
+    const [hold] = this.holds.splice(index, 1);
+    hold!.reached();
+    await hold!.gate;
+  }
+
   /** Number of successful UpdateIPSet calls. */
   get successfulWrites(): number {
     return this.calls.filter((call) => call.operation === "UpdateIPSet" && call.ok).length;
   }
 
-  private record<T>(operation: Operation, input: unknown, run: () => T): T {
+  private async record<T>(operation: Operation, input: unknown, run: () => T): Promise<T> {
+    await this.held(operation);
     const index = this.injected.findIndex((entry) => entry.operation === operation);
     try {
       if (index >= 0) throw this.injected.splice(index, 1)[0]!.error();

@@ -3,6 +3,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { handleAdminPayload } from "../../../cloud/admin/admin-service.js";
 import type { DeployedJail, DeploymentConfig } from "../../../cloud/deployment/deployment-config.js";
 import { ingestDelivery } from "../../../cloud/ingest/ingest-delivery.js";
 import { guardedLineMatcher } from "../../../cloud/ingest/log-filter-matcher.js";
@@ -116,6 +117,68 @@ describe("ingest pipeline", () => {
     expect(again.duplicates).toBe(1); // the IPv6 failure; the banned address's failures are "banned"
     expect(cloud.runtime.store.counters().writes).toBe(writes);
     expect(cloud.sns.published).toHaveLength(1);
+  });
+
+  it("remembers bans across deliveries (no store request for a banned address), and forgets at an admin unban", async () => {
+    const base = ARRIVAL - 60;
+    const ip = "192.0.2.50";
+    const delivery = (times: number[]) =>
+      encodeDelivery({
+        owner: "123456789012",
+        logGroup: "/ec2/web/auth.log",
+        logStream: "i-0memory",
+        subscriptionFilters: ["cloudjail"],
+        logEvents: times.map((t, i) => {
+          const clock = new Date(t * 1000).toISOString().slice(11, 19);
+          return {
+            id: `${t}${String(i).padStart(8, "0")}`.padEnd(56, "0"),
+            timestamp: t * 1000,
+            message: `Nov 21 ${clock} web1 sshd[${4000 + i}]: Failed password for root from ${ip} port ${41000 + i} ssh2`,
+          };
+        }),
+      });
+    const { runtime } = cloud;
+    const withMemory = (event: unknown) =>
+      ingestDelivery(event, {
+        runner: runtime.runner,
+        store: runtime.store,
+        routes: runtime.routes,
+        enforce: runtime.enforce,
+        knownBans: runtime.knownBans,
+        metrics: runtime.metrics(),
+        log: runtime.log,
+        clock: runtime.clock,
+      });
+    expect((await withMemory(delivery([base + 1, base + 2]))).bans.map((ban) => ban.ip)).toEqual([ip]);
+    runtime.store.resetCounters();
+    const later = await withMemory(delivery([base + 10, base + 11, base + 12]));
+    expect(later).toMatchObject({ failures: 3, bans: [] });
+    expect(runtime.store.counters()).toMatchObject({ reads: 0, writes: 0 });
+    // another container (the admin function) lifts the ban: this container must count the address again
+    const { runtime: admin } = await cloud.container();
+    expect(await handleAdminPayload(admin, { command: "unban", ip, jail: "sshd" })).toMatchObject({ ok: true });
+    cloud.clock.now = ARRIVAL + 100;
+    const again = await withMemory(delivery([ARRIVAL + 50, ARRIVAL + 51]));
+    expect(again.bans.map((ban) => ban.ip)).toEqual([ip]);
+    expect(cloud.enforced().ipv4).toEqual([`${ip}/32`]);
+  });
+
+  it("enforces its own new bans without reading the active-bans index (which may lag)", async () => {
+    const { runtime, index } = await cloud.container({ laggingIndex: true });
+    await index!.freeze(); // an index that would show no ban at all
+    const report = await ingestDelivery(loadDelivery("sshd-auth"), {
+      runner: runtime.runner,
+      store: runtime.store,
+      routes: runtime.routes,
+      enforce: runtime.enforce,
+      knownBans: runtime.knownBans,
+      metrics: runtime.metrics(),
+      log: runtime.log,
+      clock: runtime.clock,
+    });
+    expect(report.bans.map((ban) => ban.ip)).toEqual(["192.0.2.10"]);
+    expect(cloud.enforced()).toEqual({ ipv4: ["192.0.2.10/32"], ipv6: [], nacl: ["192.0.2.10/32"] });
+    expect(index!.staleAnswers).toBe(0);
   });
 
   it("ignores CloudWatch's CONTROL_MESSAGE", async () => {

@@ -47,6 +47,25 @@ describe("decodeDelivery", () => {
   });
 
   it.each([
+    [1e20, /timestamp 100000000000000000000 is out of range/],
+    [1763701201000.5, /timestamp 1763701201000.5 is out of range/],
+    [-1, /timestamp -1 is out of range/],
+    [253_402_300_800_000, /out of range .*year 9999/],
+  ])("sets aside an event whose timestamp is %d", (timestamp, reason) => {
+    const event = (id: string, time: number) => ({ id, timestamp: time, message: "x" });
+    const payload = {
+      messageType: "DATA_MESSAGE",
+      logGroup: "/g",
+      logStream: "s",
+      logEvents: [event("1", timestamp), event("2", 1763701201000)],
+    };
+    const decoded = decodeDelivery(wrap(JSON.stringify(payload)));
+    if (decoded.kind !== "data") throw new Error("expected data");
+    expect(decoded.batch.logEvents.map((e) => e.id)).toEqual(["2"]);
+    expect(decoded.rejected).toEqual([{ eventId: "1", reason: expect.stringMatching(reason) }]);
+  });
+
+  it.each([
     ["no awslogs", {}, /no awslogs.data/],
     ["not base64", { awslogs: { data: "%%%" } }, /not base64/],
     ["not gzip", wrap(Buffer.from("plain text")), /not gzip/],
