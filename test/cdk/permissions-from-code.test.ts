@@ -21,6 +21,8 @@ const COMMAND_ACTIONS: Record<string, string> = {
   PutCommand: "dynamodb:PutItem",
   PutItemCommand: "dynamodb:PutItem",
   QueryCommand: "dynamodb:Query",
+  UpdateCommand: "dynamodb:UpdateItem",
+  DeleteCommand: "dynamodb:DeleteItem",
   BatchWriteCommand: "dynamodb:BatchWriteItem",
   GetIPSetCommand: "wafv2:GetIPSet",
   UpdateIPSetCommand: "wafv2:UpdateIPSet",
@@ -42,11 +44,12 @@ const SERVICE_ACTIONS: Record<keyof typeof LAMBDA_ENTRIES, string[]> = {
 
 /**
  * Code a bundle holds but the function never runs, by design: the admin function is given neither the alert topic
- * nor the outbox (its environment names neither), so the shared runtime's notifier and outbox stay unbuilt.
+ * nor the outbox (its environment names neither), so the shared runtime's notifier and outbox stay unbuilt; only the
+ * admin unban bumps the unban epoch (UpdateItem), which the shared runtime bundles into every function.
  */
 const UNUSED_BY_DESIGN: Record<keyof typeof LAMBDA_ENTRIES, string[]> = {
-  ingest: [],
-  reconcile: [],
+  ingest: ["dynamodb:UpdateItem"],
+  reconcile: ["dynamodb:UpdateItem"],
   admin: ["sns:Publish", "dynamodb:BatchWriteItem"],
 };
 
