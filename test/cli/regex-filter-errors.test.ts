@@ -34,6 +34,10 @@ beforeAll(() => {
     writeFileSync(join(dir, "filter.d", `${name}.conf`), ["[Definition]", ...lines, ""].join("\n"));
   }
   writeFileSync(
+    join(dir, "jail.local"),
+    "[mail]\nenabled = true\nfilter = optional-address\nlogpath = /var/log/mail.log\nmaxretry = 1\nbantime = 1h\n",
+  );
+  writeFileSync(
     log,
     [
       "2026-12-01 10:00:00 host mail: (imap,192.0.2.30): unknown user",
@@ -88,5 +92,21 @@ describe("cloudjail regex and a line its filter cannot attribute", () => {
         [2, "192.0.2.31"],
       ]);
     }
+  });
+});
+
+describe("cloudjail replay and a line its jail's filter cannot attribute", () => {
+  it("bans the addressed lines and tells the other one by its place, status 0", () => {
+    const run = runCli(["replay", "--config", dir, "--jail", "mail", "--out", "json", log]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toBe(
+      `cloudjail replay: ${log}:3: jail mail: a failregex matched, but no address or failure id was captured: ` +
+        "the line is not counted\n",
+    );
+    const decisions = run.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { action: string; ip: string });
+    expect(decisions.map((d) => `${d.action} ${d.ip}`)).toEqual(["ban 192.0.2.30", "ban 192.0.2.31"]);
   });
 });
