@@ -8,7 +8,7 @@ import { type FilterSpec, LogFilter } from "../../shared/filter/log-filter.js";
 /** upstream's own case (fail2ban-regex test testFrmtOutputAddrInHeadOrBody): the address in the head or the body. */
 const HEAD_OR_BODY: FilterSpec = {
   prefregex: String.raw`^(?:head:\s*\{\s*ip: <ADDR>\s*\},\s*)?<F-CONTENT>.+</F-CONTENT>$`,
-  failregex: [String.raw`^auth failed(?: from <ADDR>)?`],
+  failregex: ["^auth failed(?: from <ADDR>)?"],
   datepattern: "{NONE}",
   source: "head-or-body.conf",
 };
@@ -26,7 +26,7 @@ const USER_IN_HEAD: FilterSpec = {
 
 /** Two failregexes: the first may match without an address, the second knows the failure by its id. */
 const FALL_THROUGH: FilterSpec = {
-  failregex: [String.raw`^auth failed(?: from <ADDR>)?`, String.raw`^auth failed for <F-ID>\S+</F-ID>$`],
+  failregex: ["^auth failed(?: from <ADDR>)?", String.raw`^auth failed for <F-ID>\S+</F-ID>$`],
   datepattern: "{NONE}",
   source: "fall-through.conf",
 };
