@@ -9,7 +9,7 @@ import type { Failure } from "../../shared/filter/failure.js";
 import { isReportedFailure } from "../../shared/filter/failure-json.js";
 import { formatFailure, needsMatches, type OutFormat } from "../../shared/filter/failure-out.js";
 import type { LinesToKeep } from "../../shared/filter/line-stats.js";
-import type { LineContext, LineResult } from "../../shared/filter/log-filter.js";
+import type { FilterSpec, LineContext, LineResult } from "../../shared/filter/log-filter.js";
 import { expandFailRegexTags, localizeGlobalFlags } from "../../shared/filter/regex/fail-regex.js";
 import { GuardedLogFilter, isStalled } from "../../shared/filter/watchdog/guarded-filter.js";
 import type { FilePart } from "../../shared/filter/watchdog/protocol.js";
@@ -133,6 +133,7 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
 
   /** Settles one line's result here: host names resolved, then printed (--out) or counted (summary). */
   const settleLine = async (lineNumber: number, line: string, result: LineResult) => {
+    if (result.unidentified) reportUnidentified(lineNumber, result.unidentified, spec);
     const failures = result.failures.some((f) => f.isHostName) ? await resolveHosts(result, resolver) : result.failures;
     if (!printing) report.add(line, result, failures);
     else {
@@ -260,6 +261,19 @@ async function runFile(
     );
   } finally {
     await queue;
+  }
+}
+
+/**
+ * A failregex matched but neither it nor the prefregex captured an address or failure id (an optional `<ADDR>` that
+ * did not take part): fail2ban-regex counts the line as missed and says nothing; we say it on standard error.
+ */
+function reportUnidentified(lineNumber: number, regexes: readonly number[], spec: FilterSpec): void {
+  for (const index of regexes) {
+    process.stderr.write(
+      `cloudjail regex: line ${lineNumber}: ${spec.source ?? "filter"} failregex[${index + 1}] matched, but neither it nor ` +
+        "the prefregex captured an address or failure id: the line is not counted\n",
+    );
   }
 }
 

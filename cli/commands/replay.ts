@@ -113,6 +113,12 @@ async function failuresOf(
             );
             return;
           }
+          if (result.unidentified) {
+            process.stderr.write(
+              `cloudjail replay: ${item.where}: jail ${jail.name}: a failregex matched, but no address or failure id ` +
+                "was captured: the line is not counted\n",
+            );
+          }
           for (const failure of result.failures) {
             const time = failure.time ?? item.fallbackTime;
             if (failure.nofail || failure.id === "" || failure.isHostName || time === undefined) continue;

@@ -147,6 +147,14 @@ export async function ingestBatch(
         });
         metrics.add("MalformedEvents", 1);
       }
+      if (output.unidentified) {
+        // A failregex with an optional <ADDR> matched a line that had none: nothing to count, said loudly.
+        log("error", `log event matched by jail ${jail.name} without an address or failure id: not counted`, {
+          ...where,
+          eventId: logEvent.id,
+        });
+        metrics.add("MalformedEvents", 1);
+      }
       for (const [index, failure] of output.failures.entries()) {
         failures++;
         metrics.add("Failures", 1, { Jail: jail.name });

@@ -23,6 +23,8 @@ export interface MatchOutput {
   readonly failures: readonly EventFailure[];
   /** The engine abandoned a line of this event (time budget exceeded). */
   readonly stalled: boolean;
+  /** Lines of this event a failregex matched without an address or failure id (nothing could be counted). */
+  readonly unidentified?: number;
 }
 
 /** One jail's filter, fed the events of a batch in order. */

@@ -52,12 +52,20 @@ export function actionDefinitionFromConfig(
       }
     }
   }
-  // The jail's own arguments win over the file, also over its per-family values.
+  // The jail's own arguments win over the file, also over its per-family values; an argument with a conditional name
+  // (`blocktype?family=inet6="..."`, fail2ban 1.1.1) sets that family's value only, whatever the order.
+  const perFamily: Array<[Family, string, string]> = [];
   for (const [key, value] of Object.entries(args)) {
     const option = key.toLowerCase();
+    const conditional = FAMILY_SUFFIX.exec(option);
+    if (conditional) {
+      perFamily.push([conditional[2] as Family, conditional[1]!, value]);
+      continue;
+    }
     init[option] = value;
     for (const family of Object.values(initByFamily)) delete family[option];
   }
+  for (const [family, option, value] of perFamily) initByFamily[family] = { ...initByFamily[family], [option]: value };
   // `<section/option>` and `<known/option>` tags, as fail2ban resolves them.
   const resolveTag = (tag: string): string | undefined => {
     if (!tag.includes("/")) return undefined;

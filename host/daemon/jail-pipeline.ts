@@ -266,6 +266,13 @@ export class JailPipeline {
         );
         continue;
       }
+      if (result.unidentified) {
+        // a failregex whose <ADDR> is optional matched a line without one: nobody to count it against
+        context.error(
+          `[${config.name}] failregex ${result.unidentified.map((i) => `#${i + 1}`).join(", ")} matched a line of ` +
+            `${source} but captured no address or failure id: not counted: ${line.text.slice(0, 200)}`,
+        );
+      }
       await this.handle(line, result.failures);
     }
   }

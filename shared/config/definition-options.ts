@@ -85,8 +85,12 @@ export function resolveDefinitionOptions(request: DefinitionRequest): ResolvedDe
         init.set(`known/${name}`, raw);
       }
       if (!initValues.has(name)) {
-        initValues.set(name, value);
-        init.set(name, raw);
+        // fail2ban 1.1.1: a conditional option (`blocktype?family=inet6`, from [Init?family=inet6]) not given itself
+        // takes the value given for its base option, so that `blocktype=DROP` applies to both families
+        const base = CONDITIONAL_OPTION.exec(name)?.[1];
+        const given = base !== undefined ? callerVars[base] : undefined;
+        initValues.set(name, given ? given.value : value);
+        init.set(name, given ?? raw);
       }
     }
   }

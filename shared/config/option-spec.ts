@@ -9,13 +9,14 @@ export interface OptionSpec {
 // name, then optionally everything between the first `[` and the last `]`.
 const SPEC = /^([^[]+)(?:\[(.*)\])?\s*$/s;
 // One `key=value` of an argument list: value double-quoted, single-quoted or bare (no `,` nor `]`); arguments are
-// separated by `,` or by `][` (several groups: `act[a=1][b=2]`). `bad*` catch what follows a broken argument.
+// separated by `,` or by `][` (several groups: `act[a=1][b=2]`). `bad*` catch what follows a broken argument. A key
+// may name a conditional option (`blocktype?family=inet6=...`, fail2ban 1.1.1).
 const ARGUMENT =
-  /\s*([\p{L}\p{N}_\-.]+)=(?:"([^"]*)"|'([^']*)'|([^,\]]*))(?:,|\]\s*\[|(?=\n?$)|(?<badAfter>.+))|,?\s*(?=\n?$)|(?<badArgument>.+)/suy;
+  /\s*([\p{L}\p{N}_\-.]+(?:\?[\p{L}\p{N}_\-.]+=[\p{L}\p{N}_\-.]+)?)=(?:"([^"]*)"|'([^']*)'|([^,\]]*))(?:,|\]\s*\[|(?=\n?$)|(?<badAfter>.+))|,?\s*(?=\n?$)|(?<badArgument>.+)/suy;
 // One spec of a list: a name with an optional argument group (arguments may hold spaces and new lines), or any
 // other word; specs are separated by whitespace.
 const LIST_ITEM =
-  /(?:[^[\s]+(?:\s*\[\s*(?:[\p{L}\p{N}_\-.]+=(?:"[^"]*"|'[^']*'|[^,\]]*)\s*(?:,|\]\s*\[)?\s*)*\])?\s*|\S+)(?=\n\s*|\s+|$)/gsu;
+  /(?:[^[\s]+(?:\s*\[\s*(?:[\p{L}\p{N}_\-.]+(?:\?[\p{L}\p{N}_\-.]+=[\p{L}\p{N}_\-.]+)?=(?:"[^"]*"|'[^']*'|[^,\]]*)\s*(?:,|\]\s*\[)?\s*)*\])?\s*|\S+)(?=\n\s*|\s+|$)/gsu;
 
 /**
  * Parses one filter or action reference as written in a jail (`filter = sshd[mode=aggressive]`, `action =

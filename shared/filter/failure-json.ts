@@ -24,19 +24,24 @@ function isAddressGroup(key: string): boolean {
 }
 
 /**
- * `{"line": N, "ip": ..., "fid": ..., "time": ..., ...captured fields}` for a failure reported at log line
- * `lineNumber` (1-based); fields that are unset, or that would shadow the leading keys, are left out.
+ * `{"line": N, "ip": ..., "fid": ..., "time": ..., "host": ..., ...captured fields}` for a failure reported at log
+ * line `lineNumber` (1-based). `ip` and `fid` are canonical (what a jail counts and bans); `host` is the captured host
+ * as the log wrote it with raw hosts (`--raw`), else canonical, and is left out for a failure known by its id alone.
+ * Fields that are unset, or that would shadow the leading keys, are left out.
  */
 export function failureJson(lineNumber: number, failure: Failure): string {
   // written out rather than through a record object: the same text as JSON.stringify of
-  // {line, ip, fid, time, ...fields}, for a fraction of the cost on the hot path of `cloudjail regex`
+  // {line, ip, fid, time, host, ...fields}, for a fraction of the cost on the hot path of `cloudjail regex`
   let out = `{"line":${JSON.stringify(lineNumber)},"ip":${jsonString(failure.ip ?? failure.id)},"fid":${jsonString(
     failure.id,
   )},"time":${JSON.stringify(failure.time ?? null)}`;
+  const host = failure.host;
+  if (host !== undefined) out += `,"host":${jsonString(host)}`;
   const fields = failure.fields;
   for (const key in fields) {
     const value = fields[key];
-    if (value === undefined || isLeadingKey(key) || isAddressGroup(key)) continue;
+    if (value === undefined || isLeadingKey(key) || isAddressGroup(key) || (key === "host" && host !== undefined))
+      continue;
     out += `,${jsonString(key)}:${jsonValue(value)}`;
   }
   return `${out}}`;

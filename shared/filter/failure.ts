@@ -17,6 +17,12 @@ export interface Failure {
   readonly isHostName: boolean;
   /** The address captured beside a distinct failure id, canonical. */
   readonly ip?: string;
+  /**
+   * The host the filter captured (`<HOST>`, `<ADDR>`, `<IP4>`, `<IP6>`, `<DNS>`), for people to read: with raw hosts
+   * (fail2ban-regex --raw) the text as the log wrote it (`2001:DB8::1`), otherwise its canonical form (`2001:db8::1`),
+   * or the name when it is a host name. Unset when the failure is known by its `<F-ID>` alone.
+   */
+  readonly host?: string;
   /** Epoch seconds of the failure (the line's own date), or undefined when the line carried none. */
   readonly time: number | undefined;
   /** The log lines that make up this failure (dates kept), oldest first. */

@@ -41,7 +41,7 @@ export interface FilterRegex {
   searchGroups(text: string): Record<string, string | undefined> | null;
   /** Which lines of `original` (the buffer whose text is `text`) the hit covers, and which stay buffered. */
   split(text: string, hit: FilterRegexHit, original: readonly TupleLine[]): FilterRegexSplit;
-  /** fail2ban's getFailID for a match without address: throws when the match has no id at all. */
+  /** fail2ban's getFailID for a match without address: the first id group set, or undefined when none is. */
   failId(groups: Record<string, string | undefined>): string | undefined;
 }
 
@@ -132,10 +132,7 @@ export function compileFilterRegex(pattern: string, options: FilterRegexOptions)
     },
     failId(groups) {
       for (const name of ["fid", "ip4", "ip6", "dns"]) if (groups[name] !== undefined) return groups[name];
-      throw new ConfigError(`no failure-id group matched in '${pattern}'`, {
-        file: options.label,
-        option: options.kind,
-      });
+      return undefined;
     },
   };
   compiledOf.set(regex, compiled);

@@ -67,6 +67,13 @@ export interface LineResult {
    * a full buffer), whole. fail2ban-regex counts them as matched instead of missed; set only when there are some.
    */
   readonly takenLines?: readonly string[];
+  /**
+   * Failregexes (indexes) that matched but captured neither an address nor a failure id, in the failregex nor in the
+   * prefregex: nothing can be counted. A filter whose `<ADDR>` is optional is valid (fail2ban 1.1), so this is no
+   * configuration error but a line the filter cannot attribute; fail2ban logs an error and goes on, so do we: the
+   * caller reports it loudly. Set only when there are some.
+   */
+  readonly unidentified?: readonly number[];
 }
 
 type FailData = Record<string, unknown> & {
@@ -106,6 +113,11 @@ export class LogFilter {
    * the same keys; undefined when that is known only per hit.
    */
   private readonly prefGroupsToAdd: ReadonlyArray<readonly string[] | undefined>;
+  /**
+   * Per failregex, the prefregex groups it has too (when its hits always have the same keys): an optional group the
+   * failregex left unset keeps the prefregex's value (fail2ban 1.1.1; 1.0 let the unset value win).
+   */
+  private readonly prefGroupsShared: ReadonlyArray<readonly string[] | undefined>;
   readonly dates: DateDetector;
   private readonly dateOptions: DateDetectorOptions;
   readonly maxLines: number;
@@ -151,6 +163,10 @@ export class LogFilter {
     this.prefGroupsToAdd = this.failRegexes.map((regex) => {
       const keys = regex.fixedGroupKeys;
       return keys ? this.prefGroupNames.filter((name) => !keys.includes(name)) : undefined;
+    });
+    this.prefGroupsShared = this.failRegexes.map((regex) => {
+      const keys = regex.fixedGroupKeys;
+      return keys ? this.prefGroupNames.filter((name) => keys.includes(name)) : undefined;
     });
     this.failFirstChars = Int32Array.from(this.failRegexes, (regex) =>
       regex.literalPrefix === "" ? -1 : regex.literalPrefix.charCodeAt(0),
@@ -263,10 +279,13 @@ export class LogFilter {
     let failures: Failure[] = NO_FAILURES;
     let ignoredBy: number | undefined;
     let consumed: readonly TupleLine[] = NO_LINES;
+    let unidentified: number[] | undefined;
     const result = (prefixMatched: boolean): LineResult =>
       failures === NO_FAILURES && ignoredBy === undefined && consumed === NO_LINES
         ? this.plainResult(dateTemplate, prefixMatched)
-        : { failures, ignoredBy, dateTemplate, prefixMatched, consumedLines: consumed };
+        : unidentified
+          ? { failures, ignoredBy, dateTemplate, prefixMatched, consumedLines: consumed, unidentified }
+          : { failures, ignoredBy, dateTemplate, prefixMatched, consumedLines: consumed };
     const rawHosts = this.useDns === "raw";
 
     let original: TupleLine[];
@@ -342,11 +361,22 @@ export class LogFilter {
         text = undefined;
       }
       consumed = split.matched;
-      // fail2ban: the prefregex groups, updated by the failregex's (None values included)
+      // fail2ban 1.1.1: the prefregex groups, updated by the failregex's that are set (an optional `<ADDR>` of the
+      // failregex that did not take part leaves the prefregex's address)
       if (preGroups) {
         const toAdd = this.prefGroupsToAdd[index];
-        if (toAdd) for (let k = 0; k < toAdd.length; k++) fail[toAdd[k]!] = preGroups[toAdd[k]!];
-        else for (const key of this.prefGroupNames) if (!(key in fail)) fail[key] = preGroups[key];
+        const shared = this.prefGroupsShared[index];
+        if (toAdd && shared) {
+          for (let k = 0; k < toAdd.length; k++) fail[toAdd[k]!] = preGroups[toAdd[k]!];
+          for (let k = 0; k < shared.length; k++) {
+            const key = shared[k]!;
+            if (fail[key] === undefined && preGroups[key] !== undefined) fail[key] = preGroups[key];
+          }
+        } else {
+          for (const key of this.prefGroupNames) {
+            if (fail[key] === undefined && (preGroups[key] !== undefined || !(key in fail))) fail[key] = preGroups[key];
+          }
+        }
       }
       const mlfid = fail.mlfid as string | undefined;
       if (mlfid !== undefined) {
@@ -361,11 +391,20 @@ export class LogFilter {
       const ip4 = fail.ip4 as string | undefined;
       const ip6 = fail.ip6 as string | undefined;
       const dns = fail.dns as string | undefined;
-      let host = ip4 ?? ip6 ?? dns;
+      const captured = ip4 ?? ip6 ?? dns;
+      let host = captured;
       const cidr = ip4 !== undefined || ip6 !== undefined ? (fail.cidr as string | undefined) : undefined;
       let raw = host !== undefined && ip4 === undefined && ip6 === undefined ? rawHosts : true;
       if (host === undefined) {
-        if (fid === undefined && mlfid === undefined) fid = regex.failId(groups);
+        if (fid === undefined && mlfid === undefined) {
+          fid = regex.failId(groups);
+          if (fid === undefined) {
+            // a match nobody can be blamed for: reported, not counted; the next failregex is tried (as fail2ban does)
+            unidentified ??= [];
+            unidentified.push(index);
+            continue;
+          }
+        }
         host = fid;
         raw = true;
       }
@@ -378,16 +417,18 @@ export class LogFilter {
       } else if (raw) {
         if (failures === NO_FAILURES) failures = [];
         const address = cidr ? canonicalHost(host, cidr) : this.canonicalAddress(host);
+        // the captured host as written (raw hosts) or canonical; none for a failure known by its id alone
+        const shown = captured === undefined ? undefined : !rawHosts ? address : cidr ? `${host}/${cidr}` : host;
         if (fid === undefined || fid === host) {
-          failures.push(this.toFailure(index, address, false, undefined, date, fail));
+          failures.push(this.toFailure(index, address, false, undefined, date, fail, shown));
         } else {
-          failures.push(this.toFailure(index, normalizeIp(fid) ?? fid, false, address, date, fail));
+          failures.push(this.toFailure(index, normalizeIp(fid) ?? fid, false, address, date, fail, shown));
         }
       } else {
         if (failures === NO_FAILURES) failures = [];
         const address = parseIp(host);
-        if (address) failures.push(this.toFailure(index, address.text, false, undefined, date, fail));
-        else if (this.useDns !== "no") failures.push(this.toFailure(index, host, true, undefined, date, fail));
+        if (address) failures.push(this.toFailure(index, address.text, false, undefined, date, fail, address.text));
+        else if (this.useDns !== "no") failures.push(this.toFailure(index, host, true, undefined, date, fail, host));
       }
       if (!this.checkAllRegex) break;
     }
@@ -438,6 +479,7 @@ export class LogFilter {
     ip: string | undefined,
     time: number | undefined,
     data: FailData,
+    host?: string,
   ): Failure {
     const fields: Record<string, string | readonly string[] | undefined> = {};
     for (const key in data) {
@@ -451,6 +493,7 @@ export class LogFilter {
       id: id ?? "",
       isHostName,
       ...(ip !== undefined ? { ip } : {}),
+      ...(host !== undefined ? { host } : {}),
       time,
       matches: this.reportMatches ? (data.matches ?? []).map(joinTupleLine) : NO_MATCHES,
       fields,

@@ -52,6 +52,28 @@ describe("cloudjail regex --out against fail2ban-regex -o", () => {
     expect(ours(logs[log]!, log, out)).toBe(expected);
   });
 
+  it("--out json: the host as the log wrote it with --raw (as fail2ban-regex -o ip6), canonical without", () => {
+    // sendmail's `[IPv6:2001:DB8::1]`, from fail2ban's own corpus
+    const text = readFileSync(join(fail2banSampleLogs, "sendmail-reject"), "utf8");
+    const line = text.split("\n").find((l) => l.includes("[IPv6:2001:DB8::1]"));
+    expect(line).toBeDefined();
+    const log = join(dir, "sendmail-ipv6");
+    writeFileSync(log, `${line}\n`);
+    const filter = "sendmail-reject[mode=extra]";
+    const written = theirs(log, filter, "ip6").trim();
+    expect(written).toBe("2001:DB8::1");
+    const json = (raw: boolean) =>
+      JSON.parse(cloudjailRegex([...(raw ? ["--raw"] : []), "--out", "json", log, filter], { tz: "UTC" })) as Record<
+        string,
+        unknown
+      >;
+    expect(json(true)).toMatchObject({ ip: "2001:db8::1", fid: "2001:db8::1", host: written });
+    expect(json(false)).toMatchObject({ ip: "2001:db8::1", fid: "2001:db8::1", host: "2001:db8::1" });
+    // fail2ban-regex's own id and ip forms stay canonical, raw or not
+    expect(theirs(log, filter, "id").trim()).toBe("2001:db8::1");
+    expect(ours(log, filter, "id").trim()).toBe("2001:db8::1");
+  });
+
   it.each([
     ["row", "'row' prints fail2ban's internal match data as Python writes it; use --out json"],
     ["<ip> <ip-host>", "<ip-host> needs a running jail (or DNS)"],

@@ -10,6 +10,7 @@ function reference(lineNumber: number, failure: Failure): string {
     ip: failure.ip ?? failure.id,
     fid: failure.id,
     time: failure.time ?? null,
+    ...(failure.host !== undefined ? { host: failure.host } : {}),
   };
   for (const [key, value] of Object.entries(failure.fields)) {
     if (value !== undefined && !(key in record) && key !== "ip4" && key !== "ip6" && key !== "dns") record[key] = value;
@@ -44,6 +45,9 @@ describe("failureJson", () => {
     ],
     ["an id with a control character", failure({ id: "a\u001fb", ip: "\u007f" })],
     ["fields named like the leading keys", failure({ fields: { line: "7", ip: "x", fid: "y", time: "z" } })],
+    ["a host as written", failure({ id: "2001:db8::1", host: "2001:DB8::1", fields: { ip6: "2001:DB8::1" } })],
+    ["a host and a captured field named host", failure({ host: "192.0.2.1", fields: { host: "h", user: "u" } })],
+    ["no host, a captured field named host", failure({ fields: { host: "h" } })],
     ["fields named like Object members", failure({ fields: { constructor: "c", toString: "t", valueOf: "v" } })],
   ])("%s", (_name, value) => {
     expect(failureJson(42, value)).toBe(reference(42, value));

@@ -30,7 +30,9 @@ export type BeginBound = boolean | "start";
 
 const RE_GROUPED = /(?<!\(\?)(?<!\\)\((?!\?)/;
 const RE_GROUP = /^((?:\(\?\w+\))?\^?(?:\(\?\w+\))?)(.*?)(\$?)$/;
-const RE_GLOBALFLAGS = /((?:^|(?!<\\))\(\?[a-z]+\))/;
+// not after a backslash: fail2ban 1.0 wrote the lookbehind as a lookahead `(?!<\\)` (fixed in 1.1.1), so that an
+// escaped `\(?i)` was taken for flags too
+const RE_GLOBALFLAGS = /((?:^|(?<!\\))\(\?[a-z]+\))/;
 const RE_NO_WRD_BOUND_BEG = /^\(*(?:\(\?\w+\))?(?:\^|\(*\*\*|\((?:\?:)?\^)/;
 const RE_NO_WRD_BOUND_END = /(?<!\\)(?:\$\)?|\\b|\\s|\*\*\)*)$/;
 const RE_DEL_WRD_BOUNDS = /^\(*(?:\(\?\w+\))?\(*\*\*|(?<!\\)\*\*\)*$/g;
@@ -208,8 +210,11 @@ export function epochTemplate(options: { lineBegin?: boolean; long?: boolean; pa
   const kind: DateKind = options.long ? "longEpoch" : "epoch";
   const baseName = options.long ? "LongEpoch" : "Epoch";
   if (options.pattern !== undefined) {
-    // The whole pattern is the date (group 1); the number is the named group inside.
-    const source = `(${options.pattern.replace(RE_EPOCH_MARK, () => `(?P<_epoch_>${number})`)})`;
+    // The whole pattern is the date (group 1), unless it has groups of its own: then its first group is the text
+    // cut out, as in fail2ban 1.1 (`^type=\S+ msg=audit\(({EPOCH})` cuts the number only). The number is the named
+    // group inside.
+    const marked = options.pattern.replace(RE_EPOCH_MARK, () => `(?P<_epoch_>${number})`);
+    const source = RE_GROUPED.test(options.pattern) ? marked : `(${marked})`;
     const bound = addBounds(source, options.pattern, true, true);
     return {
       kind,

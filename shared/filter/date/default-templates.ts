@@ -33,8 +33,9 @@ export const DEFAULT_DATE_PATTERNS: readonly string[] = [
   "%b %d, %ExY %I:%M:%S %p",
   // ASSP: Apr-27-13 02:33:06
   "^%b-%d-%Exy %k:%M:%S",
-  // compact ISO 8601: 20050123T215959, 20050123 215959
-  "%ExY%Exm%Exd(?:T|  ?)%ExH%ExM%ExS(?:[.,]%f)?(?:\\s*%z)?",
+  // compact ISO 8601: 20050123T215959, 20050123 215959, 20050123  85959; since fail2ban 1.1.1 also with a dash and
+  // colons (xrdp): 20050123-21:59:59
+  "%ExY%Exm%Exd(?:-|T|  ?)%ExH:?%ExM:?%ExS(?:[.,]%f)?(?:\\s*%z)?",
   // named zone in front (monit): PDT Apr 16 21:05:29
   "(?:%Z )?(?:%a )?%b %d %k:%M:%S(?:\\.%f)?(?: %ExY)?",
   // offset in front: +00:00 Jan 23 21:59:59.011 2005

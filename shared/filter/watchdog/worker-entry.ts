@@ -71,7 +71,8 @@ function runFile(filter: LogFilter, request: FileRequest, send: (chunk: FileChun
     const result = filter.processLine(text, context);
     if (replayOnly) continue;
     const failures = result.failures;
-    if (deferHostNames && failures.some((failure) => failure.isHostName)) {
+    // host names are resolved, and matches without an address reported, by the main thread, in line order
+    if ((deferHostNames && failures.some((failure) => failure.isHostName)) || result.unidentified !== undefined) {
       settle();
       parts.push({ deferred: { line: lineNumber, text, result } });
     } else if (printing) {

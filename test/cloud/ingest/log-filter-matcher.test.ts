@@ -74,3 +74,32 @@ describe.each([
     expect(ips(await matcher.match([event("a session failed")], "stream-0"))).toEqual([]);
   });
 });
+
+// fail2ban 1.1's form: the address may stand in the prefregex's head or in the failregex's body, both optional
+const optionalAddress: DeployedJail = {
+  ...jail,
+  name: "optional-address",
+  filter: {
+    source: "test",
+    prefregex: "^\\s*(?:head: <ADDR>, )?<F-CONTENT>.+</F-CONTENT>$",
+    failregex: ["^auth failed(?: from <ADDR>)?$"],
+    ignoreregex: [],
+  },
+} as DeployedJail;
+
+describe.each([
+  ["in this thread", () => unguardedLineMatcher(optionalAddress)],
+  ["in the guarded worker", () => guardedLineMatcher(optionalAddress, workerPath)],
+])("a filter whose address is optional %s", (_, makeMatcher) => {
+  it("counts the lines with an address and marks the event whose line had none", async () => {
+    const outputs = await makeMatcher().match(
+      [event("head: 192.0.2.7, auth failed"), event("auth failed"), event("auth failed from 192.0.2.8")],
+      "s",
+    );
+    expect(outputs.map((o) => [o.failures.map((f) => f.ip), o.unidentified])).toEqual([
+      [["192.0.2.7"], 0],
+      [[], 1],
+      [["192.0.2.8"], 0],
+    ]);
+  });
+});
