@@ -2,6 +2,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CloudjailError } from "../shared/errors.js";
+import { VERSION } from "../shared/version.js";
 import type { CommandContext } from "./command-context.js";
 import { UsageError } from "./usage-error.js";
 
@@ -47,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === "--version" || name === "-V") {
-    process.stdout.write("cloudjail 0.1.0\n");
+    process.stdout.write(`cloudjail ${VERSION}\n`);
     return 0;
   }
   const command = commands[name];
