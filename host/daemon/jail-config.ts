@@ -47,8 +47,11 @@ export function resolveJail(configDir: string, jail: JailConfig, sources: Ignore
     try {
       return read();
     } catch (error) {
-      if (error instanceof ConfigError) throw error;
-      throw new ConfigError((error as Error).message, at(option), { cause: error });
+      // An error that already says which file it is about stands; any other is placed at the jail's option, so
+      // that `filter = tighvnc-auth` (a typo) names the jail file and line that asked for it.
+      if (error instanceof ConfigError && error.where.file) throw error;
+      const reason = error instanceof ConfigError ? error.reason : (error as Error).message;
+      throw new ConfigError(reason, at(option), { cause: error });
     }
   };
   const backend = jail.backend.trim();
