@@ -80,6 +80,7 @@ describe("cloudjail client against a running server", () => {
       [["start"], 255, "", /^ERROR {2}Server already running$/m],
       [["frobnicate"], 255, "", /Invalid command 'frobnicate'/],
       [["help"], 0, /set <JAIL> bantime <TIME>/],
+      [["flushlogs"], 0, "logs: rolled over"],
     ]);
   });
 
@@ -210,6 +211,8 @@ describe("cloudjail client against a running server", () => {
       [["reload", "--unban", "--all"], 0, "OK"],
       [["restart"], 0, "OK"],
       [["reload", "--force"], 255, "", /usage: reload/],
+      [["stop", "--all"], 0, "Jail stopped"],
+      [["status"], 0, "Status\n|- Number of jail:\t0\n`- Jail list:\t"],
     ]);
   });
 
