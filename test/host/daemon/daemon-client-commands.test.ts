@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServerProcess, startServerProcess } from "../support/server-process.js";
+import { runCloudjail, type ServerProcess, startServerProcess } from "../support/server-process.js";
 import { makeConfigDir } from "../support/test-config.js";
 
 const work = mkdtempSync(join(tmpdir(), "cloudjail-client-"));
@@ -222,5 +222,13 @@ describe("cloudjail client against a running server", () => {
     const after = server.client("ping");
     expect(after.status).toBe(255);
     expect(after.stderr).toMatch(/Failed to access socket path: .*Is the server running\?/);
+    // without --socket, the client says which tree named the socket
+    const viaTree = runCloudjail(["client", "--config", configDir, "status"]);
+    expect(viaTree.status).toBe(255);
+    expect(viaTree.stderr).toContain(`Failed to access socket path: ${socket}.`);
+    expect(viaTree.stderr).toContain(`configuration: ${configDir} (--config)`);
+    const start = runCloudjail(["client", "--config", configDir, "start"]);
+    expect(start.status).toBe(255);
+    expect(start.stderr).toMatch(/Start it with 'systemctl start cloudjail'/);
   });
 });
