@@ -5,14 +5,11 @@ import { CloudjailError } from "../../shared/errors.js";
 import { VERSION } from "../../shared/version.js";
 import type { Daemon } from "../daemon/daemon.js";
 import { banLineWithTime, byEndOfBan, pythonList } from "./ban-list-format.js";
-import { CLIENT_COMMAND_TABLE, clientCommandHelp } from "./client-command-table.js";
+import { clientCommandHelp } from "./client-command-table.js";
 import type { ControlContext } from "./control-context.js";
 import type { CommandAnswer } from "./control-protocol.js";
 import { jailGet, requireIp, serverGet } from "./jail-get-commands.js";
 import { jailSet, serverSet } from "./jail-set-commands.js";
-
-/** The commands understood, for `cloudjail client --help` and error messages. */
-export const CLIENT_COMMANDS = CLIENT_COMMAND_TABLE.map((command) => command.usage);
 
 /** Renders fail2ban-client's tree: `|- key:\tvalue` lines, the last one with a backquote. */
 export function tree(entries: readonly (readonly [string, string | readonly (readonly [string, string])[]])[]): string {
