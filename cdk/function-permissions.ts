@@ -56,10 +56,7 @@ export const FUNCTION_PERMISSIONS: Readonly<Record<keyof typeof LAMBDA_ENTRIES, 
 /** WAF IP set calls of the targets. */
 export const WAF_ACTIONS = ["wafv2:GetIPSet", "wafv2:UpdateIPSet"] as const;
 /** Network ACL entry writes, on the named ACLs. */
-export const NACL_WRITE_ACTIONS = [
-  "ec2:CreateNetworkAclEntry",
-  "ec2:DeleteNetworkAclEntry",
-] as const;
+export const NACL_WRITE_ACTIONS = ["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAclEntry"] as const;
 /** Supports no resource-level permission: its own policy, the only statement on `*`. */
 export const NACL_DESCRIBE_ACTION = "ec2:DescribeNetworkAcls";
 /** Publishing to a topic encrypted with a customer managed key. */

@@ -2,57 +2,27 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CloudjailError } from "../shared/errors.js";
+import { VERSION } from "../shared/version.js";
 import type { CommandContext } from "./command-context.js";
+import { COMMANDS, mainUsage } from "./command-definitions.js";
 import { UsageError } from "./usage-error.js";
-
-type CommandModule = { run(argv: string[], context: CommandContext): Promise<number> };
 
 const distDir = dirname(fileURLToPath(import.meta.url));
 const context: CommandContext = { distDir, bundledConfigDir: join(distDir, "..", "config") };
 
-const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
-  regex: {
-    summary: "test a filter against a log file (like fail2ban-regex)",
-    load: () => import("./commands/regex.js"),
-  },
-  replay: {
-    summary: "run whole jails over past logs and print the bans they would make",
-    load: () => import("./commands/replay.js"),
-  },
-  server: {
-    summary: "run the host-mode daemon in the foreground (like fail2ban-server)",
-    load: () => import("./commands/server.js"),
-  },
-  client: {
-    summary: "talk to the running daemon: status, ban, unban, reload, stop (like fail2ban-client)",
-    load: () => import("./commands/client.js"),
-  },
-  cloud: {
-    summary: "admin commands of a deployed stack: status, ban, unban (through Lambda Invoke)",
-    load: () => import("./commands/cloud.js"),
-  },
-};
-
-function usage(): string {
-  const lines = ["usage: cloudjail <command> [options]", "", "commands:"];
-  for (const [name, { summary }] of Object.entries(commands)) lines.push(`  ${name.padEnd(8)} ${summary}`);
-  lines.push("", "Run `cloudjail <command> --help` for the options of a command.");
-  return lines.join("\n");
-}
-
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(`${usage()}\n`);
+    process.stdout.write(`${mainUsage()}\n`);
     return name ? 0 : 2;
   }
   if (name === "--version" || name === "-V") {
-    process.stdout.write("cloudjail 0.1.0\n");
+    process.stdout.write(`cloudjail ${VERSION}\n`);
     return 0;
   }
-  const command = commands[name];
+  const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`cloudjail: unknown command '${name}'\n\n${usage()}\n`);
+    process.stderr.write(`cloudjail: unknown command '${name}'\n\n${mainUsage()}\n`);
     return 2;
   }
   if (name !== "server") {

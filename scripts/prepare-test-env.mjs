@@ -37,6 +37,8 @@ const debianPackages = [
   // reference fail2ban-regex through python-systemd
   ["systemd-journal-remote", "systemd-journal-remote", "/usr/lib/systemd/systemd-journal-remote"],
   ["python3-systemd", "python3-systemd", "/usr/lib/python3/dist-packages/systemd/journal.py"],
+  // systemd/cloudjail.logrotate is run by the real logrotate against the daemon's log
+  ["logrotate", "logrotate", "/usr/sbin/logrotate"],
 ];
 
 function have(command, path) {

@@ -21,6 +21,8 @@ import {
   parseJournalLog,
   readJournal,
 } from "../regex/journal-log.js";
+import { LineExplainer } from "../regex/line-explainer.js";
+import { readLines } from "../regex/line-reader.js";
 import { parseRegexArgs, REGEX_USAGE, type RegexPlan } from "../regex/regex-args.js";
 import { RegexReport } from "../regex/regex-report.js";
 import { resolveFilter, resolveIgnoreRegex } from "../regex/resolve-filter.js";
@@ -129,12 +131,16 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
   const resolver = new HostResolver();
   // one context object for the whole run
   const lineContext: LineContext = { now: plan.now ?? Date.now() / 1000 };
+  const explainer = plan.verbose
+    ? new LineExplainer(spec, { debuggex: plan.debuggex, useDns, now: lineContext.now })
+    : undefined;
   const started = performance.now();
 
   /** Settles one line's result here: host names resolved, then printed (--out) or counted (summary). */
   const settleLine = async (lineNumber: number, line: string, result: LineResult) => {
     if (result.unidentified) reportUnidentified(lineNumber, result.unidentified, spec);
     const failures = result.failures.some((f) => f.isHostName) ? await resolveHosts(result, resolver) : result.failures;
+    if (explainer) process.stdout.write(explainer.explain(lineNumber, line, result, failures));
     if (!printing) report.add(line, result, failures);
     else {
       let text = "";
@@ -175,6 +181,9 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
       // journalctl's own notes (entries hidden from this user...) reach the user too
       for (const note of said.split("\n").filter(Boolean))
         process.stderr.write(`cloudjail regex: journalctl: ${note}\n`);
+    } else if (explainer) {
+      // -v explains each line here, in order: the lines go through the guarded filter in batches
+      await explainFile(log.path, filter, lineContext, settleLine, reportStalled);
     } else {
       await runFile(
         log,
@@ -203,8 +212,41 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     await filter.close();
   }
   report.seconds = (performance.now() - started) / 1000;
+  if (explainer) report.verboseHits = explainer.hits;
   if (!printing) process.stdout.write(report.render());
   return 0;
+}
+
+/** Lines handed to the filter at once by `regex -v`. */
+const EXPLAIN_BATCH = 512;
+
+/** `regex -v` over a file: every line through the guarded filter, settled (and explained) in order. */
+async function explainFile(
+  path: string,
+  filter: GuardedLogFilter,
+  context: LineContext,
+  settle: (lineNumber: number, line: string, result: LineResult) => Promise<void>,
+  stalled: (lineNumber: number, line: string, budgetMs: number) => void,
+): Promise<void> {
+  let batch: string[] = [];
+  let first = 1;
+  const flush = async () => {
+    const results = await filter.processBatch(
+      batch,
+      batch.map(() => context),
+    );
+    for (const [i, result] of results.entries()) {
+      if (isStalled(result)) stalled(first + i, batch[i]!, result.budgetMs);
+      else await settle(first + i, batch[i]!, result);
+    }
+    first += batch.length;
+    batch = [];
+  };
+  for (const line of readLines(path)) {
+    batch.push(line);
+    if (batch.length >= EXPLAIN_BATCH) await flush();
+  }
+  if (batch.length > 0) await flush();
 }
 
 /** What a file run hands over, in line order. */

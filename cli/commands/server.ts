@@ -3,26 +3,33 @@
 
 import { existsSync } from "node:fs";
 import type { Server } from "node:net";
-import { isAbsolute, join, resolve } from "node:path";
-import { executeCommand } from "../../host/control/control-commands.js";
+import { join, resolve } from "node:path";
+import { answerCommand } from "../../host/control/control-commands.js";
 import { socketAlive, startControlServer, stopControlServer } from "../../host/control/control-server.js";
 import { checkConfiguration, formatConfigCheck } from "../../host/daemon/config-check.js";
 import { Daemon } from "../../host/daemon/daemon.js";
 import { type DaemonLog, openDaemonLog } from "../../host/daemon/daemon-log.js";
 import { type DaemonSettings, readDaemonSettings, type SettingOverrides } from "../../host/daemon/daemon-settings.js";
+import { loggerPrefixFor, withLoggerPrefix } from "../../host/daemon/logger-names.js";
 import { describeStartupError } from "../../host/daemon/startup-error.js";
 import { CloudjailError } from "../../shared/errors.js";
 import type { CommandContext } from "../command-context.js";
+import { chooseConfigTree, describeConfigTree, SYSTEM_CONFIG_DIR } from "../config-tree.js";
 import { UsageError } from "../usage-error.js";
 
-const USAGE = `usage: cloudjail server [options]
+/** `cloudjail server --help`. */
+export const SERVER_USAGE = `usage: cloudjail server [options]
 
 Runs the host-mode daemon in the foreground: follows the logs of the enabled jails, bans with their actions,
 answers \`cloudjail client\` on a root-only Unix socket. Settings come from DIR/fail2ban.conf and fail2ban.local
-(loglevel, logtarget, socket, pidfile, dbfile, dbpurgeage); the options below override them.
+(loglevel, logtarget, socket, pidfile, dbfile, dbpurgeage, lognames); the options below override them.
+
+Defaults: configuration ${SYSTEM_CONFIG_DIR} when it exists, else the bundled config/ (every jail disabled);
+socket /run/cloudjail/cloudjail.sock; database /var/lib/cloudjail/cloudjail.sqlite3; log /var/log/cloudjail.log;
+pid file /run/cloudjail/cloudjail.pid.
 
 options:
-  --config DIR          configuration tree (jail.conf, jail.local, filter.d/, action.d/); default: the bundled config/
+  --config DIR          configuration tree (jail.conf, jail.local, filter.d/, action.d/)
   --socket PATH         control socket
   --db PATH             SQLite store (':memory:' keeps nothing across restarts)
   --pidfile PATH        pid file
@@ -114,7 +121,7 @@ export function parseServerArgs(argv: readonly string[]): ServerPlan | "help" {
         // fail2ban-server's foreground and force flags: always so here.
         break;
       default:
-        throw new UsageError(`server: unknown option '${arg}'\n\n${USAGE}`);
+        throw new UsageError(`server: unknown option '${arg}'\n\n${SERVER_USAGE}`);
     }
   }
   return plan;
@@ -124,14 +131,11 @@ export function parseServerArgs(argv: readonly string[]): ServerPlan | "help" {
 export async function run(argv: string[], context: CommandContext): Promise<number> {
   const plan = parseServerArgs(argv);
   if (plan === "help") {
-    process.stdout.write(USAGE);
+    process.stdout.write(SERVER_USAGE);
     return 0;
   }
-  const configDir = plan.configDir
-    ? isAbsolute(plan.configDir)
-      ? plan.configDir
-      : resolve(plan.configDir)
-    : context.bundledConfigDir;
+  const tree = chooseConfigTree(plan.configDir, context.bundledConfigDir);
+  const configDir = tree.dir;
   const overrides = {
     ...(plan.socket !== undefined ? { socket: plan.socket } : {}),
     ...(plan.db !== undefined ? { dbfile: plan.db } : plan.once ? { dbfile: ":memory:" } : {}),
@@ -144,11 +148,17 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
       ...(plan.jails.length > 0 ? { only: plan.jails } : {}),
       ...(Object.keys(plan.logpaths).length > 0 ? { logpaths: plan.logpaths } : {}),
     });
+    process.stderr.write(`cloudjail server: ${describeConfigTree(tree)}\n`);
     process.stdout.write(formatConfigCheck(check));
     return check.errors.length === 0 ? 0 : 1;
   }
   const settings = readSettingsLoudly(configDir, overrides);
-  const log: DaemonLog = openDaemonLog(settings.logtarget, settings.loglevel, { syslogSocket: settings.syslogsocket });
+  const log: DaemonLog = withLoggerPrefix(
+    openDaemonLog(settings.logtarget, settings.loglevel, { syslogSocket: settings.syslogsocket }),
+    loggerPrefixFor(configDir),
+  );
+  // Which tree is read, on the terminal too: the log may be a file the user is not looking at.
+  if (!plan.once) process.stderr.write(`cloudjail server: ${describeConfigTree(tree)}\n`);
   // Bundled beside cli.js; run from sources (tests) it is absent and filters run in the main thread.
   const workerPath = join(context.distDir, "filter-worker.js");
   const daemon = new Daemon({
@@ -169,6 +179,12 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
   }
   try {
     await daemon.start();
+    if (daemon.jailNames().length === 0) {
+      // Running with nothing to watch protects nothing: say it loudly (log and terminal), go on for `start JAIL`.
+      const message = `No jail is enabled in ${configDir}: nothing is watched, nothing will be banned. Set enabled = true for a jail in jail.local (or jail.d/*.local), then 'cloudjail client reload'.`;
+      log.log("ERROR", "cloudjail.server", message);
+      process.stderr.write(`cloudjail server: ERROR ${message}\n`);
+    }
     if (plan.once) {
       await daemon.runOnce();
       const summary = await onceSummary(daemon);
@@ -176,7 +192,9 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
       process.stdout.write(summary);
       return 0;
     }
-    const server: Server = await startControlServer(settings.socket, (words) => executeCommand(daemon, words));
+    const server: Server = await startControlServer(settings.socket, (words) =>
+      answerCommand(daemon, words, { log, settings }),
+    );
     const onSignal = () => void daemon.stop();
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);

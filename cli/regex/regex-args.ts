@@ -27,6 +27,10 @@ export interface RegexPlan {
   readonly printAll: LinesToKeep;
   /** Summary: the kinds of lines not printed at all (--print-no-ignored/-missed). */
   readonly printNo: { readonly ignored: boolean; readonly missed: boolean };
+  /** -v: each line explained (which failregex, groups, date template), every regex listed with its hits. */
+  readonly verbose: boolean;
+  /** --debuggex: with -v, a debuggex.com link per line and regex (fail2ban-regex's --debuggex). */
+  readonly debuggex: boolean;
   readonly help: boolean;
 }
 
@@ -57,6 +61,10 @@ options:
                       summary: print every line of that kind (by default the first 20 ignored and missed)
   --print-no-ignored, --print-no-missed
                       summary: do not print the lines of that kind
+  -v, --verbose       explain each line: the failregex that matched (number and text), the captured groups, the
+                      date template; for a missed line, whether a date was found and the prefregex matched. The
+                      summary then lists every regex with the addresses and times it hit (as fail2ban-regex -v)
+  -D, --debuggex      with each explained line, a debuggex.com link holding the regex and the line (date cut out)
   -h, --help          this help`;
 
 /** Parses argv (without the command name). Throws UsageError with a clear message on bad arguments. */
@@ -80,6 +88,8 @@ export function parseRegexArgs(argv: readonly string[]): RegexPlan {
     "print-all-missed": { type: "boolean" },
     "print-no-ignored": { type: "boolean" },
     "print-no-missed": { type: "boolean" },
+    verbose: { type: "boolean", short: "v" },
+    debuggex: { type: "boolean", short: "D" },
     help: { type: "boolean", short: "h" },
   });
   const { values, positionals } = parsed;
@@ -118,6 +128,11 @@ export function parseRegexArgs(argv: readonly string[]): RegexPlan {
       throw error;
     }
   }
+  if ((values.verbose === true || values.debuggex === true) && out !== undefined) {
+    throw new UsageError(
+      "regex: -v/--debuggex explain lines in the summary; --out prints failures instead: choose one",
+    );
+  }
   for (const kind of ["ignored", "missed"] as const) {
     if (values[`print-all-${kind}`] === true && values[`print-no-${kind}`] === true) {
       throw new UsageError(`regex: --print-all-${kind} and --print-no-${kind} exclude each other`);
@@ -145,6 +160,8 @@ export function parseRegexArgs(argv: readonly string[]): RegexPlan {
       ...(maxLines !== undefined ? { shown: maxLines } : {}),
     },
     printNo: { ignored: values["print-no-ignored"] === true, missed: values["print-no-missed"] === true },
+    verbose: values.verbose === true || values.debuggex === true,
+    debuggex: values.debuggex === true,
     help,
   };
 }

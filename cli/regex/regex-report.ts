@@ -4,6 +4,7 @@ import { DateDetector } from "../../shared/filter/date/date-detector.js";
 import type { Failure } from "../../shared/filter/failure.js";
 import { LineStats, type LinesToKeep, SHOWN_LINES } from "../../shared/filter/line-stats.js";
 import type { FilterSpec, LineResult } from "../../shared/filter/log-filter.js";
+import { hitLine, type RegexHit } from "./line-explainer.js";
 import { shortText } from "./resolve-filter.js";
 
 /** Which lines the report prints: all of a kind, or none. */
@@ -33,6 +34,8 @@ export interface ReportHeader {
 /** Accumulates per-line outcomes and renders the final report. */
 export class RegexReport {
   seconds = 0;
+  /** -v: the hits of each failregex; every regex is then listed, with its hits under it (fail2ban-regex -v). */
+  verboseHits: ReadonlyMap<number, readonly RegexHit[]> | undefined;
   /** The counts; lines are added here or counted by the filter worker and merged. */
   readonly stats: LineStats;
 
@@ -82,8 +85,11 @@ export class RegexReport {
     if (header.expandedPrefRegex !== undefined) {
       out.push("", `Prefregex: ${stats.prefixMatched} total`, `|  ${header.expandedPrefRegex}`, "`-");
     }
-    out.push("", ...this.regexList("Failregex", spec.failregex, stats.failHits));
-    out.push("", ...this.regexList("Ignoreregex", spec.ignoreregex ?? [], stats.ignoreHits));
+    out.push("", ...this.regexList("Failregex", spec.failregex, stats.failHits, this.verboseHits));
+    out.push(
+      "",
+      ...this.regexList("Ignoreregex", spec.ignoreregex ?? [], stats.ignoreHits, this.verboseHits && new Map()),
+    );
     // fail2ban-regex drops the date detector for the journal unless a date pattern was set
     const journal = "journal" in header.log;
     if (!journal || header.datePatternOption !== undefined || spec.datepattern) out.push("", "Date template hits:");
@@ -108,10 +114,17 @@ export class RegexReport {
   }
 
   /** The regexes that matched, with their hits (fail2ban-regex lists the others only with -v). */
-  private regexList(title: string, patterns: readonly string[], hits: readonly number[]): string[] {
+  private regexList(
+    title: string,
+    patterns: readonly string[],
+    hits: readonly number[],
+    verbose?: ReadonlyMap<number, readonly RegexHit[]>,
+  ): string[] {
     const total = hits.reduce((a, b) => a + b, 0);
     const matched = patterns.flatMap((pattern, i) =>
-      (hits[i] ?? 0) > 0 ? [`|  ${String(i + 1).padStart(2)}) [${hits[i]}] ${pattern}`] : [],
+      (hits[i] ?? 0) > 0 || verbose
+        ? [`|  ${String(i + 1).padStart(2)}) [${hits[i] ?? 0}] ${pattern}`, ...(verbose?.get(i) ?? []).map(hitLine)]
+        : [],
     );
     if (matched.length === 0) return [`${title}: ${total} total`];
     return [`${title}: ${total} total`, "|-  #) [# of hits] regular expression", ...matched, "`-"];

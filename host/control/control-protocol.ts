@@ -6,9 +6,18 @@ export interface ControlRequest {
   readonly argv: readonly string[];
 }
 
+/**
+ * What a command answers: the text fail2ban-client would print on standard output, and notes for standard error
+ * that say why something did not happen (an ignored address not banned), leaving the output as scripts expect it.
+ */
+export interface CommandAnswer {
+  readonly output: string;
+  readonly notes?: readonly string[];
+}
+
 /** The daemon's answer. */
 export type ControlResponse =
-  | { readonly ok: true; readonly output: string }
+  | { readonly ok: true; readonly output: string; readonly notes?: readonly string[] }
   | { readonly ok: false; readonly error: string };
 
 /** Largest request accepted, so a stray writer cannot make the daemon buffer without end. */

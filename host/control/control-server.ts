@@ -4,10 +4,10 @@ import { chmodSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
 import { dirname } from "node:path";
 import { CloudjailError } from "../../shared/errors.js";
-import { type ControlResponse, MAX_REQUEST_BYTES, parseRequest } from "./control-protocol.js";
+import { type CommandAnswer, type ControlResponse, MAX_REQUEST_BYTES, parseRequest } from "./control-protocol.js";
 
-/** Answers one command; a thrown error becomes an error response. */
-export type CommandHandler = (argv: readonly string[]) => Promise<string>;
+/** Answers one command (text, or text with notes); a thrown error becomes an error response. */
+export type CommandHandler = (argv: readonly string[]) => Promise<string | CommandAnswer>;
 
 /** Whether a daemon answers on the socket `path` (a stale file left by a crash does not). */
 export function socketAlive(path: string): Promise<boolean> {
@@ -50,7 +50,12 @@ export async function startControlServer(path: string, handle: CommandHandler): 
         return;
       }
       handle(argv).then(
-        (output) => reply({ ok: true, output }),
+        (answer) =>
+          reply(
+            typeof answer === "string"
+              ? { ok: true, output: answer }
+              : { ok: true, output: answer.output, ...(answer.notes?.length ? { notes: answer.notes } : {}) },
+          ),
         (error: unknown) => reply({ ok: false, error: error instanceof Error ? error.message : String(error) }),
       );
     });

@@ -7,7 +7,8 @@ import { dirname } from "node:path";
 import { CloudjailError } from "../../shared/errors.js";
 import { FilterThreadPool } from "../../shared/filter/watchdog/filter-thread-pool.js";
 import { IgnoreList, parseIgnoreIp, resolveIgnoreNames } from "../../shared/jail/ignore-list.js";
-import { JailRunner } from "../../shared/jail/jail-runner.js";
+import type { JailPolicy } from "../../shared/jail/jail-policy.js";
+import { type ActiveBan, JailRunner } from "../../shared/jail/jail-runner.js";
 import { Action } from "../actions/action.js";
 import { type CommandRunner, DryRunCommandRunner, ShellCommandRunner } from "../actions/command-runner.js";
 import { oneLineScript } from "../actions/one-line-script.js";
@@ -82,7 +83,10 @@ export class Daemon {
   private readonly pipelines = new Map<string, JailPipeline>();
   /** The watched worker threads the jails' filters share (none when filters run inline). */
   private readonly filterPool: FilterThreadPool | undefined;
-  private readonly addedIgnores = new Map<string, string[]>();
+  /** Ignore lists changed at run time (`set JAIL addignoreip/delignoreip`), whole, until the next reload. */
+  private readonly ignoreOverrides = new Map<string, string[]>();
+  /** Policy values changed at run time (`set JAIL bantime 600` ...), until the next reload. */
+  private readonly policyOverrides = new Map<string, PolicyChange>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
   private repairTimer: NodeJS.Timeout | undefined;
@@ -324,16 +328,65 @@ export class Daemon {
   addIgnoreIp(jail: string, entry: string): string[] {
     const pipeline = this.pipeline(jail);
     parseIgnoreIp(entry); // throws a clear error for a bad entry
-    const added = [...(this.addedIgnores.get(jail) ?? []), entry];
-    this.addedIgnores.set(jail, added);
-    this.runner = this.makeRunner([...this.pipelines.values()].map((running) => running.config));
+    const current = this.ignoreList(pipeline.config);
+    if (!current.includes(entry)) this.setIgnoreList(jail, [...current, entry]);
     return this.ignoreList(pipeline.config);
   }
 
-  /** A jail's ignore entries as configured plus those added at run time. */
+  /** Removes an entry from a jail's ignore list, configured or added (until the next reload); returns the list. */
+  delIgnoreIp(jail: string, entry: string): string[] {
+    const pipeline = this.pipeline(jail);
+    const current = this.ignoreList(pipeline.config);
+    if (!current.includes(entry)) {
+      throw new CloudjailError(`${entry} is not in the ignore list of ${jail} (${current.join(" ") || "empty"})`);
+    }
+    this.setIgnoreList(
+      jail,
+      current.filter((kept) => kept !== entry),
+    );
+    return this.ignoreList(pipeline.config);
+  }
+
+  /** A jail's ignore entries: as configured, or as changed at run time. */
   ignoreList(config: HostJailConfig): string[] {
-    const configured = (config.jail.options["ignoreip"] ?? "").split(/[\s,]+/).filter(Boolean);
-    return [...configured, ...(this.addedIgnores.get(config.name) ?? [])];
+    return (
+      this.ignoreOverrides.get(config.name) ?? (config.jail.options["ignoreip"] ?? "").split(/[\s,]+/).filter(Boolean)
+    );
+  }
+
+  /** Whether `ip` is in the ignore list of `jail` (ignoreip, ignoreself), as the jail logic sees it now. */
+  isIgnored(jail: string, ip: string): boolean {
+    return this.runner!.policy(this.pipeline(jail).config.name).ignore.contains(ip);
+  }
+
+  /** The policy `jail` runs with now: the configured one with the run-time changes. */
+  jailPolicy(jail: string): JailPolicy {
+    return this.runner!.policy(this.pipeline(jail).config.name);
+  }
+
+  /** Changes ban time, find time, max retry or max matches of a running jail until the next reload. */
+  setJailPolicy(jail: string, change: PolicyChange): JailPolicy {
+    this.pipeline(jail);
+    this.policyOverrides.set(jail, { ...this.policyOverrides.get(jail), ...change });
+    this.runner = this.makeRunner([...this.pipelines.values()].map((running) => running.config));
+    return this.jailPolicy(jail);
+  }
+
+  /** Bans in force now (every jail, or `jail`), with their times, from the store. */
+  async activeBans(jail?: string): Promise<ActiveBan[]> {
+    if (jail !== undefined) this.pipeline(jail);
+    return this.runner!.activeBans(this.now(), jail);
+  }
+
+  /** Stops one running jail (`cloudjail client stop JAIL`): its bans leave the firewall, stay in the store. */
+  async stopRunningJail(jail: string): Promise<void> {
+    this.pipeline(jail);
+    await this.stopJail(jail);
+  }
+
+  private setIgnoreList(jail: string, entries: string[]): void {
+    this.ignoreOverrides.set(jail, entries);
+    this.runner = this.makeRunner([...this.pipelines.values()].map((running) => running.config));
   }
 
   /**
@@ -380,8 +433,13 @@ export class Daemon {
       if (running) previousStats.set(name, running.stats);
       await this.stopJail(name, { keepActions: keep });
     }
-    if (jail === undefined) this.addedIgnores.clear();
-    else this.addedIgnores.delete(jail);
+    if (jail === undefined) {
+      this.ignoreOverrides.clear();
+      this.policyOverrides.clear();
+    } else {
+      this.ignoreOverrides.delete(jail);
+      this.policyOverrides.delete(jail);
+    }
     const all = new Map([...this.pipelines.values()].map((pipeline) => [pipeline.config.name, pipeline.config]));
     for (const config of configs) all.set(config.name, config);
     this.runner = this.makeRunner([...all.values()]);
@@ -524,19 +582,16 @@ export class Daemon {
   }
 
   private makeRunner(configs: readonly HostJailConfig[]): JailRunner {
-    const jails = configs.map((config) => {
-      const added = this.addedIgnores.get(config.name);
-      if (!added?.length) return config.policy;
-      const extra = parseIgnoreIp(added.join(" "));
-      const spec = {
-        networks: [...config.jail.ignoreip.networks, ...extra.networks],
-        names: [...config.jail.ignoreip.names, ...extra.names],
-      };
-      const ignore = new IgnoreList(spec, {
+    const jails = configs.map((config): JailPolicy => {
+      const changed = this.policyOverrides.get(config.name);
+      const policy = changed ? { ...config.policy, ...changed } : config.policy;
+      const entries = this.ignoreOverrides.get(config.name);
+      if (!entries) return policy;
+      const ignore = new IgnoreList(parseIgnoreIp(entries.join(" ")), {
         resolvedNames: this.resolvedNames,
         selfAddresses: config.jail.ignoreself ? this.selfAddresses : [],
       });
-      return { ...config.policy, ignore };
+      return { ...policy, ignore };
     });
     return new JailRunner({ store: this.store!, jails, purgeAge: this.options.settings.dbpurgeage });
   }
@@ -712,6 +767,9 @@ export class Daemon {
     this.options.log.log(level, logger, message);
   }
 }
+
+/** What `set JAIL bantime|findtime|maxretry|maxmatches` may change in a running jail. */
+export type PolicyChange = Partial<Pick<JailPolicy, "banTime" | "findTime" | "maxRetry" | "maxMatches">>;
 
 /**
  * Whether a reloaded jail may keep its running actions: the same actions from the same files with the same

@@ -98,9 +98,10 @@ export function resolveJail(
     try {
       return read();
     } catch (error) {
-      // an error that already says where (the filter file's line) stays; one that does not gets the jail's option
-      if (error instanceof ConfigError && error.where.file !== undefined) throw error;
-      const reason = error instanceof ConfigError ? error.message : (error as Error).message;
+      // An error that already says which file it is about stands; any other is placed at the jail's option, so
+      // that `filter = tighvnc-auth` (a typo) names the jail file and line that asked for it.
+      if (error instanceof ConfigError && error.where.file) throw error;
+      const reason = error instanceof ConfigError ? error.reason : (error as Error).message;
       throw new ConfigError(reason, at(option), { cause: error });
     }
   };

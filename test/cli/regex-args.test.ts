@@ -13,6 +13,9 @@ describe("parseRegexArgs", () => {
     [["--config", "/etc/fail2ban", "--timezone", "UTC", "a.log", "x"], { configDir: "/etc/fail2ban", timeZone: "UTC" }],
     [["--datepattern", "^%Y-%m-%d", "a.log", "x"], { datePattern: "^%Y-%m-%d" }],
     [["--help"], { help: true }],
+    [["a.log", "x"], { verbose: false, debuggex: false }],
+    [["-v", "a.log", "x"], { verbose: true, debuggex: false }],
+    [["--debuggex", "a.log", "x"], { verbose: true, debuggex: true }],
     [
       ["-c", "/etc/fail2ban", "--TZ", "Europe/Paris", "a.log", "x"],
       { configDir: "/etc/fail2ban", timeZone: "Europe/Paris" },
