@@ -3,6 +3,7 @@
 // ConfigError naming the jail and option, raised before anything touches the firewall.
 import { type FilterDefinition, loadFilterDefinition } from "../../shared/config/filter-definition.js";
 import { ConfigError } from "../../shared/errors.js";
+import { parseHostPosition } from "../../shared/filter/host-placement.js";
 import type { IgnoreSources } from "../../shared/jail/ignore-list.js";
 import type { JailConfig, LogPath } from "../../shared/jail/jail-config.js";
 import { loadJails } from "../../shared/jail/jail-config-reader.js";
@@ -56,6 +57,8 @@ export function resolveJail(configDir: string, jail: JailConfig, sources: Ignore
   // The jail's options are the filter's variables, and a filter option set in the jail (failregex, journalmatch,
   // datepattern ...) replaces the filter's, as in fail2ban.
   const filter = guard("filter", () => loadFilterDefinition(configDir, filterSpec, jail.options, { backend }));
+  // a mistyped hostposition would turn the log-injection defence off: refused now, not at the first line
+  parseHostPosition(filter.hostposition, { file: filter.file, section: "Definition" });
   const journalmatch = journalMatchExpression(filter.journalmatch ?? []);
   if (backend.startsWith("systemd")) {
     if (journalmatch === "") {

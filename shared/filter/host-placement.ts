@@ -117,10 +117,10 @@ function onOriginal(match: PyMatch, text: string): PyMatch {
  *
  * Only readings with an address displace the regex's first reading, and only when theirs stands further in the
  * chosen direction: any word can read as a host name (a port number, the word after the address). Last, the chosen
- * reading must not hold another address, outside its named groups, between its own and the end of the match on the
- * side where client text cannot be (`last`: after it): such an address was swallowed by a lax unnamed part of the
- * regex (` on \S+`), and the one taken may be the client's. Text a filter names (`<F-VIA>`, `<F-DETAILS>`) is a
- * field it reads on purpose and is not checked.
+ * reading of a `last` filter must not hold another address, outside its named groups, between its own and the end
+ * of the match: such an address was swallowed by a lax unnamed part of the regex (` on \S+`), and the one taken may
+ * be the client's. Text a filter names (`<F-VIA>`, `<F-DETAILS>`) is a field it reads on purpose and is not checked.
+ * (A `first` filter gets no such check: before its address the match may hold the line's head.)
  */
 export function placeHost(regex: FilterRegex, text: string, position: "first" | "last"): Placement {
   const failRegex = failRegexOf(regex);
@@ -138,9 +138,10 @@ export function placeHost(regex: FilterRegex, text: string, position: "first" | 
     const next = spanned.search(copy);
     const nextSpan = next ? hostSpan(next) : undefined;
     if (!next || !nextSpan) {
-      const [from, to] = position === "last" ? [bestSpan.end, best.end] : [best.start, bestSpan.start];
-      if (holdsAddress(unnamedText(text, best, from, to)))
+      // only after the address: before it, the match may hold the line's head (a syslog host written as an address)
+      if (position === "last" && holdsAddress(unnamedText(text, best, bestSpan.end, best.end))) {
         return { kind: "ambiguous", readings, reason: "stray-address" };
+      }
       const chosen = best === first ? first : onOriginal(best, text);
       return { kind: "placed", hit: hitFromMatch(regex, chosen), readings };
     }

@@ -21,7 +21,7 @@ const NOW = 1_700_000_000;
 // fail2ban 1.0.2's sshd line end: " on \S+" lets a user name ending in " ADDR on" hide the real address
 const LAX_CLOSED = String.raw`^Connection closed by invalid user <F-USER>\S+|.{0,256}?</F-USER> <HOST>(?: port \d+| on \S+){0,2} \[preauth\]$`;
 // a greedy head reads the LAST address first: the case `first` is for (address before the client's text)
-const GREEDY_ACCESS = String.raw`^(?:.* )?<HOST> - - ".*" 401$`;
+const GREEDY_ACCESS = '^(?:.* )?<HOST> - - ".*" 401$';
 // one reading only, and the real address swallowed by an unnamed " on \S+" after it
 const SWALLOWING = String.raw`^Disconnecting user <F-USER>\S+</F-USER> <HOST>(?: on \S+)? port \d+$`;
 // an address after the host that the regex names on purpose (PAM's "via" the server's own address)
@@ -94,6 +94,13 @@ const CASES: readonly Case[] = [
     position: "first",
     line: '192.0.2.9 - - "GET /a 198.51.100.9 - - "x" 401',
     reported: "192.0.2.9",
+  },
+  {
+    name: "first: an address in the line's head (a syslog host) is no reason to refuse",
+    regex: String.raw`^(?:\S+ )?<HOST> failed login for <F-USER>.*</F-USER>$`,
+    position: "first",
+    line: "10.0.0.1 192.0.2.14 failed login for x 198.51.100.14",
+    reported: "192.0.2.14",
   },
   {
     name: "no option: an unnamed tail swallows the real address",
