@@ -139,6 +139,14 @@ export async function ingestBatch(
         });
         metrics.add("MalformedEvents", 1);
       }
+      if (output.ambiguousHost) {
+        // the filter's hostposition refused a match (a user name written to pass for the address): counted nowhere
+        log("error", `log event refused by jail ${jail.name}: its client address cannot be told from client text`, {
+          ...where,
+          eventId: logEvent.id,
+        });
+        metrics.add("MalformedEvents", 1);
+      }
       for (const [index, failure] of output.failures.entries()) {
         failures++;
         metrics.add("Failures", 1, { Jail: jail.name });

@@ -23,6 +23,8 @@ export interface MatchOutput {
   readonly failures: readonly EventFailure[];
   /** The engine abandoned a line of this event (time budget exceeded). */
   readonly stalled: boolean;
+  /** A match was refused: its client address could not be told from client text (filter `hostposition`). */
+  readonly ambiguousHost?: boolean;
 }
 
 /** One jail's filter, fed the events of a batch in order. */

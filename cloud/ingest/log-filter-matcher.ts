@@ -41,13 +41,14 @@ async function matchLines(
     }
   });
   const results = await run(lines, nows);
-  const outputs = events.map(() => ({ failures: [] as EventFailure[], stalled: false }));
+  const outputs = events.map(() => ({ failures: [] as EventFailure[], stalled: false, ambiguousHost: false }));
   results.forEach((result, index) => {
     const output = outputs[owner[index]!]!;
     if (isStalled(result)) {
       output.stalled = true;
       return;
     }
+    if ((result as LineResult).ambiguousHost) output.ambiguousHost = true;
     for (const failure of (result as LineResult).failures) {
       const found = eventFailure(failure, events[owner[index]!]!.eventTime);
       if (found) output.failures.push(found);

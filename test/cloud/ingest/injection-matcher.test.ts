@@ -1,7 +1,7 @@
 // Cloud mode against log injection: a jail deployed from the bundled sshd filter carries the filter's host placement
 // to the ingest function, whose matcher (in this thread, and in the guarded worker the Lambda runs) reports the client
 // sshd named, never an address or name written into a user name. A mistyped `hostposition` fails at synth.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,6 +52,35 @@ describe.each([
     }));
     const outputs = await matcher.match(events, "/ec2/auth.log/i-0123");
     expect(outputs.map((o) => o.failures.map((f) => f.ip))).toEqual(LINES.map(([, ip]) => (ip ? [ip] : [])));
+    expect(outputs.map((o) => o.ambiguousHost ?? false)).toEqual(LINES.map(() => false));
+  });
+
+  it("says which event a refused match came from", async () => {
+    // a filter whose lax tail (` on \S+`) could swallow the real address: the engine refuses the match
+    const filterDir = mkdtempSync(join(workDir, "filters-"));
+    mkdirSync(join(filterDir, "filter.d"));
+    writeFileSync(
+      join(filterDir, "filter.d", "laxapp.conf"),
+      "[Definition]\nfailregex = ^\\s*\\S+ app: Disconnecting user \\S+ <HOST>(?: on \\S+)? port \\d+$\nhostposition = last\n",
+    );
+    const file = join(filterDir, "jail.local");
+    writeFileSync(file, "[laxapp]\nenabled = true\nloggroup = /app\n");
+    const [jail] = loadCloudJails({ jailFile: file, filterConfigDir: filterDir }).jails;
+    const matcher = makeMatcher(jail as never);
+    const outputs = await matcher.match(
+      [
+        {
+          message: "2026-12-07T10:00:00Z srv app: Disconnecting user x 198.51.100.9 on 192.0.2.9 port 22",
+          eventTime: at,
+        },
+        { message: "2026-12-07T10:00:01Z srv app: Disconnecting user x 192.0.2.10 port 22", eventTime: at },
+      ],
+      "/app/i-0123",
+    );
+    expect(outputs.map((o) => [o.ambiguousHost ?? false, o.failures.map((f) => f.ip)])).toEqual([
+      [true, []],
+      [false, ["192.0.2.10"]],
+    ]);
   });
 });
 
