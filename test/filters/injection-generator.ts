@@ -9,6 +9,12 @@ export const FORGED_NAME = "forged.example";
 
 /** What an attacker writes, given a forged address: shapes that read like the end of a real line, or its middle. */
 export const PAYLOADS: ReadonlyArray<(forged: string) => string> = [
+  // at the end of a field: the program's own blank then follows, and the real address after it
+  (f) => ` ${f} on`,
+  (f) => ` ${f} port 1 on`,
+  (f) => ` ${f} from`,
+  (f) => ` ${f}`,
+  // at the start or inside a field
   (f) => `${f} on `,
   (f) => `${f} port 1 on `,
   (f) => `${f} from `,
