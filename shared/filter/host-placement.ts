@@ -73,6 +73,20 @@ function hostSpan(match: PyMatch): HostSpan | undefined {
 // Runs of the characters addresses are written with; each run (less trailing dots and colons) is tried as an address.
 const ADDRESS_RUN = /[\w.:]+/g;
 
+// Anything an address tag could match, counted loosely (no word boundaries, times like 10:00:01 count too): more
+// than one means another reading may put the host elsewhere.
+const ADDRESS_LIKE = /\d{1,3}(?:\.\d{1,3}){3}|(?:[0-9A-Fa-f]{0,4}:){2,}[0-9A-Fa-f]{0,4}/g;
+
+/**
+ * Whether a line may be read with its host in more than one place: it holds two or more address-like runs. Only
+ * such lines need placement; for the others the regex's own reading is the only one with an address (a name never
+ * displaces it) and nothing after it can read as another address. Saves the extra searches on most matching lines.
+ */
+export function mayHoldTwoAddresses(text: string): boolean {
+  ADDRESS_LIKE.lastIndex = 0;
+  return ADDRESS_LIKE.exec(text) !== null && ADDRESS_LIKE.exec(text) !== null;
+}
+
 /** Whether `text` holds an address-shaped word (IPv4, IPv6, IPv4-mapped; brackets and trailing `.`/`:` aside). */
 export function holdsAddress(text: string): boolean {
   for (const [run] of text.matchAll(ADDRESS_RUN)) {

@@ -5,7 +5,7 @@ import { isCanonicalIpv4, normalizeIp, parseIp, parseNetwork } from "../net/ip.j
 import { DateDetector, type DateDetectorOptions } from "./date/date-detector.js";
 import type { Failure } from "./failure.js";
 import { compileFilterRegex, type FilterRegex, type FilterRegexSplit } from "./filter-regex.js";
-import { type HostPosition, placeHost } from "./host-placement.js";
+import { type HostPosition, mayHoldTwoAddresses, placeHost } from "./host-placement.js";
 import { SessionCache } from "./session-cache.js";
 import { bufferText, joinTupleLine, type TupleLine } from "./tuple-lines.js";
 
@@ -347,7 +347,7 @@ export class LogFilter {
         groups = hit.groups;
         split = regex.split(text, hit, original);
       }
-      if (this.hostPosition !== "any") {
+      if (this.hostPosition !== "any" && mayHoldTwoAddresses(text)) {
         // log injection: the address the program wrote, not one the client wrote into its own text
         const placement = placeHost(regex, text, this.hostPosition);
         if (placement.kind === "ambiguous") {

@@ -12,6 +12,7 @@ import {
   type HostPosition,
   holdsAddress,
   MAX_READINGS,
+  mayHoldTwoAddresses,
   parseHostPosition,
 } from "../../shared/filter/host-placement.js";
 import { LogFilter } from "../../shared/filter/log-filter.js";
@@ -160,6 +161,19 @@ describe("host placement", () => {
       { now: NOW },
     ).failures;
     expect(failure?.fields.user).toBe("x 198.51.100.7 on");
+  });
+});
+
+describe("mayHoldTwoAddresses", () => {
+  it.each([
+    ["Connection closed by invalid user admin 192.0.2.8 port 22 [preauth]", false],
+    ["Failed password for root from 2001:db8::1 port 22 ssh2", false],
+    ["Connection closed by invalid user x 198.51.100.7 on 192.0.2.7 port 22 [preauth]", true],
+    ["invalid user x1.2.3.4 192.0.2.7", true],
+    ["user x 2001:db8::2 on 2001:db8::1", true],
+    ["at 10:00:01 from 192.0.2.1", true],
+  ])("%j -> %s", (text, expected) => {
+    expect(mayHoldTwoAddresses(text)).toBe(expected);
   });
 });
 
