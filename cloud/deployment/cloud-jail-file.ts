@@ -8,6 +8,7 @@ import { DEFAULT_SECTION } from "../../shared/config/ini-parser.js";
 import type { LayeredConfig } from "../../shared/config/layered-config.js";
 import { parseOptionSpec } from "../../shared/config/option-spec.js";
 import { ConfigError, type ConfigLocation } from "../../shared/errors.js";
+import { parseHostPosition } from "../../shared/filter/host-placement.js";
 import type { BanTimeIncrementOptions } from "../../shared/jail/ban-time.js";
 import type { JailConfig } from "../../shared/jail/jail-config.js";
 import { readEnabled, readJail } from "../../shared/jail/jail-config-reader.js";
@@ -89,7 +90,7 @@ function readFilter(reader: JailReader, options: CloudJailFileOptions): { filter
   // fail2ban's jail.conf sets `filter = %(__name__)s`: a jail without a filter line uses the filter of its name.
   const spec = reader.text("filter") || reader.section;
   const overrides: Record<string, string> = {};
-  for (const option of ["failregex", "ignoreregex", "datepattern", "maxlines", "prefregex"]) {
+  for (const option of ["failregex", "ignoreregex", "datepattern", "maxlines", "prefregex", "hostposition"]) {
     const value = reader.text(option);
     if (value !== undefined && value !== "") overrides[option] = value;
   }
@@ -110,6 +111,10 @@ function readFilter(reader: JailReader, options: CloudJailFileOptions): { filter
     ...(definition.prefregex !== undefined ? { prefregex: definition.prefregex } : {}),
     ...(definition.datepattern !== undefined ? { datepattern: definition.datepattern } : {}),
     ...(definition.maxlines !== undefined ? { maxlines: definition.maxlines } : {}),
+    // the log-injection defence travels with the filter; a mistyped value stops the synth here
+    ...(definition.hostposition !== undefined
+      ? { hostposition: parseHostPosition(definition.hostposition, { file: definition.file, section: "Definition" }) }
+      : {}),
   };
   const locations = [...definition.failregex, ...definition.ignoreregex].map((regex) => ({
     ...(regex.file ? { file: regex.file } : {}),
@@ -127,7 +132,11 @@ function filterDaemon(configDir: string, spec: string): { daemon: string } | und
     const { name } = parseOptionSpec(spec);
     if (name.includes("/")) return undefined;
     const daemon = loadConfig(configDir, `filter.d/${name}`).get("Definition", "_daemon");
-    return daemon === undefined ? undefined : { daemon };
+    if (daemon === undefined) return undefined;
+    // a program with optional name suffixes (`sshd(?:-session|-auth)?`, OpenSSH 9.8+): its fixed head is a plain
+    // term, which CloudWatch Logs finds inside each longer name too
+    const head = /^([A-Za-z0-9_.-]+)\(\?:[A-Za-z0-9_.|-]*\)\?$/.exec(daemon);
+    return { daemon: head ? head[1]! : daemon };
   } catch {
     return undefined;
   }

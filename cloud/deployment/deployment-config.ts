@@ -2,6 +2,7 @@
 // bundles as JSON: the Lambdas never read configuration files, so nothing can be misconfigured after `cdk synth`
 // validated it. This module holds the JSON shape and its runtime view (policies, log group routing).
 import { CloudjailError } from "../../shared/errors.js";
+import type { HostPosition } from "../../shared/filter/host-placement.js";
 import { type BanTimeIncrementOptions, banTimeIncrement } from "../../shared/jail/ban-time.js";
 import { IgnoreList, parseIgnoreIp } from "../../shared/jail/ignore-list.js";
 import type { JailPolicy } from "../../shared/jail/jail-policy.js";
@@ -15,6 +16,8 @@ export interface DeployedFilter {
   readonly prefregex?: string;
   readonly datepattern?: string;
   readonly maxlines?: number;
+  /** Where the program writes the client address relative to client text (shared/filter/host-placement). */
+  readonly hostposition?: HostPosition;
 }
 
 /** One jail of a deployment. Times in seconds. */

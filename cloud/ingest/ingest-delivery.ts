@@ -147,6 +147,14 @@ export async function ingestBatch(
         });
         metrics.add("MalformedEvents", 1);
       }
+      if (output.ambiguousHost) {
+        // the filter's hostposition refused a match (a user name written to pass for the address): counted nowhere
+        log("error", `log event refused by jail ${jail.name}: its client address cannot be told from client text`, {
+          ...where,
+          eventId: logEvent.id,
+        });
+        metrics.add("MalformedEvents", 1);
+      }
       if (output.unidentified) {
         // A failregex with an optional <ADDR> matched a line that had none: nothing to count, said loudly.
         log("error", `log event matched by jail ${jail.name} without an address or failure id: not counted`, {

@@ -25,6 +25,8 @@ export interface MatchOutput {
   readonly stalled: boolean;
   /** Lines of this event a failregex matched without an address or failure id (nothing could be counted). */
   readonly unidentified?: number;
+  /** A match was refused: its client address could not be told from client text (filter `hostposition`). */
+  readonly ambiguousHost?: boolean;
 }
 
 /** One jail's filter, fed the events of a batch in order. */

@@ -41,14 +41,20 @@ async function matchLines(
     }
   });
   const results = await run(lines, nows);
-  const outputs = events.map(() => ({ failures: [] as EventFailure[], stalled: false, unidentified: 0 }));
+  const outputs = events.map(() => ({
+    failures: [] as EventFailure[],
+    stalled: false,
+    unidentified: 0,
+    ambiguousHost: false,
+  }));
   results.forEach((result, index) => {
     const output = outputs[owner[index]!]!;
     if (isStalled(result)) {
       output.stalled = true;
       return;
     }
-    if (result.unidentified) output.unidentified++;
+    if ((result as LineResult).unidentified) output.unidentified++;
+    if ((result as LineResult).ambiguousHost) output.ambiguousHost = true;
     for (const failure of (result as LineResult).failures) {
       const found = eventFailure(failure, events[owner[index]!]!.eventTime);
       if (found) output.failures.push(found);

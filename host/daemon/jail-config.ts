@@ -3,6 +3,7 @@
 // ConfigError naming the jail and option, raised before anything touches the firewall.
 import { type FilterDefinition, loadFilterDefinition } from "../../shared/config/filter-definition.js";
 import { ConfigError } from "../../shared/errors.js";
+import { parseHostPosition } from "../../shared/filter/host-placement.js";
 import { LogFilter } from "../../shared/filter/log-filter.js";
 import type { IgnoreSources } from "../../shared/jail/ignore-list.js";
 import type { JailConfig, LogPath } from "../../shared/jail/jail-config.js";
@@ -144,6 +145,8 @@ export function resolveJail(
             backend: choice.kind === "journal" ? "systemd" : "auto",
           }),
         );
+  // a mistyped hostposition would turn the log-injection defence off: refused now, not at the first line
+  parseHostPosition(filter.hostposition, { file: filter.file, section: "Definition" });
   // Compiled now, so that a regex that cannot work (an unbalanced parenthesis) fails the jail at start or reload
   // instead of failing every line later.
   guard("filter", () => compileFilter(filter));

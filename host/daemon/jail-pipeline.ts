@@ -266,6 +266,13 @@ export class JailPipeline {
         );
         continue;
       }
+      if (result.ambiguousHost) {
+        // the filter's hostposition refused a match: counted nowhere, so said out loud
+        context.error(
+          `[${config.name}] refused a line of ${source}: its client address cannot be told from text the client ` +
+            `wrote (hostposition, a log-injection attempt?): ${line.text.slice(0, 200)}`,
+        );
+      }
       if (result.unidentified) {
         // a failregex whose <ADDR> is optional matched a line without one: nobody to count it against
         context.error(

@@ -3,6 +3,7 @@
 // few threads): a line that would keep a regex busy for seconds is abandoned and reported instead of freezing every
 // jail. Without a worker script (tests run from sources) the same filter runs in this thread.
 import type { FilterDefinition } from "../../shared/config/filter-definition.js";
+import { parseHostPosition } from "../../shared/filter/host-placement.js";
 import type { FilterSpec, LineContext, LogFilterOptions } from "../../shared/filter/log-filter.js";
 import { SourceFilters } from "../../shared/filter/source-filters.js";
 import type { FilterThreadPool } from "../../shared/filter/watchdog/filter-thread-pool.js";
@@ -22,6 +23,9 @@ export function filterSpec(definition: FilterDefinition): FilterSpec {
     ...(definition.prefregex ? { prefregex: definition.prefregex } : {}),
     ...(definition.datepattern ? { datepattern: definition.datepattern } : {}),
     ...(definition.maxlines ? { maxlines: definition.maxlines } : {}),
+    ...(definition.hostposition !== undefined
+      ? { hostposition: parseHostPosition(definition.hostposition, { file: definition.file, section: "Definition" }) }
+      : {}),
     source: definition.name,
   };
 }

@@ -34,6 +34,11 @@ export interface FilterDefinition {
   readonly usedns?: string;
   readonly logtype?: string;
   /**
+   * cloudjail's `hostposition` (see shared/filter/host-placement): where the program writes the client address
+   * relative to client text. fail2ban does not read it (its filter reader passes on only the options it knows).
+   */
+  readonly hostposition?: string;
+  /**
    * Every resolved value: the known options, arguments, [Init] values (and `known/...`), and the other [Definition]
    * options (left out when one of them cannot be resolved; a jail reader that needs fail2ban's exact behaviour calls
    * `resolveDefinitionOptions` with `allDefinitionOptions`).
@@ -113,6 +118,7 @@ export function loadFilterDefinition(
   for (const [key, value] of resolved) allOptions[key] = value;
 
   const single = (option: string): string | undefined => resolved.get(option);
+  const hostposition = overrides["hostposition"] ?? readHostPosition(config, callerArgs, overrides);
   const maxlines = single("maxlines");
   const prefregex = single("prefregex");
   return {
@@ -131,6 +137,7 @@ export function loadFilterDefinition(
     }),
     ...(single("usedns") !== undefined && { usedns: single("usedns") }),
     ...(single("logtype") !== undefined && { logtype: single("logtype") }),
+    ...(hostposition !== undefined && { hostposition }),
     options: allOptions,
   };
 }
@@ -157,6 +164,24 @@ function withDefinitionOptions(
     if (error instanceof ConfigError) return undefined;
     throw error;
   }
+}
+
+/**
+ * The filter's own `hostposition`, resolved apart from fail2ban's options so that the reader keeps fail2ban's exact
+ * option set (and a failure elsewhere in [Definition] never hides it).
+ */
+function readHostPosition(
+  config: LayeredConfig,
+  args: Record<string, string>,
+  overrides: Readonly<Record<string, string>>,
+): string | undefined {
+  if (config.raw("Definition", "hostposition", {}) === undefined) return undefined;
+  return resolveDefinitionOptions({
+    config,
+    knownOptions: ["hostposition"],
+    args,
+    callerOptions: overrides,
+  }).values.get("hostposition");
 }
 
 /** Finds and loads the configuration of a filter name or path; throws listing where it looked. */

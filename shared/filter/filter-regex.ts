@@ -3,6 +3,7 @@
 // lines they cover.
 import { ConfigError } from "../errors.js";
 import { type FailGroups, type FailMatch, FailRegex, FailRegexError, type UseDns } from "./regex/fail-regex.js";
+import type { PyMatch } from "./regex/python-regex.js";
 import { splitByMatch, type TupleLine } from "./tuple-lines.js";
 
 /** Where a regex was configured, for error messages. */
@@ -68,6 +69,19 @@ function plainGroups(groups: FailGroups, failId: () => string): Record<string, s
     else out[key] = value as string | undefined;
   }
   return out;
+}
+
+/** The failregex layer behind a compiled filter regex (host placement re-searches with it). */
+export function failRegexOf(regex: FilterRegex): FailRegex | undefined {
+  return compiledOf.get(regex);
+}
+
+/** A hit in the form `search` gives, for a match the caller built (host placement's chosen reading of a line). */
+export function hitFromMatch(regex: FilterRegex, m: PyMatch): FilterRegexHit {
+  const compiled = compiledOf.get(regex);
+  if (!compiled) throw new Error("hitFromMatch: not a compiled filter regex");
+  const match = compiled.matchFromGroups(m);
+  return { start: match.start, end: match.end, groups: plainGroups(match.groups, () => match.failId()) };
 }
 
 /**

@@ -1,5 +1,6 @@
 // From a resolved filter.d definition (shared/config) to what the engine runs.
 import type { FilterDefinition } from "../config/filter-definition.js";
+import { parseHostPosition } from "./host-placement.js";
 import type { FilterSpec } from "./log-filter.js";
 
 /** The engine's view of a filter definition: its regexes, dates and buffer size, labelled by its first file. */
@@ -10,6 +11,9 @@ export function filterSpecFromDefinition(definition: FilterDefinition): FilterSp
     ...(definition.prefregex !== undefined ? { prefregex: definition.prefregex } : {}),
     ...(definition.datepattern !== undefined ? { datepattern: definition.datepattern } : {}),
     ...(definition.maxlines !== undefined ? { maxlines: definition.maxlines } : {}),
+    ...(definition.hostposition !== undefined
+      ? { hostposition: parseHostPosition(definition.hostposition, { file: definition.file, section: "Definition" }) }
+      : {}),
     source: definition.file,
   };
 }

@@ -5,6 +5,7 @@ import { isCanonicalIpv4, normalizeIp, parseIp, parseNetwork } from "../net/ip.j
 import { DateDetector, type DateDetectorOptions } from "./date/date-detector.js";
 import type { Failure } from "./failure.js";
 import { compileFilterRegex, type FilterRegex, type FilterRegexSplit } from "./filter-regex.js";
+import { type HostPosition, mayHoldTwoAddresses, placeHost } from "./host-placement.js";
 import { SessionCache } from "./session-cache.js";
 import { bufferText, joinTupleLine, type TupleLine } from "./tuple-lines.js";
 
@@ -17,6 +18,8 @@ export interface FilterSpec {
   readonly maxlines?: number;
   /** A label used in error messages (the filter file or name). */
   readonly source?: string;
+  /** Where the program writes the client address relative to client text (see host-placement). Default `any`. */
+  readonly hostposition?: HostPosition;
 }
 
 /** How the filter runs. */
@@ -74,6 +77,11 @@ export interface LineResult {
    * caller reports it loudly. Set only when there are some.
    */
   readonly unidentified?: readonly number[];
+  /**
+   * A failregex matched but its address could not be told from client text (more readings than host placement
+   * tries): the match was refused. Set only then.
+   */
+  readonly ambiguousHost?: true;
 }
 
 type FailData = Record<string, unknown> & {
@@ -125,6 +133,9 @@ export class LogFilter {
   private readonly checkAllRegex: boolean;
   private readonly ignorePending: boolean;
   private readonly reportMatches: boolean;
+  private readonly hostPosition: HostPosition;
+  /** Matches refused because their address could not be placed (see LineResult.ambiguousHost). */
+  ambiguousMatches = 0;
   private readonly sessions = new SessionCache<FailData>(100, 300);
   private lineBuffer: TupleLine[] = [];
   private lastDate: number | undefined;
@@ -141,6 +152,7 @@ export class LogFilter {
     this.checkAllRegex = options.checkAllRegex ?? false;
     this.ignorePending = options.ignorePending ?? true;
     this.reportMatches = options.reportMatches ?? true;
+    this.hostPosition = spec.hostposition ?? "any";
     const multiline = this.maxLines > 1;
     const useDns = this.useDns;
     const label = spec.source ?? "filter";
@@ -280,12 +292,23 @@ export class LogFilter {
     let ignoredBy: number | undefined;
     let consumed: readonly TupleLine[] = NO_LINES;
     let unidentified: number[] | undefined;
+    let ambiguous = false;
     const result = (prefixMatched: boolean): LineResult =>
-      failures === NO_FAILURES && ignoredBy === undefined && consumed === NO_LINES
+      failures === NO_FAILURES &&
+      ignoredBy === undefined &&
+      consumed === NO_LINES &&
+      !ambiguous &&
+      unidentified === undefined
         ? this.plainResult(dateTemplate, prefixMatched)
-        : unidentified
-          ? { failures, ignoredBy, dateTemplate, prefixMatched, consumedLines: consumed, unidentified }
-          : { failures, ignoredBy, dateTemplate, prefixMatched, consumedLines: consumed };
+        : {
+            failures,
+            ignoredBy,
+            dateTemplate,
+            prefixMatched,
+            consumedLines: consumed,
+            ...(unidentified ? { unidentified } : {}),
+            ...(ambiguous ? { ambiguousHost: true as const } : {}),
+          };
     const rawHosts = this.useDns === "raw";
 
     let original: TupleLine[];
@@ -345,6 +368,19 @@ export class LogFilter {
         if (!hit) continue;
         groups = hit.groups;
         split = regex.split(text, hit, original);
+      }
+      if (this.hostPosition !== "any" && mayHoldTwoAddresses(text)) {
+        // log injection: the address the program wrote, not one the client wrote into its own text
+        const placement = placeHost(regex, text, this.hostPosition);
+        if (placement.kind === "ambiguous") {
+          this.ambiguousMatches++;
+          ambiguous = true;
+          continue;
+        }
+        if (placement.kind === "placed") {
+          groups = placement.hit.groups;
+          if (original.length > 1) split = regex.split(text, placement.hit, original);
+        }
       }
       let fail: FailData = groups;
       if (this.ignoreRegexes.length > 0) {

@@ -104,12 +104,14 @@ export class FailRegex {
   private readonly altValues: ReadonlyArray<readonly [string, string]>;
   private readonly tupleValues: ReadonlyArray<readonly [string, string]>;
   private readonly skipLineGroups: readonly string[];
+  private spanned?: PyRegex;
 
   private constructor(
     /** The regex as configured (with tags). */
     readonly regex: string,
     /** The compiled Python regex after tag expansion. */
     readonly compiled: PyRegex,
+    private readonly multiline = false,
   ) {
     const alt: Array<[string, string]> = [];
     const tuple: Array<[string, string]> = [];
@@ -170,11 +172,28 @@ export class FailRegex {
         { cause: e },
       );
     }
-    const result = new FailRegex(regex, compiled);
+    const result = new FailRegex(regex, compiled, options.multiline ?? false);
     if (!options.prefRegex && !result.hasFailureIdGroup && !options.prefix?.hasFailureIdGroup) {
       throw new NoFailureIdError(`No failure-id group in '${expanded}'`, regex);
     }
     return result;
+  }
+
+  /**
+   * The same regex reporting where each named group matched (PyMatch.spans), compiled on first use: host placement
+   * (see shared/filter/host-placement) needs the host's position, the hot path does not.
+   */
+  withSpans(): PyRegex {
+    this.spanned ??= PyRegex.compile(this.compiled.pattern, { multiline: this.multiline, groupSpans: true });
+    return this.spanned;
+  }
+
+  /**
+   * A match made of raw group values taken from elsewhere (host placement reads them from the original text at the
+   * spans of a match in a masked copy), merged as getGroups does.
+   */
+  matchFromGroups(m: PyMatch): FailMatch {
+    return this.toFailMatch(m, FIRST_LINE, null);
   }
 
   /** fail2ban's getGroups: the named groups, ALT_ values merged into their base name, TUPLE_ values combined. */
