@@ -13,6 +13,11 @@ export interface EnforcerLog {
 interface ActionState {
   readonly action: Action;
   readonly enforced: Set<string>;
+  /**
+   * Addresses whose wanted state changed, or whose last script failed, since this action was last reconciled: a
+   * reconcile looks at these only, so that the cost of a ban does not grow with the number of bans in force.
+   */
+  readonly unsettled: Set<string>;
 }
 
 /** Reconciles the actions of one jail with the wanted bans. */
@@ -23,6 +28,10 @@ export class JailEnforcer {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs: number;
   private stopped = false;
+  /** A reconcile queued and not started yet: bans arriving meanwhile join it (one batch per tick, not one each). */
+  private queuedSync: Promise<void> | undefined;
+  /** Addresses looked at by reconciles so far (for the rule that a ban costs the same whatever the bans in force). */
+  examined = 0;
 
   constructor(
     readonly jail: string,
@@ -30,7 +39,7 @@ export class JailEnforcer {
     private readonly log: EnforcerLog,
     private readonly firstRetryMs = 1000,
   ) {
-    this.states = actions.map((action) => ({ action, enforced: new Set() }));
+    this.states = actions.map((action) => ({ action, enforced: new Set(), unsettled: new Set() }));
     this.retryDelayMs = firstRetryMs;
   }
 
@@ -49,13 +58,19 @@ export class JailEnforcer {
 
   /** Wants `tickets` banned (already banned ones are left alone) and applies the difference. */
   ban(tickets: readonly BanTicket[]): Promise<void> {
-    for (const ticket of tickets) this.wanted.set(ticket.ip, ticket);
+    for (const ticket of tickets) {
+      this.wanted.set(ticket.ip, ticket);
+      for (const state of this.states) state.unsettled.add(ticket.ip);
+    }
     return this.sync();
   }
 
   /** Wants `ips` unbanned and applies the difference. */
   unban(ips: readonly string[]): Promise<void> {
-    for (const ip of ips) this.wanted.delete(ip);
+    for (const ip of ips) {
+      this.wanted.delete(ip);
+      for (const state of this.states) state.unsettled.add(ip);
+    }
     return this.sync();
   }
 
@@ -76,7 +91,11 @@ export class JailEnforcer {
 
   /** Applies the difference between wanted and enforced bans, now. */
   sync(): Promise<void> {
-    return this.enqueue(() => this.reconcile());
+    this.queuedSync ??= this.enqueue(() => {
+      this.queuedSync = undefined;
+      return this.reconcile();
+    });
+    return this.queuedSync;
   }
 
   /** Removes every ban (actionflush where defined, else one unban each) and runs actionstop. */
@@ -107,16 +126,26 @@ export class JailEnforcer {
   private async reconcile(): Promise<void> {
     let failures = 0;
     for (const state of this.states) {
-      const toBan = [...this.wanted.values()].filter((ticket) => !state.enforced.has(ticket.ip));
-      const toUnban = [...state.enforced].filter((ip) => !this.wanted.has(ip));
+      const toBan: BanTicket[] = [];
+      const toUnban: string[] = [];
+      for (const ip of state.unsettled) {
+        this.examined++;
+        const ticket = this.wanted.get(ip);
+        if (ticket && !state.enforced.has(ip)) toBan.push(ticket);
+        else if (!ticket && state.enforced.has(ip)) toUnban.push(ip);
+      }
+      state.unsettled.clear();
       if (toUnban.length > 0) {
         const outcome = await state.action.unban(toUnban.map((ip) => ({ ip })));
         for (const ip of outcome.done) state.enforced.delete(ip);
+        // a failed one is looked at again by the retry
+        for (const { ip } of outcome.failed) state.unsettled.add(ip);
         failures += this.report("unban", outcome.failed);
       }
       if (toBan.length > 0) {
         const outcome = await state.action.ban(toBan);
         for (const ip of outcome.done) state.enforced.add(ip);
+        for (const { ip } of outcome.failed) state.unsettled.add(ip);
         failures += this.report("ban", outcome.failed);
       }
     }
