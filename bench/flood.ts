@@ -46,6 +46,8 @@ export function floodSizes(env: NodeJS.ProcessEnv = process.env): FloodSizes {
   };
 }
 
+// FLOOD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the daemon under flood
+const nodeArgs = (process.env.FLOOD_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const floodIp = (i: number) => `10.${20 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
 const probeIp = (i: number) => `10.250.0.${i + 1}`;
 const failureLine = (date: string, ip: string, n: number) =>
@@ -75,9 +77,13 @@ async function startCloudjailServer(
     "fail2ban.conf": `[Definition]\nloglevel = NOTICE\nlogtarget = ${logFile}\nsocket = ${socket}\npidfile = ${join(dir, "cj.pid")}\ndbfile = ${join(dir, "cj.sqlite3")}\n`,
     "jail.conf": jail,
   });
-  const child = spawn("ip", ["netns", "exec", network.server, process.execPath, cli, "server", "--config", configDir], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const child = spawn(
+    "ip",
+    ["netns", "exec", network.server, process.execPath, ...nodeArgs, cli, "server", "--config", configDir],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   children.add(child);
   const client = (...argv: string[]) =>
     execFileSync(process.execPath, [cli, "client", "--socket", socket, ...argv], {

@@ -74,6 +74,17 @@ export class JailEnforcer {
     return this.sync();
   }
 
+  /**
+   * Whether a failure of `ip` at `time` falls in the ban this jail wants for it, by the store's own rule (at or before
+   * the ban's start, or before its end): such a failure counts for nothing, and the jail need not ask the store.
+   */
+  banCovers(ip: string, time: number): boolean {
+    const ticket = this.wanted.get(ip);
+    if (ticket?.time === undefined || ticket.bantime === undefined) return false;
+    if (ticket.fid !== undefined && ticket.fid !== ip) return false;
+    return time <= ticket.time || ticket.bantime < 0 || time < ticket.time + ticket.bantime;
+  }
+
   /** Addresses wanted banned, enforced or not yet. */
   wantedIps(): string[] {
     return [...this.wanted.keys()];

@@ -241,6 +241,18 @@ export class JailPipeline {
     }
   }
 
+  /**
+   * Whether the store would answer "banned" for this failure without counting it: within findtime, not ignored (the
+   * store's own screening, which comes first), and inside the ban this jail holds for the address.
+   */
+  private banCovers(ip: string, time: number): boolean {
+    const { policy } = this.config;
+    const now = this.context.now();
+    const at = Math.min(time, now);
+    if (at <= now - policy.findTime || policy.ignore.contains(ip)) return false;
+    return this.enforcer.banCovers(ip, at);
+  }
+
   private async handle(line: LogLine, failures: readonly Failure[]): Promise<void> {
     const { config, context } = this;
     try {
@@ -249,6 +261,14 @@ export class JailPipeline {
         const time = failure.time ?? line.time ?? context.now();
         await context.observeTime?.(time);
         const ip = failure.ip ?? failure.id;
+        // Under a flood most failures come from addresses already banned: they count for nothing, so they are not
+        // taken to the store, and a new attacker's failures do not wait behind theirs.
+        // (only when the address is the failure's identity: an F-ID filter keeps its own entries per id)
+        if (failure.ip === undefined && this.banCovers(failure.id, time)) {
+          this.stats.totalFailed++;
+          context.info(`[${config.name}] Found ${ip} - ${new Date(time * 1000).toISOString()}`);
+          continue;
+        }
         const outcome = await context.runner().recordFailure(
           {
             jail: config.name,
