@@ -36,10 +36,15 @@ export interface PipelineContext {
   /** The journalctl executable (default: from PATH). */
   readonly journalctl?: string;
   readonly notice: (message: string) => void;
+  /** Told when the jail falls behind its logs (default: error). */
+  readonly warning?: (message: string) => void;
   readonly info: (message: string) => void;
   readonly debug: (message: string) => void;
   readonly error: (message: string) => void;
 }
+
+/** Lines received and not yet handled from which a jail reports it is behind (log at WARNING, `status`). */
+export const LAG_WARNING_LINES = 10_000;
 
 /** Counters shown by `status JAIL`. */
 export interface PipelineStats {
@@ -84,6 +89,10 @@ export class JailPipeline {
   /** The logs this jail has read lines from. */
   private readonly sources = new Set<string>();
   private readonly pending: LogLine[] = [];
+  /** Lines received, and lines handled (matched and counted, or abandoned): the difference is how far behind. */
+  private received = 0;
+  private handled = 0;
+  private behindReported = false;
   private flushQueued = false;
   /** Reads dates only (for the findtime-back start); never sees attacker text beyond date templates. */
   private dateFilter: LogFilter | undefined;
@@ -145,6 +154,17 @@ export class JailPipeline {
     return this.queue;
   }
 
+  /** Lines read from the logs and not handled yet. */
+  linesBehind(): number {
+    return this.received - this.handled;
+  }
+
+  /** A sentence for `status` while the jail is far behind its logs, else undefined. */
+  lagProblem(): string | undefined {
+    const behind = this.linesBehind();
+    return behind >= LAG_WARNING_LINES ? `${behind} log lines read and not handled yet (falling behind)` : undefined;
+  }
+
   /** Addresses counted recently and not banned (within findtime of `now`). */
   currentlyFailed(now: number): number {
     for (const [ip, time] of this.failing) if (time <= now - this.config.policy.findTime) this.failing.delete(ip);
@@ -171,6 +191,14 @@ export class JailPipeline {
   private receive(line: LogLine): void {
     // Lines delivered together (one read of a file) are matched as one batch: one message to the filter worker.
     this.pending.push(line);
+    this.received++;
+    if (!this.behindReported && this.linesBehind() >= LAG_WARNING_LINES) {
+      // nothing is dropped: the lines wait their turn, and the operator is told
+      this.behindReported = true;
+      (this.context.warning ?? this.context.error)(
+        `[${this.config.name}] ${this.linesBehind()} log lines waiting to be handled: the jail is falling behind its logs`,
+      );
+    }
     if (this.flushQueued) return;
     this.flushQueued = true;
     this.queue = this.queue.then(
@@ -222,6 +250,7 @@ export class JailPipeline {
       } catch (error) {
         this.filterError = `filter failed on ${source}: ${(error as Error).message}`;
         context.error(`[${config.name}] ${this.filterError}`);
+        this.handled += group.length;
         continue;
       }
       this.filterError = undefined;
@@ -229,6 +258,7 @@ export class JailPipeline {
         const line = group[index]!;
         // A backlog of many thousand lines must not keep the control socket and the expiry timer waiting.
         if (index > 0 && index % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
+        this.handled++;
         if (isStalled(result)) {
           context.error(
             `[${config.name}] abandoned a line of ${source} after ${result.budgetMs} ms in the filter (a regex ` +
@@ -238,6 +268,10 @@ export class JailPipeline {
         }
         await this.handle(line, result.failures);
       }
+    }
+    if (this.behindReported && this.linesBehind() === 0) {
+      this.behindReported = false;
+      this.context.notice(`[${this.config.name}] caught up with its logs`);
     }
   }
 
