@@ -5,12 +5,13 @@
 // shows as the second falling behind the first), peak RSS, and the time from a probe's third failure written to its
 // ban (p50/p99). Both ban with nftables in a network namespace the benchmark creates. Everything stops by itself:
 // the writer after FLOOD_SECONDS, each server at the latest FLOOD_DRAIN_SECONDS after the writer.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { buildCli } from "../test/host/support/cli-bundle.js";
 import { canUseNetns, createTestNetwork, type TestNetwork } from "../test/host/support/netns.js";
 import { makeConfigDir } from "../test/host/support/test-config.js";
+import { fail2banPython, fail2banRoot } from "../test/support/reference.js";
 import type { BenchRow } from "./bench-row.js";
 import { fail2banAvailable, fail2banBackend, startFail2ban } from "./host-fail2ban.js";
 
@@ -58,8 +59,11 @@ interface FloodServer {
   readonly pid: number;
   /** The server's own log, where each ban is a NOTICE line `[sshd] Ban ADDRESS`. */
   readonly logFile: string;
-  /** Failures counted so far (`Total failed` of `status sshd`). */
-  totalFailed(): number;
+  /**
+   * Failures counted so far (`Total failed` of `status sshd`), asked without blocking the benchmark, which keeps
+   * timing the bans meanwhile; NaN when the server did not answer.
+   */
+  totalFailed(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -101,7 +105,7 @@ async function startCloudjailServer(
   return {
     pid: Number(readFileSync(join(dir, "cj.pid"), "utf8").trim()),
     logFile,
-    totalFailed: () => Number(/Total failed:\s*(\d+)/.exec(client("status", "sshd"))?.[1] ?? Number.NaN),
+    totalFailed: () => totalFailedOf(process.execPath, [cli, "client", "--socket", socket, "status", "sshd"]),
     stop: async () => {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       try {
@@ -124,9 +128,25 @@ function startFail2banServer(network: TestNetwork, dir: string, jail: string): F
   return {
     pid: Number(readFileSync(join(dir, "f2b.pid"), "utf8").trim()),
     logFile: join(dir, "fail2ban.log"),
-    totalFailed: () => Number(/Total failed:\s*(\d+)/.exec(server.client("status", "sshd"))?.[1] ?? Number.NaN),
+    totalFailed: () =>
+      totalFailedOf(
+        "ip",
+        [
+          ...["netns", "exec", network.server, "/usr/bin/python3", join(fail2banRoot, "usr", "bin", "fail2ban-client")],
+          ...["-c", join(dir, "fail2ban"), "-s", join(dir, "f2b.sock"), "-p", join(dir, "f2b.pid"), "status", "sshd"],
+        ],
+        { ...process.env, PYTHONPATH: join(fail2banPython, "..") },
+      ),
     stop: async () => server.stop(),
   };
+}
+
+function totalFailedOf(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    execFile(command, args, { encoding: "utf8", timeout: 60_000, ...(env ? { env } : {}) }, (error, stdout) => {
+      resolve(error ? Number.NaN : Number(/Total failed:\s*(\d+)/.exec(stdout)?.[1] ?? Number.NaN));
+    });
+  });
 }
 
 /** Reads the bans a server logs as they come: the time each one is seen, and probe bans by address. */
@@ -250,17 +270,23 @@ async function runFlood(server: FloodServer, log: string, sizes: FloodSizes): Pr
   let handledAt = performance.now();
   let lastStatus = 0;
   let drained = false;
+  let asking: Promise<number> | undefined;
+  let answer: number | undefined;
   while (performance.now() < deadline) {
     watcher.poll();
     peakRssMb = Math.max(peakRssMb, rssMb(server.pid));
-    if (performance.now() - lastStatus > 1000) {
+    if (!asking && performance.now() - lastStatus > 1000) {
       lastStatus = performance.now();
-      let now = Number.NaN;
-      try {
-        now = server.totalFailed();
-      } catch {
-        // a server too busy to answer its control socket in time: asked again next second
-      }
+      asking = server.totalFailed();
+      void asking.then((value) => {
+        answer = value;
+      });
+    }
+    if (answer !== undefined) {
+      // (NaN: a server too busy to answer its control socket in time, asked again a second later)
+      const now = answer;
+      answer = undefined;
+      asking = undefined;
       process.stderr.write(
         `  flood: ${((performance.now() - started) / 1000).toFixed(1)} s, ${now} failures counted, ${watcher.banTimes.length} bans\n`,
       );
