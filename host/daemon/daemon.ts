@@ -523,6 +523,7 @@ export class Daemon {
       ...(this.options.journalctl ? { journalctl: this.options.journalctl } : {}),
       notice: (message) => this.log("NOTICE", "cloudjail.actions", message),
       warning: (message) => this.log("WARNING", "cloudjail.filter", message),
+      ...(this.options.once ? { lagWarningLines: Number.POSITIVE_INFINITY } : {}),
       info: (message) => this.log("INFO", "cloudjail.filter", message),
       debug: (message) => this.log("DEBUG", "cloudjail.filter", message),
       error: (message) => this.log("ERROR", "cloudjail.filter", message),

@@ -38,6 +38,11 @@ export interface PipelineContext {
   readonly notice: (message: string) => void;
   /** Told when the jail falls behind its logs (default: error). */
   readonly warning?: (message: string) => void;
+  /**
+   * Lines waiting from which the jail reports it is behind (default {@link LAG_WARNING_LINES}); a run over a file
+   * (`--once`) reads the whole file at once by design and passes Infinity.
+   */
+  readonly lagWarningLines?: number;
   readonly info: (message: string) => void;
   readonly debug: (message: string) => void;
   readonly error: (message: string) => void;
@@ -154,6 +159,10 @@ export class JailPipeline {
     return this.queue;
   }
 
+  private lagWarningLines(): number {
+    return this.context.lagWarningLines ?? LAG_WARNING_LINES;
+  }
+
   /** Lines read from the logs and not handled yet. */
   linesBehind(): number {
     return this.received - this.handled;
@@ -162,7 +171,9 @@ export class JailPipeline {
   /** A sentence for `status` while the jail is far behind its logs, else undefined. */
   lagProblem(): string | undefined {
     const behind = this.linesBehind();
-    return behind >= LAG_WARNING_LINES ? `${behind} log lines read and not handled yet (falling behind)` : undefined;
+    return behind >= this.lagWarningLines()
+      ? `${behind} log lines read and not handled yet (falling behind)`
+      : undefined;
   }
 
   /** Addresses counted recently and not banned (within findtime of `now`). */
@@ -192,7 +203,7 @@ export class JailPipeline {
     // Lines delivered together (one read of a file) are matched as one batch: one message to the filter worker.
     this.pending.push(line);
     this.received++;
-    if (!this.behindReported && this.linesBehind() >= LAG_WARNING_LINES) {
+    if (!this.behindReported && this.linesBehind() >= this.lagWarningLines()) {
       // nothing is dropped: the lines wait their turn, and the operator is told
       this.behindReported = true;
       (this.context.warning ?? this.context.error)(
