@@ -475,6 +475,8 @@ export class Daemon {
     if (source !== undefined) problems.push(`no readable log source: ${source}`);
     const filterError = this.pipelines.get(jail)?.filterError;
     if (filterError !== undefined) problems.push(filterError);
+    const lag = this.pipelines.get(jail)?.lagProblem();
+    if (lag !== undefined) problems.push(lag);
     return problems;
   }
 
@@ -634,6 +636,8 @@ export class Daemon {
       ...(this.options.journalctl ? { journalctl: this.options.journalctl } : {}),
       ...(this.options.storeHoldMs !== undefined ? { storeHoldMs: this.options.storeHoldMs } : {}),
       notice: (message) => this.log("NOTICE", "cloudjail.actions", message),
+      warning: (message) => this.log("WARNING", "cloudjail.filter", message),
+      ...(this.options.once ? { lagWarningLines: Number.POSITIVE_INFINITY } : {}),
       info: (message) => this.log("INFO", "cloudjail.filter", message),
       debug: (message) => this.log("DEBUG", "cloudjail.filter", message),
       error: (message) => this.log("ERROR", "cloudjail.filter", message),

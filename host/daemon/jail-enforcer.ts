@@ -18,6 +18,11 @@ export interface EnforcerLog {
 interface ActionState {
   readonly action: Action;
   readonly enforced: Set<string>;
+  /**
+   * Addresses whose wanted state changed, or whose last script failed, since this action was last reconciled: a
+   * reconcile looks at these only, so that the cost of a ban does not grow with the number of bans in force.
+   */
+  readonly unsettled: Set<string>;
 }
 
 /** Reconciles the actions of one jail with the wanted bans. */
@@ -31,6 +36,10 @@ export class JailEnforcer {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs: number;
   private stopped = false;
+  /** A reconcile queued and not started yet: bans arriving meanwhile join it (one batch per tick, not one each). */
+  private queuedSync: Promise<void> | undefined;
+  /** Addresses looked at by reconciles so far (for the rule that a ban costs the same whatever the bans in force). */
+  examined = 0;
 
   constructor(
     readonly jail: string,
@@ -41,7 +50,7 @@ export class JailEnforcer {
   ) {
     this.states = actions
       .filter((action) => !action.isNotification())
-      .map((action) => ({ action, enforced: new Set() }));
+      .map((action) => ({ action, enforced: new Set(), unsettled: new Set() }));
     this.notifications = actions
       .filter((action) => action.isNotification())
       .map((action) => new NotificationQueue(jail, action, log, notificationRetry));
@@ -71,7 +80,10 @@ export class JailEnforcer {
    */
   ban(tickets: readonly BanTicket[]): Promise<void> {
     const fresh = tickets.filter((ticket) => !this.wanted.has(ticket.ip));
-    for (const ticket of tickets) this.wanted.set(ticket.ip, ticket);
+    for (const ticket of tickets) {
+      this.wanted.set(ticket.ip, ticket);
+      for (const state of this.states) state.unsettled.add(ticket.ip);
+    }
     const synced = this.sync();
     if (fresh.length > 0) for (const notification of this.notifications) notification.ban(fresh);
     return synced;
@@ -85,8 +97,22 @@ export class JailEnforcer {
 
   /** Wants `ips` unbanned and applies the difference. */
   unban(ips: readonly string[]): Promise<void> {
-    for (const ip of ips) this.wanted.delete(ip);
+    for (const ip of ips) {
+      this.wanted.delete(ip);
+      for (const state of this.states) state.unsettled.add(ip);
+    }
     return this.sync();
+  }
+
+  /**
+   * Whether a failure of `ip` at `time` falls in the ban this jail wants for it, by the store's own rule (at or before
+   * the ban's start, or before its end): such a failure counts for nothing, and the jail need not ask the store.
+   */
+  banCovers(ip: string, time: number): boolean {
+    const ticket = this.wanted.get(ip);
+    if (ticket?.time === undefined || ticket.bantime === undefined) return false;
+    if (ticket.fid !== undefined && ticket.fid !== ip) return false;
+    return time <= ticket.time || ticket.bantime < 0 || time < ticket.time + ticket.bantime;
   }
 
   /** Addresses wanted banned, enforced or not yet. */
@@ -106,7 +132,11 @@ export class JailEnforcer {
 
   /** Applies the difference between wanted and enforced bans, now. */
   sync(): Promise<void> {
-    return this.enqueue(() => this.reconcile());
+    this.queuedSync ??= this.enqueue(() => {
+      this.queuedSync = undefined;
+      return this.reconcile();
+    });
+    return this.queuedSync;
   }
 
   /** Removes every ban (actionflush where defined, else one unban each) and runs actionstop. */
@@ -159,7 +189,10 @@ export class JailEnforcer {
               this.log.error(`[${this.jail}] Firewall repair: ${(error as Error).message}`);
             }
           }
-          for (const ip of missing) state.enforced.delete(ip);
+          for (const ip of missing) {
+            state.enforced.delete(ip);
+            state.unsettled.add(ip);
+          }
           missingTotal += missing.length;
         }
       }
@@ -178,16 +211,26 @@ export class JailEnforcer {
     const restarts = this.restarts();
     let failures = 0;
     for (const state of this.states) {
-      const toBan = [...this.wanted.values()].filter((ticket) => !state.enforced.has(ticket.ip));
-      const toUnban = [...state.enforced].filter((ip) => !this.wanted.has(ip));
+      const toBan: BanTicket[] = [];
+      const toUnban: string[] = [];
+      for (const ip of state.unsettled) {
+        this.examined++;
+        const ticket = this.wanted.get(ip);
+        if (ticket && !state.enforced.has(ip)) toBan.push(ticket);
+        else if (!ticket && state.enforced.has(ip)) toUnban.push(ip);
+      }
+      state.unsettled.clear();
       if (toUnban.length > 0) {
         const outcome = await state.action.unban(toUnban.map((ip) => ({ ip })));
         for (const ip of outcome.done) state.enforced.delete(ip);
+        // a failed one is looked at again by the retry
+        for (const { ip } of outcome.failed) state.unsettled.add(ip);
         failures += this.report("unban", outcome.failed);
       }
       if (toBan.length > 0) {
         const outcome = await state.action.ban(toBan);
         for (const ip of outcome.done) state.enforced.add(ip);
+        for (const { ip } of outcome.failed) state.unsettled.add(ip);
         failures += this.report("ban", outcome.failed);
       }
     }

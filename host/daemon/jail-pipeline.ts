@@ -39,6 +39,13 @@ export interface PipelineContext {
   /** How long a failure held on a locked database waits before the next try (default 5 s). */
   readonly storeHoldMs?: number;
   readonly notice: (message: string) => void;
+  /** Told when the jail falls behind its logs (default: error). */
+  readonly warning?: (message: string) => void;
+  /**
+   * Lines waiting from which the jail reports it is behind (default {@link LAG_WARNING_LINES}); a run over a file
+   * (`--once`) reads the whole file at once by design and passes Infinity.
+   */
+  readonly lagWarningLines?: number;
   readonly info: (message: string) => void;
   readonly debug: (message: string) => void;
   readonly error: (message: string) => void;
@@ -46,6 +53,9 @@ export interface PipelineContext {
 
 /** Lines matched in one call of the filter: small enough that a stop waits for one slice at most. */
 const matchSlice = 5000;
+
+/** Lines received and not yet handled from which a jail reports it is behind (log at WARNING, `status`). */
+export const LAG_WARNING_LINES = 10_000;
 
 /** Counters shown by `status JAIL`. */
 export interface PipelineStats {
@@ -90,6 +100,10 @@ export class JailPipeline {
   /** The logs this jail has read lines from. */
   private readonly sources = new Set<string>();
   private readonly pending: LogLine[] = [];
+  /** Lines received, and lines handled (matched and counted, or abandoned): the difference is how far behind. */
+  private received = 0;
+  private handled = 0;
+  private behindReported = false;
   private flushQueued = false;
   /** Reads dates only (for the findtime-back start); never sees attacker text beyond date templates. */
   private dateFilter: LogFilter | undefined;
@@ -163,6 +177,23 @@ export class JailPipeline {
     return this.queue;
   }
 
+  private lagWarningLines(): number {
+    return this.context.lagWarningLines ?? LAG_WARNING_LINES;
+  }
+
+  /** Lines read from the logs and not handled yet. */
+  linesBehind(): number {
+    return this.received - this.handled;
+  }
+
+  /** A sentence for `status` while the jail is far behind its logs, else undefined. */
+  lagProblem(): string | undefined {
+    const behind = this.linesBehind();
+    return behind >= this.lagWarningLines()
+      ? `${behind} log lines read and not handled yet (falling behind)`
+      : undefined;
+  }
+
   /** Addresses counted recently and not banned (within findtime of `now`). */
   currentlyFailed(now: number): number {
     for (const [ip, time] of this.failing) if (time <= now - this.config.policy.findTime) this.failing.delete(ip);
@@ -189,6 +220,14 @@ export class JailPipeline {
   private receive(line: LogLine): void {
     // Lines delivered together (one read of a file) are matched as one batch: one message to the filter worker.
     this.pending.push(line);
+    this.received++;
+    if (!this.behindReported && this.linesBehind() >= this.lagWarningLines()) {
+      // nothing is dropped: the lines wait their turn, and the operator is told
+      this.behindReported = true;
+      (this.context.warning ?? this.context.error)(
+        `[${this.config.name}] ${this.linesBehind()} log lines waiting to be handled: the jail is falling behind its logs`,
+      );
+    }
     if (this.flushQueued) return;
     this.flushQueued = true;
     this.queue = this.queue.then(
@@ -230,6 +269,10 @@ export class JailPipeline {
         await this.matchAndHandle(source, lines.slice(start, start + matchSlice));
       }
     }
+    if (this.behindReported && this.linesBehind() === 0) {
+      this.behindReported = false;
+      this.context.notice(`[${this.config.name}] caught up with its logs`);
+    }
   }
 
   private async matchAndHandle(source: string, group: LogLine[]): Promise<void> {
@@ -248,6 +291,7 @@ export class JailPipeline {
     } catch (error) {
       this.filterError = `filter failed on ${source}: ${(error as Error).message}`;
       context.error(`[${config.name}] ${this.filterError}`);
+      this.handled += group.length;
       return;
     }
     this.filterError = undefined;
@@ -259,6 +303,7 @@ export class JailPipeline {
       const line = group[index]!;
       // A backlog of many thousand lines must not keep the control socket and the expiry timer waiting.
       if (index > 0 && index % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
+      this.handled++;
       if (isStalled(result)) {
         context.error(
           `[${config.name}] abandoned a line of ${source} after ${result.budgetMs} ms in the filter (a regex ` +
@@ -307,6 +352,18 @@ export class JailPipeline {
     }
   }
 
+  /**
+   * Whether the store would answer "banned" for this failure without counting it: within findtime, not ignored (the
+   * store's own screening, which comes first), and inside the ban this jail holds for the address.
+   */
+  private banCovers(ip: string, time: number): boolean {
+    const { policy } = this.config;
+    const now = this.context.now();
+    const at = Math.min(time, now);
+    if (at <= now - policy.findTime || policy.ignore.contains(ip)) return false;
+    return this.enforcer.banCovers(ip, at);
+  }
+
   private async handle(line: LogLine, failures: readonly Failure[]): Promise<void> {
     const { config, context } = this;
     try {
@@ -315,6 +372,14 @@ export class JailPipeline {
         const time = failure.time ?? line.time ?? context.now();
         await context.observeTime?.(time);
         const ip = failure.ip ?? failure.id;
+        // Under a flood most failures come from addresses already banned: they count for nothing, so they are not
+        // taken to the store, and a new attacker's failures do not wait behind theirs.
+        // (only when the address is the failure's identity: an F-ID filter keeps its own entries per id)
+        if (failure.ip === undefined && this.banCovers(failure.id, time)) {
+          this.stats.totalFailed++;
+          context.info(`[${config.name}] Found ${ip} - ${new Date(time * 1000).toISOString()}`);
+          continue;
+        }
         const outcome = await this.recordHeld({
           jail: config.name,
           ip,
