@@ -6,7 +6,7 @@ import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
-import { METRICS_NAMESPACE } from "../cloud/runtime/runtime-settings.js";
+import { METRICS_NAMESPACE, metricDimensions } from "../cloud/runtime/runtime-settings.js";
 
 /** Properties of {@link CloudjailMonitoring}. */
 export interface CloudjailMonitoringProps {
@@ -34,7 +34,7 @@ export class CloudjailMonitoring extends Construct {
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
-        dimensionsMap: { Stack: props.label, ...dimensions },
+        dimensionsMap: { ...metricDimensions(props.label), ...dimensions },
         statistic,
         period: Duration.minutes(1),
         ...(label ? { label } : {}),

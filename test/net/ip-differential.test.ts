@@ -129,7 +129,8 @@ const ipaddrFindings: readonly IntendedDifference[] = [
   {
     name: "legacy IPv4 forms inside IPv6",
     why: "ipaddr.js reads '::ffff:0x7f.01.1.1' and '::1:010.0.0.1' (hex, leading zeros); Python and inet_pton refuse",
-    applies: (input, our, theirs) => our === null && theirs !== null && /[:.](0\d|0x)/i.test(input.slice(input.lastIndexOf(":"))),
+    applies: (input, our, theirs) =>
+      our === null && theirs !== null && /[:.](0\d|0x)/i.test(input.slice(input.lastIndexOf(":"))),
   },
   {
     name: "IPv4-compatible read as IPv4-mapped",
