@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import type { BenchRow } from "./bench-row.js";
 import { benchCloud } from "./cloud.js";
+import { benchDependencies } from "./dependencies.js";
 import { benchFlood } from "./flood.js";
 import { benchHost } from "./host.js";
 import { benchRegex } from "./regex-bench.js";
@@ -19,6 +20,7 @@ const allSections: Array<[string, string, () => Promise<BenchRow[]>]> = [
   ["cloud", "cloud mode", () => benchCloud(workDir)],
   ["host", "host mode", () => benchHost(join(workDir, "host"))],
   ["flood", "host mode under flood", () => benchFlood(join(workDir, "flood"))],
+  ["dependencies", "our pieces next to the libraries", () => benchDependencies(workDir)],
 ];
 // BENCH_ONLY=regex,replay runs some sections (replay reads the log the regex section writes)
 const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());

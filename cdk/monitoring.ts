@@ -7,7 +7,7 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { METRICS_NAMESPACE } from "../cloud/runtime/runtime-settings.js";
+import { METRICS_NAMESPACE, metricDimensions } from "../cloud/runtime/runtime-settings.js";
 
 /** Properties of {@link CloudjailMonitoring}. */
 export interface CloudjailMonitoringProps {
@@ -37,7 +37,7 @@ export class CloudjailMonitoring extends Construct {
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
-        dimensionsMap: { Stack: props.label, ...dimensions },
+        dimensionsMap: { ...metricDimensions(props.label), ...dimensions },
         statistic,
         period: Duration.minutes(1),
         ...(label ? { label } : {}),

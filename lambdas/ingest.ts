@@ -3,6 +3,7 @@
 import { type BackfillReport, backfill, parseBackfillRequest } from "../cloud/ingest/backfill.js";
 import { type IngestDependencies, ingestDelivery } from "../cloud/ingest/ingest-delivery.js";
 import { guardedLineMatcher } from "../cloud/ingest/log-filter-matcher.js";
+import type { InvocationContext } from "../cloud/runtime/lambda-log.js";
 import { createContainerRuntime } from "./container-runtime.js";
 
 // filter-worker.mjs is bundled beside this handler by the CDK construct.
@@ -13,8 +14,9 @@ const runtime = createContainerRuntime((jail) => guardedLineMatcher(jail, worker
  * Runs the jails on one delivery (throws only for store errors, which a retry of the idempotent batch can fix), or
  * a backfill, whose report it returns to the caller.
  */
-export async function handler(event: unknown): Promise<BackfillReport | undefined> {
+export async function handler(event: unknown, context?: InvocationContext): Promise<BackfillReport | undefined> {
   const ready = await runtime;
+  ready.beginInvocation(context);
   const metrics = ready.metrics();
   const deps: IngestDependencies = {
     runner: ready.runner,

@@ -3,6 +3,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ReconcileLease } from "../cloud/reconcile/reconcile-lease.js";
 import { reconcile } from "../cloud/reconcile/reconcile-run.js";
+import type { InvocationContext } from "../cloud/runtime/lambda-log.js";
 import { readRuntimeSettings } from "../cloud/runtime/runtime-settings.js";
 import { createContainerRuntime, noFilter } from "./container-runtime.js";
 
@@ -18,8 +19,9 @@ export interface ReconcileResult {
 }
 
 /** Expires due bans and re-syncs every target, unless another run is doing it right now. */
-export async function handler(): Promise<ReconcileResult> {
+export async function handler(_event?: unknown, context?: InvocationContext): Promise<ReconcileResult> {
   const ready = await runtime;
+  ready.beginInvocation(context);
   const now = ready.clock();
   if (!(await lease.acquire(now))) {
     ready.log("info", "another reconcile run holds the lease: this one skips (the other does the same work)");

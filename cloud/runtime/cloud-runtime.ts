@@ -33,7 +33,8 @@ import type { BanTarget } from "../targets/ban-target.js";
 import { NetworkAclTarget } from "../targets/network-acl-target.js";
 import type { RetryPolicy } from "../targets/retry.js";
 import { WafIpSetTarget } from "../targets/waf-ip-set-target.js";
-import { METRICS_NAMESPACE, type RuntimeSettings } from "./runtime-settings.js";
+import { type InvocationContext, LambdaLog } from "./lambda-log.js";
+import { METRICS_NAMESPACE, metricDimensions, type RuntimeSettings, SERVICE_NAME } from "./runtime-settings.js";
 
 /** The AWS clients of a runtime (created once per container by the Lambda shells). */
 export interface CloudClients {
@@ -81,6 +82,8 @@ export interface CloudRuntime {
   readonly notifier?: Notifier;
   readonly clock: () => number;
   readonly log: IngestLog;
+  /** Starts an invocation: its request id and cold start flag go on every log line until the next one. */
+  beginInvocation(context: InvocationContext | undefined): void;
   /** A fresh metrics collector for one invocation. */
   metrics(): EmbeddedMetrics;
   /** Adds new bans to every target at once (never removes anything: another writer's fresh ban is safe). */
@@ -157,7 +160,7 @@ export async function createCloudRuntime(
   const outbox = settings.alertTable ? new AlertOutbox(clients.dynamodb, settings.alertTable) : undefined;
   const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
   const clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
-  const log: IngestLog = (level, message, fields = {}) => sink(JSON.stringify({ level, message, ...fields }));
+  const lambdaLog = new LambdaLog(SERVICE_NAME, sink);
   return {
     deployment,
     settings,
@@ -170,8 +173,9 @@ export async function createCloudRuntime(
     unbanEpoch,
     ...(notifier ? { notifier } : {}),
     clock,
-    log,
-    metrics: () => new EmbeddedMetrics(METRICS_NAMESPACE, { Stack: settings.label }, sink, () => clock() * 1000),
+    log: lambdaLog.write,
+    beginInvocation: (context) => lambdaLog.begin(context),
+    metrics: () => new EmbeddedMetrics(METRICS_NAMESPACE, metricDimensions(settings.label), sink, () => clock() * 1000),
     enforce: (bans) => addBans(targets, bans),
     withdraw: (ips, now) => removeBans(targets, ips, storeBanLookup(store, now)),
     syncTargets: async (now) => {

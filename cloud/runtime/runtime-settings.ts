@@ -24,6 +24,13 @@ export const ENV = {
 
 /** CloudWatch namespace of the functions' metrics. */
 export const METRICS_NAMESPACE = "Cloudjail";
+/** The `service` of every log line and the service dimension of every metric (Powertools' convention). */
+export const SERVICE_NAME = "cloudjail";
+
+/** The dimensions of every metric: the stack, and Powertools' usual `service`. */
+export function metricDimensions(label: string): Record<string, string> {
+  return { Stack: label, service: SERVICE_NAME };
+}
 
 /** Everything a function needs besides the jails. */
 export interface RuntimeSettings {

@@ -18,12 +18,21 @@ export function componentRegex(component: string): RegExp {
     if (c === "*") source += "[^/]*";
     else if (c === "?") source += "[^/]";
     else if (c === "[") {
-      const close = component.indexOf("]", i + 2);
+      // as Python's fnmatch (fail2ban's glob): a ']' right after '[' or '[!' is a member, not the end of the set
+      let start = i + 1;
+      if (component[start] === "!") start++;
+      if (component[start] === "]") start++;
+      const close = component.indexOf("]", start);
       if (close < 0) source += "\\[";
       else {
-        let body = component.slice(i + 1, close);
+        // members are literal for the regex: backslash and ']' escaped, a leading '^' is a member ('!' negates)
+        let body = component
+          .slice(i + 1, close)
+          .replace(/\\/g, "\\\\")
+          .replace(/\]/g, "\\]");
         if (body.startsWith("!")) body = `^${body.slice(1)}`;
-        source += `[${body.replace(/\\/g, "\\\\")}]`;
+        else if (body.startsWith("^")) body = `\\${body}`;
+        source += `[${body}]`;
         i = close;
       }
     } else source += c.replace(/[.+^${}()|\\\]]/g, "\\$&");

@@ -25,11 +25,19 @@ function parseIpv4Value(text: string): bigint | undefined {
   return value;
 }
 
+/** Linux interface names (at most 15 bytes) and numeric zone indexes. */
+const ZONE_ID_RE = /^[0-9A-Za-z_.-]{1,15}$/;
+
 function parseIpv6Value(input: string): bigint | undefined {
   let text = input;
-  // a zone id names the local interface the address was seen on; the address is the same client (as in fail2ban)
+  // A zone id names the local interface a link-local address was seen on. Firewalls and WAF cannot match on it, so
+  // the address without it is the client's key (fail2ban instead keeps such text raw and cannot ban it). The zone
+  // must look like an interface name (or index): attacker text after a '%' is refused, not carried along.
   const zone = text.indexOf("%");
-  if (zone > 0) text = text.slice(0, zone);
+  if (zone >= 0) {
+    if (!ZONE_ID_RE.test(text.slice(zone + 1))) return undefined;
+    text = text.slice(0, zone);
+  }
   let tailV4: bigint | undefined;
   const lastColon = text.lastIndexOf(":");
   if (lastColon >= 0 && text.includes(".", lastColon)) {

@@ -245,6 +245,34 @@ describe("cloud mode end to end", () => {
     await expect(ingest({ awslogs: { data: "bm90IGd6aXA=" } })).resolves.toBeUndefined();
   });
 
+  it("writes its log lines with the invocation's Lambda context, in Powertools Logger's shape", async () => {
+    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    const context = { functionName: "cloudjail-ingest", awsRequestId: "e2e-request-7", memoryLimitInMB: "512" };
+    let written: string[];
+    try {
+      await (ingest as (event: unknown, context: unknown) => Promise<unknown>)(
+        { awslogs: { data: "bm90IGd6aXA=" } },
+        context,
+      );
+    } finally {
+      // read before mockRestore, which forgets the calls
+      written = out.mock.calls.map((call) => String(call[0]));
+      out.mockRestore();
+    }
+    const lines = written
+      .flatMap((chunk) => chunk.split("\n"))
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.find((line) => line.level === "error")).toMatchObject({
+      message: expect.stringMatching(/malformed CloudWatch Logs payload/),
+      service: "cloudjail",
+      cold_start: false,
+      function_name: "cloudjail-ingest",
+      function_request_id: "e2e-request-7",
+      function_memory_size: 512,
+    });
+  });
+
   it("keeps a ban pending while UpdateIPSet keeps failing, and the reconcile run finishes it", async () => {
     const lambda = new LambdaClient({ region: "us-east-1" });
     mockClient(lambda)

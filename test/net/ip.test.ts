@@ -22,6 +22,8 @@ describe("normalizeIp", () => {
     ["1:0:1:0:1:0:1:0", "1:0:1:0:1:0:1:0"],
     ["2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"],
     ["fe80::1%eth0", "fe80::1"],
+    ["fe80::1%eth0.100", "fe80::1"],
+    ["fe80::1%2", "fe80::1"],
     ["::FFFF:c000:0207", "192.0.2.7"],
     ["2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"],
     ["64:ff9b::192.0.2.33", "64:ff9b::c000:221"],
@@ -40,6 +42,12 @@ describe("normalizeIp", () => {
     "%eth0",
     "12345::",
     "",
+    // a zone id must look like an interface name: attacker text after '%' is refused, not dropped
+    "fe80::1%",
+    "fe80::1%eth0%eth1",
+    "fe80::1%eth0 1.2.3.4",
+    "fe80::1%a/b",
+    "fe80::1%0123456789abcdef",
   ])("rejects %j", (input) => {
     expect(parseIp(input)).toBeUndefined();
   });
