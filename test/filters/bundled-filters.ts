@@ -57,6 +57,16 @@ export const FILTER_VARIANTS: Readonly<Record<string, ReadonlyArray<Record<strin
   ],
   "aws-cloudfront": [{ mode: "auth" }, { mode: "waf" }, { mode: "botsearch" }, { mode: "aggressive" }],
   "aws-apigateway": [{ mode: "auth" }, { mode: "throttle" }, { mode: "aggressive" }],
+  "web-access": [
+    { mode: "normal" },
+    { mode: "auth" },
+    { mode: "forbidden" },
+    { mode: "botsearch" },
+    { mode: "badrequest" },
+    { mode: "aggressive" },
+  ],
+  guacamole: [{ logging: "catalina" }, { logging: "webapp" }],
+  "named-refused": [{ logtype: "file" }, { logtype: "journal" }],
 };
 
 /** The option combinations to run for `name`. */
