@@ -53,9 +53,9 @@ export class TutorialHost {
     return this.server;
   }
 
-  /** `cloudjail server` on this tree, to its end (a start that must fail). */
-  startFailing(): ClientRun {
-    return runCloudjail(["server", "--config", this.tree, "--dry-run"]);
+  /** `cloudjail server --test` on this tree: every problem, with its file and line; exit 1 on any. */
+  checkConfiguration(): ClientRun {
+    return runCloudjail(["server", "--test", "--config", this.tree]);
   }
 
   /** `cloudjail client ...` (the server's socket). */
