@@ -2,13 +2,14 @@
 // changes nothing in the firewall: checked with nftables in a network namespace), `--test` exit codes, a user who
 // is not root gets one sentence and no stack trace (in the daemon's log too), and systemd hears of a degraded
 // daemon through sd_notify STATUS.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCli } from "../support/cli-bundle.js";
 import { canUseNetns, createTestNetwork, type TestNetwork } from "../support/netns.js";
+import { clientOf, readOrMissing, startServerInNetns, stopServer, waitFor } from "../support/netns-daemon.js";
 import { makeConfigDir } from "../support/test-config.js";
 
 let cli: string;
@@ -23,22 +24,6 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
   if (cli) rmSync(dirname(cli), { recursive: true, force: true });
 });
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs: number, debug: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${debug()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-function read(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return "(missing)";
-  }
-}
 
 /** A tree with the given jail.conf and daemon settings under `run`. */
 function tree(run: string, jailConf: string, files: Record<string, string> = {}): string {
@@ -72,27 +57,13 @@ describe("a second server", () => {
       const argv = inNetns("server", "--config", configDir, ...extra);
       return spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", timeout: 30_000 });
     };
-    const client = (...argv: string[]) =>
-      execFileSync(process.execPath, [cli, "client", "--socket", socket, ...argv], { encoding: "utf8" }).trim();
+    const client = clientOf(cli, socket);
     const setElements = () =>
       network.exec(network.server, ["nft", "list", "set", "inet", "cloudjail", "addr4-sshd"]).replace(/\s+/g, " ");
     let first: ChildProcess | undefined;
     try {
-      const argv = inNetns("server", "--config", configDir);
-      first = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "inherit", "inherit"] });
-      const debug = () => read(join(run, "cloudjail.log"));
-      await waitFor(
-        "the first server",
-        () => {
-          try {
-            return client("ping") === "Server replied: pong";
-          } catch {
-            return false;
-          }
-        },
-        15_000,
-        debug,
-      );
+      const debug = () => readOrMissing(join(run, "cloudjail.log"));
+      first = await startServerInNetns(network, cli, ["--config", configDir], socket, debug);
       expect(client("set", "sshd", "banip", "192.0.2.5", "192.0.2.6")).toBe("2");
       await waitFor("the bans in nftables", () => setElements().includes("192.0.2.5, 192.0.2.6"), 10_000, debug);
       const before = setElements();
@@ -113,18 +84,14 @@ describe("a second server", () => {
         expect(second.stderr).not.toMatch(/\n\s+at /);
       }
       expect(client("status", "sshd")).toContain("Banned IP list:\t192.0.2.5 192.0.2.6");
-      expect(read(join(run, "cloudjail.log"))).toContain("ERROR   another cloudjail server (pid");
+      expect(readOrMissing(join(run, "cloudjail.log"))).toContain("ERROR   another cloudjail server (pid");
       expect(statSync(join(run, "pid")).mode & 0o777).toBe(0o700);
       // the pid file holds the daemon's pid alone, a live process running our command
-      const pid = read(join(run, "pid", "cloudjail.pid"));
+      const pid = readOrMissing(join(run, "pid", "cloudjail.pid"));
       expect(pid).toMatch(/^\d+\n$/);
       expect(readFileSync(`/proc/${pid.trim()}/cmdline`, "utf8")).toContain(cli);
     } finally {
-      if (first && first.exitCode === null) {
-        const exited = new Promise((resolve) => first!.once("exit", resolve));
-        first.kill("SIGTERM");
-        await exited;
-      }
+      await stopServer(first);
       rmSync(configDir, { recursive: true, force: true });
     }
   }, 90_000);
@@ -203,7 +170,7 @@ describe("a user who is not root", () => {
       ),
     );
     expect(result.stderr).not.toContain("internal error");
-    expect(read(log)).toMatch(new RegExp(String.raw`ERROR {3}cannot start: ${refused}`));
+    expect(readOrMissing(log)).toMatch(new RegExp(String.raw`ERROR {3}cannot start: ${refused}`));
   });
 });
 
@@ -223,7 +190,7 @@ describe("a mistake in the daemon's own settings", () => {
       expect(result.stderr).toMatch(
         /^cloudjail: .*fail2ban\.local:2 \[Definition\] loglevel: unknown loglevel 'VERBOSE'/,
       );
-      expect(read(log)).toMatch(
+      expect(readOrMissing(log)).toMatch(
         /ERROR {3}cannot start: .*fail2ban\.local:2 \[Definition\] loglevel: unknown loglevel 'VERBOSE'/,
       );
     } finally {
@@ -252,7 +219,7 @@ describe("under systemd", () => {
     try {
       await waitFor(
         "the notify socket",
-        () => read(`${received}.ready`) !== "(missing)",
+        () => readOrMissing(`${received}.ready`) !== "(missing)",
         30_000,
         () => "",
       );
@@ -262,20 +229,16 @@ describe("under systemd", () => {
       });
       await waitFor(
         "the STATUS message",
-        () => read(received) !== "(missing)",
+        () => readOrMissing(received) !== "(missing)",
         20_000,
-        () => read(join(run, "cloudjail.log")),
+        () => readOrMissing(join(run, "cloudjail.log")),
       );
-      expect(read(received)).toMatch(
+      expect(readOrMissing(received)).toMatch(
         /^STATUS=degraded: 1 jail running; web: .*jail\.conf:\d+ \[web\] filter: unknown filter 'no-such-filter'/,
       );
     } finally {
       listener.kill();
-      if (daemon && daemon.exitCode === null) {
-        const exited = new Promise((resolve) => daemon!.once("exit", resolve));
-        daemon.kill("SIGTERM");
-        await exited;
-      }
+      await stopServer(daemon);
       rmSync(configDir, { recursive: true, force: true });
     }
   }, 60_000);

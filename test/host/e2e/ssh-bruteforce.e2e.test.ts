@@ -1,45 +1,26 @@
 // End to end, as a user meets it: a real sshd in a network namespace, an attacker guessing passwords with the real
 // ssh client (sshpass) from a second namespace, a well-behaved client in a third. The daemon runs inside the server
 // namespace, so its firewall commands change that namespace's tables only, never the host's.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { fail2banConfig, requireFail2ban } from "../../support/reference.js";
-import { buildCli } from "../support/cli-bundle.js";
-import { canUseNetns, createTestNetwork, type TestNetwork, tcpConnects } from "../support/netns.js";
-import { sshKeyLogin, sshPasswordAttempt, startSshd, type TestSshd } from "../support/sshd.js";
+import { tcpConnects } from "../support/netns.js";
+import {
+  clientOf,
+  readOrMissing,
+  startServerInNetns,
+  stopServer,
+  useSshdNetwork,
+  waitFor,
+} from "../support/netns-daemon.js";
+import { sshKeyLogin, sshPasswordAttempt } from "../support/sshd.js";
 import { makeConfigDir } from "../support/test-config.js";
 
 const BANTIME = 20;
 
-let network: TestNetwork;
-let sshd: TestSshd;
-let cli: string;
-let work: string;
-
-beforeAll(async () => {
-  if (!canUseNetns()) throw new Error("this test needs root and iproute2 (run scripts/prepare-test-env.mjs)");
-  work = mkdtempSync(join(tmpdir(), "cloudjail-e2e-"));
-  cli = await buildCli();
-  network = createTestNetwork(["attacker", "good"]);
-  sshd = await startSshd(network, work);
-});
-afterAll(() => {
-  sshd?.stop();
-  network?.destroy();
-  if (work) rmSync(work, { recursive: true, force: true });
-  if (cli) rmSync(dirname(cli), { recursive: true, force: true });
-});
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs: number, debug: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${debug()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const e2e = useSshdNetwork("cloudjail-e2e-", ["attacker", "good"]);
 
 const cases = [
   { banaction: "nftables", inspect: ["nft", "list", "set", "inet", "cloudjail", "addr4-sshd"], stock: false },
@@ -79,6 +60,7 @@ function caseConfig(
 
 describe.each(cases)("sshd brute force banned with $banaction", ({ banaction, inspect, stock }) => {
   it("bans the attacker in the firewall, keeps the good client in, lifts the ban after bantime, survives a restart", async () => {
+    const { network, sshd, cli, work } = e2e;
     const attacker = network.clients[0]!;
     const good = network.clients[1]!;
     const run = mkdtempSync(join(work, "case-"));
@@ -86,34 +68,11 @@ describe.each(cases)("sshd brute force banned with $banaction", ({ banaction, in
     const socket = join(run, "cloudjail.sock");
     const configDir = caseConfig(run, daemonLog, socket, sshd.logPath, banaction, stock);
     let daemon: ChildProcess | undefined;
-    const debug = () => {
-      const read = (path: string) => {
-        try {
-          return readFileSync(path, "utf8");
-        } catch {
-          return "(missing)";
-        }
-      };
-      return `--- daemon log\n${read(daemonLog)}\n--- sshd log (tail)\n${read(sshd.logPath).split("\n").slice(-15).join("\n")}`;
-    };
-    const client = (...argv: string[]) =>
-      execFileSync(process.execPath, [cli, "client", "--socket", socket, ...argv], { encoding: "utf8" }).trim();
+    const debug = () =>
+      `--- daemon log\n${readOrMissing(daemonLog)}\n--- sshd log (tail)\n${readOrMissing(sshd.logPath).split("\n").slice(-15).join("\n")}`;
+    const client = clientOf(cli, socket);
     const startDaemon = async () => {
-      daemon = spawn("ip", ["netns", "exec", network.server, process.execPath, cli, "server", "--config", configDir], {
-        stdio: ["ignore", "inherit", "inherit"],
-      });
-      await waitFor(
-        "the daemon",
-        () => {
-          try {
-            return client("ping") === "Server replied: pong";
-          } catch {
-            return false;
-          }
-        },
-        15_000,
-        debug,
-      );
+      daemon = await startServerInNetns(network, cli, ["--config", configDir], socket, debug);
     };
     const banned = () => {
       try {
@@ -160,11 +119,7 @@ describe.each(cases)("sshd brute force banned with $banaction", ({ banaction, in
       expect(tcpConnects(network, attacker.name, 22)).toBe(true);
       expect(readFileSync(daemonLog, "utf8")).toContain(`[sshd] Unban ${attacker.address}`);
     } finally {
-      if (daemon && daemon.exitCode === null) {
-        const exited = new Promise((resolve) => daemon!.once("exit", resolve));
-        daemon.kill("SIGTERM");
-        await exited;
-      }
+      await stopServer(daemon);
       rmSync(configDir, { recursive: true, force: true });
     }
   }, 120_000);

@@ -2,45 +2,27 @@
 // jail.conf must read the logpath the user gave and ban a real ssh brute force. The sshd runs in a network
 // namespace, the attacker guesses passwords with the real ssh client from another, and the daemon bans with the
 // bundled nftables action inside the server namespace only.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCli } from "../support/cli-bundle.js";
-import { canUseNetns, createTestNetwork, type TestNetwork, tcpConnects } from "../support/netns.js";
-import { sshPasswordAttempt, startSshd, type TestSshd } from "../support/sshd.js";
+import { type ChildProcess, execFileSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { tcpConnects } from "../support/netns.js";
+import {
+  clientOf,
+  readOrMissing,
+  startServerInNetns,
+  stopServer,
+  useSshdNetwork,
+  waitFor,
+} from "../support/netns-daemon.js";
+import { sshPasswordAttempt } from "../support/sshd.js";
 import { bundledConfig, makeConfigDir } from "../support/test-config.js";
 
-let network: TestNetwork;
-let sshd: TestSshd;
-let cli: string;
-let work: string;
-
-beforeAll(async () => {
-  if (!canUseNetns()) throw new Error("this test needs root and iproute2 (run scripts/prepare-test-env.mjs)");
-  work = mkdtempSync(join(tmpdir(), "cloudjail-tutorial-"));
-  cli = await buildCli();
-  network = createTestNetwork(["attacker"]);
-  sshd = await startSshd(network, work);
-});
-afterAll(() => {
-  sshd?.stop();
-  network?.destroy();
-  if (work) rmSync(work, { recursive: true, force: true });
-  if (cli) rmSync(dirname(cli), { recursive: true, force: true });
-});
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs: number, debug: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${debug()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const e2e = useSshdNetwork("cloudjail-tutorial-", ["attacker"]);
 
 describe("a tutorial's jail.local on the bundled jail.conf", () => {
   it("reads the logpath it names (backend = auto, said at INFO) and bans a real ssh brute force", async () => {
+    const { network, sshd, cli, work } = e2e;
     const attacker = network.clients[0]!;
     const daemonLog = join(work, "cloudjail.log");
     const socket = join(work, "run", "cloudjail.sock");
@@ -54,18 +36,9 @@ describe("a tutorial's jail.local on the bundled jail.conf", () => {
       bundledConfig,
     );
     let daemon: ChildProcess | undefined;
-    const debug = () => {
-      const read = (path: string) => {
-        try {
-          return readFileSync(path, "utf8");
-        } catch {
-          return "(missing)";
-        }
-      };
-      return `--- daemon log\n${read(daemonLog)}\n--- sshd log (tail)\n${read(sshd.logPath).split("\n").slice(-10).join("\n")}`;
-    };
-    const client = (...argv: string[]) =>
-      execFileSync(process.execPath, [cli, "client", "--socket", socket, ...argv], { encoding: "utf8" }).trim();
+    const debug = () =>
+      `--- daemon log\n${readOrMissing(daemonLog)}\n--- sshd log (tail)\n${readOrMissing(sshd.logPath).split("\n").slice(-10).join("\n")}`;
+    const client = clientOf(cli, socket);
     const banned = () => {
       try {
         return execFileSync(
@@ -81,21 +54,7 @@ describe("a tutorial's jail.local on the bundled jail.conf", () => {
       }
     };
     try {
-      daemon = spawn("ip", ["netns", "exec", network.server, process.execPath, cli, "server", "--config", configDir], {
-        stdio: ["ignore", "inherit", "inherit"],
-      });
-      await waitFor(
-        "the daemon",
-        () => {
-          try {
-            return client("ping") === "Server replied: pong";
-          } catch {
-            return false;
-          }
-        },
-        15_000,
-        debug,
-      );
+      daemon = await startServerInNetns(network, cli, ["--config", configDir], socket, debug);
       expect(tcpConnects(network, attacker.name, 22)).toBe(true);
       for (let attempt = 0; attempt < 6 && !banned(); attempt++) {
         expect(sshPasswordAttempt(network, attacker.name, `wrong-${attempt}`)).not.toBe(0);
@@ -108,11 +67,7 @@ describe("a tutorial's jail.local on the bundled jail.conf", () => {
         `INFO    [sshd] reading the files of logpath (backend = auto: ${sshd.logPath} exists)`,
       );
     } finally {
-      if (daemon && daemon.exitCode === null) {
-        const exited = new Promise((resolve) => daemon!.once("exit", resolve));
-        daemon.kill("SIGTERM");
-        await exited;
-      }
+      await stopServer(daemon);
       rmSync(configDir, { recursive: true, force: true });
     }
   }, 120_000);
