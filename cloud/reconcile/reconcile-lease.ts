@@ -37,13 +37,7 @@ export class ReconcileLease {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
-            pk: { S: RECONCILE_LEASE_KEY.pk },
-            sk: { S: RECONCILE_LEASE_KEY.sk },
-            holder: { S: holder },
-            until: { N: String(now + RECONCILE_LEASE_SECONDS) },
-            exp: { N: String(now + RECONCILE_LEASE_SECONDS + KEEP_SECONDS) },
-          },
+          Item: leaseItem(holder, now + RECONCILE_LEASE_SECONDS),
           ConditionExpression: "attribute_not_exists(pk) OR #until <= :now",
           ExpressionAttributeNames: { "#until": "until" },
           ExpressionAttributeValues: { ":now": { N: String(now) } },
@@ -72,13 +66,8 @@ export class ReconcileLease {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
-            pk: { S: RECONCILE_LEASE_KEY.pk },
-            sk: { S: RECONCILE_LEASE_KEY.sk },
-            holder: { S: holder },
-            until: { N: "0" },
-            exp: { N: String(now + KEEP_SECONDS) },
-          },
+          // until 0: free at once; the item itself is garbage a day later
+          Item: leaseItem(holder, 0, now),
           ConditionExpression: "holder = :me",
           ExpressionAttributeValues: { ":me": { S: holder } },
         }),
@@ -89,6 +78,17 @@ export class ReconcileLease {
     }
     return undefined;
   }
+}
+
+/** The lease item held by `holder` until `until` (epoch seconds); kept KEEP_SECONDS after `from` (default: until). */
+function leaseItem(holder: string, until: number, from: number = until) {
+  return {
+    pk: { S: RECONCILE_LEASE_KEY.pk },
+    sk: { S: RECONCILE_LEASE_KEY.sk },
+    holder: { S: holder },
+    until: { N: String(until) },
+    exp: { N: String(from + KEEP_SECONDS) },
+  };
 }
 
 function isConditionFailure(error: unknown): boolean {
