@@ -4,6 +4,7 @@
 import { CloudjailError } from "../../shared/errors.js";
 import { VERSION } from "../../shared/version.js";
 import type { Daemon } from "../daemon/daemon.js";
+import type { PipelineStats } from "../daemon/jail-pipeline.js";
 import { banLineWithTime, byEndOfBan, pythonList } from "./ban-list-format.js";
 import { clientCommandHelp } from "./client-command-table.js";
 import type { ControlContext } from "./control-context.js";
@@ -55,6 +56,7 @@ async function jailStatus(daemon: Daemon, jail: string, flavor = "basic"): Promi
       [
         ["Currently failed", String(pipeline.currentlyFailed(daemon.now()))],
         ["Total failed", String(pipeline.stats.totalFailed)],
+        ...unusedMatchEntries(pipeline.stats),
         ...(short
           ? []
           : [
@@ -74,6 +76,17 @@ async function jailStatus(daemon: Daemon, jail: string, flavor = "basic"): Promi
     ],
     ...(problems.length > 0 ? ([["Problems", problems.map((text) => ["WARNING", text] as const)]] as const) : []),
   ])}`;
+}
+
+/**
+ * Matches that counted for nobody, shown under `Filter` once there are any (fail2ban has no such lines; leaving them
+ * out while zero keeps its status output as scripts read it): each is an ERROR in the log too.
+ */
+function unusedMatchEntries(stats: PipelineStats): (readonly [string, string])[] {
+  const entries: (readonly [string, string])[] = [];
+  if (stats.refusedHostPosition > 0) entries.push(["Refused (hostposition)", String(stats.refusedHostPosition)]);
+  if (stats.unaddressed > 0) entries.push(["Matched without address", String(stats.unaddressed)]);
+  return entries;
 }
 
 async function status(daemon: Daemon, args: readonly string[]): Promise<string> {

@@ -646,6 +646,8 @@ export class Daemon {
     if (previous) {
       pipeline.stats.totalFailed = previous.totalFailed;
       pipeline.stats.totalBanned = previous.totalBanned;
+      pipeline.stats.refusedHostPosition = previous.refusedHostPosition;
+      pipeline.stats.unaddressed = previous.unaddressed;
     }
     this.log("INFO", "cloudjail.jail", `[${config.name}] ${config.sourceReason}`);
     const active = await this.runner!.activeBans(this.now(), config.name);

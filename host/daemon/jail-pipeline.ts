@@ -62,6 +62,10 @@ export interface PipelineStats {
   totalFailed: number;
   totalBanned: number;
   lines: number;
+  /** Matches refused by the filter's `hostposition` (the address could be the client's own text). */
+  refusedHostPosition: number;
+  /** Lines a failregex matched without capturing an address or failure id. */
+  unaddressed: number;
 }
 
 /** The ticket an action receives for a ban decision. */
@@ -89,7 +93,7 @@ export function capturedFields(failure: Failure): Record<string, string> {
 
 /** A running jail. */
 export class JailPipeline {
-  readonly stats: PipelineStats = { totalFailed: 0, totalBanned: 0, lines: 0 };
+  readonly stats: PipelineStats = { totalFailed: 0, totalBanned: 0, lines: 0, refusedHostPosition: 0, unaddressed: 0 };
   /** Addresses with failures counted recently and no ban yet (fail2ban's "Currently failed"), with the last time. */
   private readonly failing = new Map<string, number>();
   /**
@@ -312,6 +316,7 @@ export class JailPipeline {
         continue;
       }
       if (result.ambiguousHost) {
+        this.stats.refusedHostPosition++;
         // the filter's hostposition refused a match: counted nowhere, so said out loud
         context.error(
           `[${config.name}] refused a line of ${source}: its client address cannot be told from text the client ` +
@@ -319,6 +324,7 @@ export class JailPipeline {
         );
       }
       if (result.unidentified) {
+        this.stats.unaddressed++;
         // a failregex whose <ADDR> is optional matched a line without one: nobody to count it against
         context.error(
           `[${config.name}] failregex ${result.unidentified.map((i) => `#${i + 1}`).join(", ")} matched a line of ` +
