@@ -41,10 +41,7 @@ async function jailStatus(daemon: Daemon, jail: string, flavor = "basic"): Promi
         : `unsupported status flavor '${flavor}' (supported: ${FLAVORS.join(", ")})`,
     );
   }
-  const failed = daemon.failedJailReasons().get(jail);
-  if (failed !== undefined && !daemon.jailNames().includes(jail)) {
-    throw new CloudjailError(`Jail '${jail}' failed: ${failed}`);
-  }
+  // a jail that failed to start: its reason, and the client's own exit status (EXIT_JAIL_FAILED)
   const pipeline = daemon.pipeline(jail);
   const problems = daemon.jailProblems(jail);
   const banned = await daemon.bannedIps(jail);
