@@ -51,6 +51,8 @@ export interface DaemonOptions {
   /** Only these jails (enabled or not); default every enabled jail. */
   readonly jails?: readonly string[];
   readonly pollIntervalMs?: number;
+  /** Most bytes read from one log file in one pass (default: the tailer's, 16 MiB); tests make backlogs with less. */
+  readonly readPassBytes?: number;
   /** dist/filter-worker.js: filters run in watched worker threads so a crafted line cannot stall the daemon. */
   readonly filterWorkerPath?: string;
   /** Worker threads the jails' filters share, at most (default: the cores, at most 4; see FilterThreadPool). */
@@ -114,6 +116,7 @@ export class Daemon {
       : undefined;
     this.tailer = new FileTailer({
       pollIntervalMs: options.pollIntervalMs ?? 1000,
+      ...(options.readPassBytes !== undefined ? { passBudget: options.readPassBytes } : {}),
       watch: !options.once,
       onError: (error, path) =>
         this.log(

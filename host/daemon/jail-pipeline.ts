@@ -14,6 +14,7 @@ import { JournalSource } from "../sources/journal-source.js";
 import type { LogLine, LogSource } from "../sources/log-source.js";
 import type { HostJailConfig } from "./jail-config.js";
 import type { JailEnforcer } from "./jail-enforcer.js";
+import { describeUnread, hasCaughtUp, isBehind, type JailLag, lagSentence, measureLag } from "./jail-lag.js";
 import { filterSpec, guardedMatcher, inlineMatcher, type LineMatcher } from "./line-matcher.js";
 import { StoreBusyError } from "./resilient-store.js";
 
@@ -190,12 +191,19 @@ export class JailPipeline {
     return this.received - this.handled;
   }
 
-  /** A sentence for `status` while the jail is far behind its logs, else undefined. */
+  /** How far behind: lines waiting, and bytes still unread in the jail's files (see jail-lag). */
+  lag(): JailLag {
+    const files =
+      this.config.source === "journal"
+        ? []
+        : this.context.tailer.backlog(this.config.logpaths.map((logpath) => logpath.pattern));
+    return measureLag(this.linesBehind(), files);
+  }
+
+  /** A sentence for `status` while the jail is far behind its logs (lines waiting, or bytes unread), else undefined. */
   lagProblem(): string | undefined {
-    const behind = this.linesBehind();
-    return behind >= this.lagWarningLines()
-      ? `${behind} log lines read and not handled yet (falling behind)`
-      : undefined;
+    const lag = this.lag();
+    return isBehind(lag, this.lagWarningLines()) ? lagSentence(lag) : undefined;
   }
 
   /** Addresses counted recently and not banned (within findtime of `now`). */
@@ -273,7 +281,24 @@ export class JailPipeline {
         await this.matchAndHandle(source, lines.slice(start, start + matchSlice));
       }
     }
-    if (this.behindReported && this.linesBehind() === 0) {
+    this.reportFileLag();
+  }
+
+  /**
+   * After a batch: a backlog still in the files (the tailer waits for the jail, so it never reaches `pending`) is
+   * reported like lines waiting; "caught up" once neither is left.
+   */
+  private reportFileLag(): void {
+    const threshold = this.lagWarningLines();
+    if (!Number.isFinite(threshold)) return;
+    const lag = this.lag();
+    if (!this.behindReported && isBehind(lag, threshold)) {
+      this.behindReported = true;
+      (this.context.warning ?? this.context.error)(
+        `[${this.config.name}] ${lag.waitingLines} log lines waiting to be handled` +
+          `${lag.unreadBytes > 0 ? ` and ${describeUnread(lag)}` : ""}: the jail is falling behind its logs`,
+      );
+    } else if (this.behindReported && hasCaughtUp(lag, threshold)) {
       this.behindReported = false;
       this.context.notice(`[${this.config.name}] caught up with its logs`);
     }

@@ -36,6 +36,15 @@ export interface FileTailerOptions {
   readonly passBudget?: number;
 }
 
+/** What is left to read of one followed file (and of its rotated predecessors still held open). */
+export interface FileBacklog {
+  readonly path: string;
+  /** Bytes written and not read yet. */
+  readonly bytes: number;
+  /** Average length of the lines read from it so far (bytes, newline included), for an estimate in lines. */
+  readonly averageLineBytes: number | undefined;
+}
+
 /** Counters for tests and benchmarks. */
 export interface FileStats {
   readonly opens: number;
@@ -200,6 +209,25 @@ export class FileTailer implements LogSource {
   /** Per-file counters: how often each was opened, bytes read and lines delivered. */
   stats(): Map<string, FileStats> {
     return new Map([...this.files].map(([path, file]) => [path, { ...file.stats }]));
+  }
+
+  /**
+   * Bytes not read yet of every followed file whose path one of `patterns` matches: a backlog still in the files,
+   * which the lines handed over do not show (the tailer reads no faster than the jails handle). A file truncated
+   * below our position counts whole. Files with nothing left are omitted.
+   */
+  backlog(patterns: readonly string[]): FileBacklog[] {
+    const absolute = patterns.map((pattern) => (isAbsolute(pattern) ? pattern : resolve(pattern)));
+    const out: FileBacklog[] = [];
+    for (const [path, file] of this.files) {
+      if (!absolute.some((pattern) => globMatches(pattern, path))) continue;
+      let bytes = 0;
+      for (const held of [...file.retired, file]) bytes += unreadBytes(held);
+      if (bytes === 0) continue;
+      const { lines, bytesRead } = file.stats;
+      out.push({ path, bytes, averageLineBytes: lines > 0 ? bytesRead / lines : undefined });
+    }
+    return out;
   }
 
   private schedule(): void {
@@ -448,5 +476,16 @@ export class FileTailer implements LogSource {
       if (skip !== undefined && offset < skip) continue;
       subscription.handler({ text, source: file.path, eventId });
     }
+  }
+}
+
+/** Bytes of an open file past the position read (all of it when truncated below the position); 0 when not open. */
+function unreadBytes(file: TailedFile): number {
+  if (file.fd === undefined) return 0;
+  try {
+    const size = fstatSync(file.fd).size;
+    return size < file.position ? size : size - file.position;
+  } catch {
+    return 0;
   }
 }

@@ -294,3 +294,33 @@ describe("FileTailer", () => {
     expect(passes).toBeGreaterThan(10);
   });
 });
+
+describe("FileTailer.backlog", () => {
+  it("counts the bytes not read yet, a rotated file still held included, per pattern", async () => {
+    const log = join(dir, "auth.log");
+    const other = join(dir, "other.log");
+    writeFileSync(log, "");
+    writeFileSync(other, "");
+    tailer = new FileTailer({ watch: false, passBudget: 10 });
+    tailer.subscribe(log, () => {});
+    tailer.subscribe(join(dir, "o*.log"), () => {});
+    await tailer.start();
+    expect(tailer.backlog([log])).toEqual([]);
+    appendFileSync(log, "0123456789\n".repeat(3)); // 33 bytes, 10 read a pass
+    appendFileSync(other, "x\n");
+    expect(tailer.backlog([join(dir, "o*.log")])).toEqual([{ path: other, bytes: 2, averageLineBytes: undefined }]);
+    await tailer.poll();
+    expect(tailer.backlog([join(dir, "o*.log")])).toEqual([]);
+    expect(tailer.backlog([log])).toEqual([{ path: log, bytes: 23, averageLineBytes: undefined }]);
+    await tailer.poll();
+    expect(tailer.backlog([log])).toEqual([{ path: log, bytes: 13, averageLineBytes: 20 }]);
+    // rotated before its end was read: the rest of the old file counts, then the new file's bytes
+    renameSync(log, `${log}.1`);
+    writeFileSync(log, "new line\n");
+    expect(tailer.backlog([log])).toEqual([{ path: log, bytes: 13, averageLineBytes: 20 }]);
+    await tailer.poll(); // notices the rotation, opens the new file, reads 10 more bytes of the old one
+    expect(tailer.backlog([log])[0]!.bytes).toBe(3 + 9);
+    for (let i = 0; i < 5; i++) await tailer.poll();
+    expect(tailer.backlog([log, join(dir, "*.log")])).toEqual([]);
+  });
+});
