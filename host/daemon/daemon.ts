@@ -13,7 +13,7 @@ import { Action } from "../actions/action.js";
 import { type CommandRunner, DryRunCommandRunner, ShellCommandRunner } from "../actions/command-runner.js";
 import { oneLineScript } from "../actions/one-line-script.js";
 import { CommandError, EXIT_JAIL_FAILED } from "../control/control-protocol.js";
-import { FileTailer, LineTooLongError, type StartAt } from "../sources/file-tailer.js";
+import { FileTailer, LineTooLongError, RotationGapError, type StartAt } from "../sources/file-tailer.js";
 import type { DaemonLog } from "./daemon-log.js";
 import type { DaemonSettings } from "./daemon-settings.js";
 import { acquireInstanceLock, type InstanceLock } from "./instance-lock.js";
@@ -122,7 +122,9 @@ export class Daemon {
         this.log(
           "ERROR",
           "cloudjail.filter",
-          error instanceof LineTooLongError ? `${path}: ${error.message}` : `Unable to read ${path}: ${error.message}`,
+          error instanceof LineTooLongError || error instanceof RotationGapError
+            ? `${path}: ${error.message}`
+            : `Unable to read ${path}: ${error.message}`,
         ),
       // the next read waits for the lines read so far: a large backlog is never all in memory
       whenReady: async () => {
