@@ -224,15 +224,16 @@ export class FileTailer implements LogSource {
   }
 
   /**
-   * Bytes not read yet of every followed file whose path one of `patterns` matches: a backlog still in the files,
+   * Bytes not read yet of every followed file subscribed to with one of `patterns`: a backlog still in the files,
    * which the lines handed over do not show (the tailer reads no faster than the jails handle). A file truncated
-   * below our position counts whole. Files with nothing left are omitted.
+   * below our position counts whole. Files with nothing left are omitted. (Matched by subscription, not by glob: a
+   * jail asks after every batch of lines, and hundreds of files may be followed.)
    */
   backlog(patterns: readonly string[]): FileBacklog[] {
-    const absolute = patterns.map((pattern) => (isAbsolute(pattern) ? pattern : resolve(pattern)));
+    const absolute = new Set(patterns.map((pattern) => (isAbsolute(pattern) ? pattern : resolve(pattern))));
     const out: FileBacklog[] = [];
     for (const [path, file] of this.files) {
-      if (!absolute.some((pattern) => globMatches(pattern, path))) continue;
+      if (![...file.subscribers].some((subscription) => absolute.has(subscription.pattern))) continue;
       let bytes = 0;
       for (const held of [...file.retired, file]) bytes += unreadBytes(held);
       if (bytes === 0) continue;
