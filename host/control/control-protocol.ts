@@ -1,5 +1,6 @@
 // The control socket speaks one JSON object per line: the client sends `{"argv": [...]}` (fail2ban-client's words),
-// the daemon answers `{"ok": true, "output": "..."}` or `{"ok": false, "error": "..."}` and closes.
+// the daemon answers `{"ok": true, "output": "..."}` or `{"ok": false, "error": "..."}` (with `"exitStatus": 3` for a
+// jail that failed to start) and closes.
 
 import { CloudjailError } from "../../shared/errors.js";
 
