@@ -193,11 +193,17 @@ export class JailPipeline {
 
   /** How far behind: lines waiting, and bytes still unread in the jail's files (see jail-lag). */
   lag(): JailLag {
-    const files =
-      this.config.source === "journal"
-        ? []
-        : this.context.tailer.backlog(this.config.logpaths.map((logpath) => logpath.pattern));
-    return measureLag(this.linesBehind(), files);
+    if (this.config.source === "journal") {
+      return measureLag(
+        this.linesBehind(),
+        [],
+        this.journal instanceof JournalSource ? this.journal.secondsBehind(Date.now() / 1000) : 0,
+      );
+    }
+    return measureLag(
+      this.linesBehind(),
+      this.context.tailer.backlog(this.config.logpaths.map((logpath) => logpath.pattern)),
+    );
   }
 
   /** A sentence for `status` while the jail is far behind its logs (lines waiting, or bytes unread), else undefined. */
@@ -296,7 +302,7 @@ export class JailPipeline {
       this.behindReported = true;
       (this.context.warning ?? this.context.error)(
         `[${this.config.name}] ${lag.waitingLines} log lines waiting to be handled` +
-          `${lag.unreadBytes > 0 ? ` and ${describeUnread(lag)}` : ""}: the jail is falling behind its logs`,
+          `${describeUnread(lag) ? ` and ${describeUnread(lag)}` : ""}: the jail is falling behind its logs`,
       );
     } else if (this.behindReported && hasCaughtUp(lag, threshold)) {
       this.behindReported = false;
