@@ -231,6 +231,12 @@ describe("a jail whose start meets an unexpected database error", () => {
         /\|- Jail list:\tsshd\n`- Failed jails:\tweb \(could not start: /,
       );
       expect(statuses[0]).toMatch(/^degraded: 1 jail running; web: could not start: /);
+      // a reload meets the same record: the jail stays failed, said by the reload's answer; the other jail runs on
+      await expect(daemon.reload()).rejects.toThrow(
+        /^jail 'web' not reloaded: could not start: its bans in force cannot be read from the database /,
+      );
+      expect(daemon.jailNames()).toEqual(["sshd"]);
+      expect([...daemon.failedJailReasons().keys()]).toEqual(["web"]);
       appendFailures(authLog, "198.51.100.9", 3);
       await waitFor(
         "the ban of the other jail",
