@@ -15,7 +15,7 @@ export function clientUsage(): string {
 Sends fail2ban-client's commands to the running server. The socket is --socket, else the one named in
 DIR/fail2ban.conf (DIR: --config, else ${SYSTEM_CONFIG_DIR} when it exists, else the bundled config/);
 default /run/cloudjail/cloudjail.sock. Exit status: 0, or 255 when the server answers an error or cannot be
-reached (as fail2ban-client).
+reached (as fail2ban-client), or 3 when the jail named failed to start (it is configured and not running).
 
 options:
   -s, --socket PATH     control socket
@@ -90,5 +90,5 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
     return 0;
   }
   process.stderr.write(`ERROR  ${response.error}\n`);
-  return 255;
+  return response.exitStatus ?? 255;
 }

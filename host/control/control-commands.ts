@@ -4,6 +4,7 @@
 import { CloudjailError } from "../../shared/errors.js";
 import { VERSION } from "../../shared/version.js";
 import type { Daemon } from "../daemon/daemon.js";
+import type { PipelineStats } from "../daemon/jail-pipeline.js";
 import { banLineWithTime, byEndOfBan, pythonList } from "./ban-list-format.js";
 import { clientCommandHelp } from "./client-command-table.js";
 import type { ControlContext } from "./control-context.js";
@@ -40,10 +41,7 @@ async function jailStatus(daemon: Daemon, jail: string, flavor = "basic"): Promi
         : `unsupported status flavor '${flavor}' (supported: ${FLAVORS.join(", ")})`,
     );
   }
-  const failed = daemon.failedJailReasons().get(jail);
-  if (failed !== undefined && !daemon.jailNames().includes(jail)) {
-    throw new CloudjailError(`Jail '${jail}' failed: ${failed}`);
-  }
+  // a jail that failed to start: its reason, and the client's own exit status (EXIT_JAIL_FAILED)
   const pipeline = daemon.pipeline(jail);
   const problems = daemon.jailProblems(jail);
   const banned = await daemon.bannedIps(jail);
@@ -55,6 +53,7 @@ async function jailStatus(daemon: Daemon, jail: string, flavor = "basic"): Promi
       [
         ["Currently failed", String(pipeline.currentlyFailed(daemon.now()))],
         ["Total failed", String(pipeline.stats.totalFailed)],
+        ...unusedMatchEntries(pipeline.stats),
         ...(short
           ? []
           : [
@@ -74,6 +73,17 @@ async function jailStatus(daemon: Daemon, jail: string, flavor = "basic"): Promi
     ],
     ...(problems.length > 0 ? ([["Problems", problems.map((text) => ["WARNING", text] as const)]] as const) : []),
   ])}`;
+}
+
+/**
+ * Matches that counted for nobody, shown under `Filter` once there are any (fail2ban has no such lines; leaving them
+ * out while zero keeps its status output as scripts read it): each is an ERROR in the log too.
+ */
+function unusedMatchEntries(stats: PipelineStats): (readonly [string, string])[] {
+  const entries: (readonly [string, string])[] = [];
+  if (stats.refusedHostPosition > 0) entries.push(["Refused (hostposition)", String(stats.refusedHostPosition)]);
+  if (stats.unaddressed > 0) entries.push(["Matched without address", String(stats.unaddressed)]);
+  return entries;
 }
 
 async function status(daemon: Daemon, args: readonly string[]): Promise<string> {

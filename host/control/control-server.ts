@@ -4,7 +4,13 @@ import { chmodSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
 import { dirname } from "node:path";
 import { CloudjailError } from "../../shared/errors.js";
-import { type CommandAnswer, type ControlResponse, MAX_REQUEST_BYTES, parseRequest } from "./control-protocol.js";
+import {
+  type CommandAnswer,
+  CommandError,
+  type ControlResponse,
+  MAX_REQUEST_BYTES,
+  parseRequest,
+} from "./control-protocol.js";
 
 /** Answers one command (text, or text with notes); a thrown error becomes an error response. */
 export type CommandHandler = (argv: readonly string[]) => Promise<string | CommandAnswer>;
@@ -56,7 +62,12 @@ export async function startControlServer(path: string, handle: CommandHandler): 
               ? { ok: true, output: answer }
               : { ok: true, output: answer.output, ...(answer.notes?.length ? { notes: answer.notes } : {}) },
           ),
-        (error: unknown) => reply({ ok: false, error: error instanceof Error ? error.message : String(error) }),
+        (error: unknown) =>
+          reply({
+            ok: false,
+            error: error instanceof Error ? error.message : String(error),
+            ...(error instanceof CommandError ? { exitStatus: error.exitStatus } : {}),
+          }),
       );
     });
     connection.on("error", () => {});

@@ -12,7 +12,8 @@ import { type ActiveBan, JailRunner } from "../../shared/jail/jail-runner.js";
 import { Action } from "../actions/action.js";
 import { type CommandRunner, DryRunCommandRunner, ShellCommandRunner } from "../actions/command-runner.js";
 import { oneLineScript } from "../actions/one-line-script.js";
-import { FileTailer, LineTooLongError, type StartAt } from "../sources/file-tailer.js";
+import { CommandError, EXIT_JAIL_FAILED } from "../control/control-protocol.js";
+import { FileTailer, LineTooLongError, RotationGapError, type StartAt } from "../sources/file-tailer.js";
 import type { DaemonLog } from "./daemon-log.js";
 import type { DaemonSettings } from "./daemon-settings.js";
 import { acquireInstanceLock, type InstanceLock } from "./instance-lock.js";
@@ -50,6 +51,8 @@ export interface DaemonOptions {
   /** Only these jails (enabled or not); default every enabled jail. */
   readonly jails?: readonly string[];
   readonly pollIntervalMs?: number;
+  /** Most bytes read from one log file in one pass (default: the tailer's, 16 MiB); tests make backlogs with less. */
+  readonly readPassBytes?: number;
   /** dist/filter-worker.js: filters run in watched worker threads so a crafted line cannot stall the daemon. */
   readonly filterWorkerPath?: string;
   /** Worker threads the jails' filters share, at most (default: the cores, at most 4; see FilterThreadPool). */
@@ -113,12 +116,15 @@ export class Daemon {
       : undefined;
     this.tailer = new FileTailer({
       pollIntervalMs: options.pollIntervalMs ?? 1000,
+      ...(options.readPassBytes !== undefined ? { passBudget: options.readPassBytes } : {}),
       watch: !options.once,
       onError: (error, path) =>
         this.log(
           "ERROR",
           "cloudjail.filter",
-          error instanceof LineTooLongError ? `${path}: ${error.message}` : `Unable to read ${path}: ${error.message}`,
+          error instanceof LineTooLongError || error instanceof RotationGapError
+            ? `${path}: ${error.message}`
+            : `Unable to read ${path}: ${error.message}`,
         ),
       // the next read waits for the lines read so far: a large backlog is never all in memory
       whenReady: async () => {
@@ -160,7 +166,7 @@ export class Daemon {
       onReplaced: () => this.recordFirewallBans(),
     });
     this.runner = this.makeRunner(build.configs);
-    for (const config of build.configs) await this.startJail(config);
+    for (const config of build.configs) await this.startJailAlone(config);
     if (this.pipelines.size === 0) {
       this.log("WARNING", "cloudjail.server", "No jail is running: nothing is protected (enable jails in jail.local)");
     }
@@ -257,9 +263,20 @@ export class Daemon {
     return [...this.pipelines.keys()];
   }
 
-  /** The running pipeline of `jail`; throws a CloudjailError naming the running ones otherwise. */
+  /**
+   * The running pipeline of `jail`; throws a CommandError with the reason (exit status EXIT_JAIL_FAILED) for a jail
+   * that failed to start, a CloudjailError naming the running ones otherwise.
+   */
   pipeline(jail: string): JailPipeline {
     const pipeline = this.pipelines.get(jail);
+    const failed = this.failedJails.get(jail);
+    if (!pipeline && failed !== undefined) {
+      throw new CommandError(
+        `Jail '${jail}' failed: it is not running, nothing of it protects: ${failed} (fix it, then run ` +
+          `'cloudjail client reload ${jail}')`,
+        EXIT_JAIL_FAILED,
+      );
+    }
     if (!pipeline) {
       throw new CloudjailError(
         `Sorry but the jail '${jail}' does not exist (running: ${this.jailNames().join(", ") || "none"})`,
@@ -443,10 +460,12 @@ export class Daemon {
     const all = new Map([...this.pipelines.values()].map((pipeline) => [pipeline.config.name, pipeline.config]));
     for (const config of configs) all.set(config.name, config);
     this.runner = this.makeRunner([...all.values()]);
+    const notStarted: { jail: string; reason: string }[] = [];
     for (const config of configs) {
       this.failedJails.delete(config.name);
       this.sourceProblems.delete(config.name);
-      await this.startJail(config, kept.get(config.name), previousStats.get(config.name));
+      const reason = await this.startJailAlone(config, kept.get(config.name), previousStats.get(config.name));
+      if (reason !== undefined) notStarted.push({ jail: config.name, reason });
     }
     // a reload is also when users expect the firewall to be put right (after a firewall service reload, say)
     for (const [name, enforcer] of kept) {
@@ -454,9 +473,11 @@ export class Daemon {
     }
     await this.tailer.poll();
     await this.checkSources();
-    if (failures.length > 0) {
+    if (failures.length > 0 || notStarted.length > 0) {
       throw new ReloadError(
-        failures.map(({ jail: name, reason }) => `jail '${name}' not reloaded: ${reason}`).join("; "),
+        [...failures, ...notStarted]
+          .map(({ jail: name, reason }) => `jail '${name}' not reloaded: ${reason}`)
+          .join("; "),
       );
     }
   }
@@ -611,6 +632,40 @@ export class Daemon {
   }
 
   /**
+   * Starts a jail so that it fails alone: an unexpected error (its bans in force cannot be read from the database,
+   * its actions cannot start) is reported at ERROR, the jail is listed as failed in `status` and to systemd, and
+   * the other jails start and protect. Returns the reason when the jail did not start.
+   */
+  private async startJailAlone(
+    config: HostJailConfig,
+    kept?: JailEnforcer,
+    previous?: PipelineStats,
+  ): Promise<string | undefined> {
+    try {
+      await this.startJail(config, kept, previous);
+      return undefined;
+    } catch (error) {
+      const reason = `could not start: ${(error as Error).message}`;
+      this.failedJails.set(config.name, reason);
+      this.log("ERROR", "cloudjail.jail", `Jail '${config.name}' not started: ${reason}`);
+      // half started: whatever runs of it stops, so that no ban stays in the firewall with nobody to lift it
+      const pipeline = this.pipelines.get(config.name);
+      this.pipelines.delete(config.name);
+      try {
+        await pipeline?.stop();
+        await (pipeline?.enforcer ?? kept)?.stop();
+      } catch (cleanup) {
+        this.log(
+          "ERROR",
+          "cloudjail.jail",
+          `[${config.name}] stopping the jail that failed: ${(cleanup as Error).message}`,
+        );
+      }
+      return reason;
+    }
+  }
+
+  /**
    * Starts a jail; with `kept` (a reload that kept the jail's actions), goes on with those instead of new ones; with
    * `previous` (a reload), the counters of `status` go on from the previous run of the jail.
    */
@@ -646,9 +701,19 @@ export class Daemon {
     if (previous) {
       pipeline.stats.totalFailed = previous.totalFailed;
       pipeline.stats.totalBanned = previous.totalBanned;
+      pipeline.stats.refusedHostPosition = previous.refusedHostPosition;
+      pipeline.stats.unaddressed = previous.unaddressed;
     }
     this.log("INFO", "cloudjail.jail", `[${config.name}] ${config.sourceReason}`);
-    const active = await this.runner!.activeBans(this.now(), config.name);
+    let active: ActiveBan[];
+    try {
+      active = await this.runner!.activeBans(this.now(), config.name);
+    } catch (error) {
+      throw new CloudjailError(
+        `its bans in force cannot be read from the database ${this.options.settings.dbfile}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
     if (kept) {
       this.log("INFO", "cloudjail.jail", `Jail '${config.name}' reloaded, actions kept`);
       // what changed in the store while the jail reloaded (an expiry, an unban by hand) reaches the firewall now

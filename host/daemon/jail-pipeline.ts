@@ -14,6 +14,7 @@ import { JournalSource } from "../sources/journal-source.js";
 import type { LogLine, LogSource } from "../sources/log-source.js";
 import type { HostJailConfig } from "./jail-config.js";
 import type { JailEnforcer } from "./jail-enforcer.js";
+import { describeUnread, hasCaughtUp, isBehind, type JailLag, lagSentence, measureLag } from "./jail-lag.js";
 import { filterSpec, guardedMatcher, inlineMatcher, type LineMatcher } from "./line-matcher.js";
 import { StoreBusyError } from "./resilient-store.js";
 
@@ -62,6 +63,10 @@ export interface PipelineStats {
   totalFailed: number;
   totalBanned: number;
   lines: number;
+  /** Matches refused by the filter's `hostposition` (the address could be the client's own text). */
+  refusedHostPosition: number;
+  /** Lines a failregex matched without capturing an address or failure id. */
+  unaddressed: number;
 }
 
 /** The ticket an action receives for a ban decision. */
@@ -89,7 +94,7 @@ export function capturedFields(failure: Failure): Record<string, string> {
 
 /** A running jail. */
 export class JailPipeline {
-  readonly stats: PipelineStats = { totalFailed: 0, totalBanned: 0, lines: 0 };
+  readonly stats: PipelineStats = { totalFailed: 0, totalBanned: 0, lines: 0, refusedHostPosition: 0, unaddressed: 0 };
   /** Addresses with failures counted recently and no ban yet (fail2ban's "Currently failed"), with the last time. */
   private readonly failing = new Map<string, number>();
   /**
@@ -186,12 +191,25 @@ export class JailPipeline {
     return this.received - this.handled;
   }
 
-  /** A sentence for `status` while the jail is far behind its logs, else undefined. */
+  /** How far behind: lines waiting, and bytes still unread in the jail's files (see jail-lag). */
+  lag(): JailLag {
+    if (this.config.source === "journal") {
+      return measureLag(
+        this.linesBehind(),
+        [],
+        this.journal instanceof JournalSource ? this.journal.secondsBehind(Date.now() / 1000) : 0,
+      );
+    }
+    return measureLag(
+      this.linesBehind(),
+      this.context.tailer.backlog(this.config.logpaths.map((logpath) => logpath.pattern)),
+    );
+  }
+
+  /** A sentence for `status` while the jail is far behind its logs (lines waiting, or bytes unread), else undefined. */
   lagProblem(): string | undefined {
-    const behind = this.linesBehind();
-    return behind >= this.lagWarningLines()
-      ? `${behind} log lines read and not handled yet (falling behind)`
-      : undefined;
+    const lag = this.lag();
+    return isBehind(lag, this.lagWarningLines()) ? lagSentence(lag) : undefined;
   }
 
   /** Addresses counted recently and not banned (within findtime of `now`). */
@@ -269,7 +287,24 @@ export class JailPipeline {
         await this.matchAndHandle(source, lines.slice(start, start + matchSlice));
       }
     }
-    if (this.behindReported && this.linesBehind() === 0) {
+    this.reportFileLag();
+  }
+
+  /**
+   * After a batch: a backlog still in the files (the tailer waits for the jail, so it never reaches `pending`) is
+   * reported like lines waiting; "caught up" once neither is left.
+   */
+  private reportFileLag(): void {
+    const threshold = this.lagWarningLines();
+    if (!Number.isFinite(threshold)) return;
+    const lag = this.lag();
+    if (!this.behindReported && isBehind(lag, threshold)) {
+      this.behindReported = true;
+      (this.context.warning ?? this.context.error)(
+        `[${this.config.name}] ${lag.waitingLines} log lines waiting to be handled` +
+          `${describeUnread(lag) ? ` and ${describeUnread(lag)}` : ""}: the jail is falling behind its logs`,
+      );
+    } else if (this.behindReported && hasCaughtUp(lag, threshold)) {
       this.behindReported = false;
       this.context.notice(`[${this.config.name}] caught up with its logs`);
     }
@@ -312,6 +347,7 @@ export class JailPipeline {
         continue;
       }
       if (result.ambiguousHost) {
+        this.stats.refusedHostPosition++;
         // the filter's hostposition refused a match: counted nowhere, so said out loud
         context.error(
           `[${config.name}] refused a line of ${source}: its client address cannot be told from text the client ` +
@@ -319,6 +355,7 @@ export class JailPipeline {
         );
       }
       if (result.unidentified) {
+        this.stats.unaddressed++;
         // a failregex whose <ADDR> is optional matched a line without one: nobody to count it against
         context.error(
           `[${config.name}] failregex ${result.unidentified.map((i) => `#${i + 1}`).join(", ")} matched a line of ` +

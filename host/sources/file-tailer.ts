@@ -8,6 +8,7 @@ import { closeSync, type FSWatcher, fstatSync, openSync, readSync, statSync, wat
 import { dirname, isAbsolute, resolve, sep } from "node:path";
 import { expandGlob, globMatches, hasGlob } from "./glob.js";
 import type { LineHandler, LogSource } from "./log-source.js";
+import { gzipContentSize, type RotatedFile, rotatedSiblings } from "./rotated-files.js";
 import { type LineTime, offsetSince } from "./seek-since.js";
 
 /** Where reading starts in a file that already exists when the tailer starts. */
@@ -34,6 +35,15 @@ export interface FileTailerOptions {
   readonly whenReady?: () => Promise<void>;
   /** Most bytes read from one file in one pass (default 16 MiB), so that a huge backlog does not starve the loop. */
   readonly passBudget?: number;
+}
+
+/** What is left to read of one followed file (and of its rotated predecessors still held open). */
+export interface FileBacklog {
+  readonly path: string;
+  /** Bytes written and not read yet. */
+  readonly bytes: number;
+  /** Average length of the lines read from it so far (bytes, newline included), for an estimate in lines. */
+  readonly averageLineBytes: number | undefined;
 }
 
 /** Counters for tests and benchmarks. */
@@ -63,6 +73,8 @@ interface TailedFile {
   stats: { opens: number; bytesRead: number; lines: number };
   /** The file's first bytes as last seen: when they change, the file was truncated and written again. */
   head: Buffer;
+  /** The file's size when last looked at: past our position, bytes a truncation would take before they are read. */
+  seenSize: number;
   /**
    * Earlier files at this path, renamed away (rotated) before they were read to their end, oldest first: still open,
    * read to their end before the current file is read at all, then closed.
@@ -76,6 +88,15 @@ const headSize = 128;
 const chunkSize = 256 * 1024;
 /** Default upper bound of bytes read from one file in one pass (see FileTailerOptions.passBudget). */
 const defaultPassBudget = 16 * 1024 * 1024;
+
+/**
+ * Lines of a log could not be read: a generation rotated away twice before it was read and compressed meanwhile, or
+ * a file truncated in place (copytruncate) before it was read to its end with no plain copy beside it. Reported
+ * through onError with the file name and the bytes not read; reading goes on.
+ */
+export class RotationGapError extends Error {
+  override name = "RotationGapError";
+}
 
 /** A line longer than MAX_LINE_BYTES was skipped (reported through onError; reading goes on). */
 export class LineTooLongError extends Error {
@@ -202,6 +223,26 @@ export class FileTailer implements LogSource {
     return new Map([...this.files].map(([path, file]) => [path, { ...file.stats }]));
   }
 
+  /**
+   * Bytes not read yet of every followed file subscribed to with one of `patterns`: a backlog still in the files,
+   * which the lines handed over do not show (the tailer reads no faster than the jails handle). A file truncated
+   * below our position counts whole. Files with nothing left are omitted. (Matched by subscription, not by glob: a
+   * jail asks after every batch of lines, and hundreds of files may be followed.)
+   */
+  backlog(patterns: readonly string[]): FileBacklog[] {
+    const absolute = new Set(patterns.map((pattern) => (isAbsolute(pattern) ? pattern : resolve(pattern))));
+    const out: FileBacklog[] = [];
+    for (const [path, file] of this.files) {
+      if (![...file.subscribers].some((subscription) => absolute.has(subscription.pattern))) continue;
+      let bytes = 0;
+      for (const held of [...file.retired, file]) bytes += unreadBytes(held);
+      if (bytes === 0) continue;
+      const { lines, bytesRead } = file.stats;
+      out.push({ path, bytes, averageLineBytes: lines > 0 ? bytesRead / lines : undefined });
+    }
+    return out;
+  }
+
   private schedule(): void {
     if (this.scheduled || !this.running) return;
     this.scheduled = true;
@@ -259,6 +300,7 @@ export class FileTailer implements LogSource {
       subscribers: new Set([...this.subscriptions].filter((subscription) => globMatches(subscription.pattern, path))),
       stats: { opens: 0, bytesRead: 0, lines: 0 },
       head: Buffer.alloc(0),
+      seenSize: 0,
       retired: [],
     };
     if (!this.open(file)) return undefined;
@@ -339,9 +381,11 @@ export class FileTailer implements LogSource {
       // Rotated by rename (or removed): the old file stays open, to be read to its end (its last lines may have been
       // written just before, and a reader that is behind may have megabytes left in it); the new one is opened now,
       // so that a second rotation before we catch up finds it held too.
-      file.retired.push({ ...file, skipBefore: new Map(file.skipBefore), retired: [] });
+      const old: TailedFile = { ...file, skipBefore: new Map(file.skipBefore), retired: [] };
+      file.retired.push(old);
       file.fd = undefined;
       file.partial = new PartialLine();
+      this.findSkippedGenerations(file, old, current);
     }
     if (file.fd === undefined && current) this.open(file);
     // Lines keep their order: the rest of the rotated files before anything of the new one.
@@ -355,14 +399,139 @@ export class FileTailer implements LogSource {
     // Truncated in place (copytruncate): the content starts again from 0. Shorter than where we were is the plain
     // sign; different first bytes catch a file that was truncated and grew past our position before we looked.
     if (size < file.position || (file.head.length > 0 && !this.readHead(file, file.head.length).equals(file.head))) {
+      this.findTruncatedCopy(file);
       file.position = 0;
       file.partial.clear();
       file.skipBefore.clear();
       file.head = Buffer.alloc(0);
+      if (file.retired.length > 0) {
+        // the rest of the content before the truncation, from its copy, comes first: in the next pass
+        file.seenSize = size;
+        this.schedule();
+        return;
+      }
     }
+    file.seenSize = size;
     this.drain(file, false);
     if (file.head.length < headSize && file.position > file.head.length) {
       file.head = this.readHead(file, Math.min(headSize, file.position));
+    }
+  }
+
+  /**
+   * The log was replaced: if it was rotated twice (or more) since we last looked, the generations in between were
+   * never opened. They are the rotated files beside it written after the file we held (older generations were
+   * last written before it): plain ones are read, in order, after the held file and before the new one; compressed
+   * ones cannot be followed and are reported with their size.
+   */
+  private findSkippedGenerations(file: TailedFile, old: TailedFile, current: { dev: number; ino: number } | undefined) {
+    let heldUntil: number;
+    try {
+      heldUntil = fstatSync(old.fd!).mtimeMs;
+    } catch {
+      return;
+    }
+    const known = this.knownInodes();
+    if (current) known.add(`${current.dev}:${current.ino}`);
+    const skipped = rotatedSiblings(file.path)
+      .filter((rotated) => !known.has(`${rotated.dev}:${rotated.ino}`) && !this.files.has(rotated.path))
+      // strictly later: a generation compressed keeps the time of the file it was made from
+      .filter((rotated) => rotated.mtimeMs > heldUntil)
+      .sort((a, b) => a.mtimeMs - b.mtimeMs);
+    for (const rotated of skipped) {
+      if (rotated.compressed) {
+        const content = gzipContentSize(rotated);
+        this.options.onError?.(
+          new RotationGapError(
+            `rotated again before it was read: ${rotated.path} (${rotated.size} bytes compressed` +
+              `${content !== undefined ? `, ${content} bytes of log` : ""}) was written after the file being read ` +
+              "and compressed before it could be opened: its lines were not read",
+          ),
+          file.path,
+        );
+        continue;
+      }
+      const held = this.openRotated(file, rotated, 0);
+      if (held) file.retired.push(held);
+    }
+  }
+
+  /**
+   * The log was truncated in place (copytruncate). If we had not read it to its end, the rest is in the copy beside
+   * it (same first bytes, at least as long as our position): read from there before the file starts again from 0.
+   * With no such copy, what we provably missed (the bytes we had seen and not read) is reported.
+   */
+  private findTruncatedCopy(file: TailedFile): void {
+    if (file.head.length === 0) return;
+    const known = this.knownInodes();
+    const copies = rotatedSiblings(file.path)
+      .filter((rotated) => !rotated.compressed && !known.has(`${rotated.dev}:${rotated.ino}`))
+      .filter((rotated) => rotated.size >= file.position && !this.files.has(rotated.path))
+      .sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const rotated of copies) {
+      const held = this.openRotated(file, rotated, file.position);
+      if (!held) continue;
+      if (!this.readHead(held, file.head.length).equals(file.head)) {
+        closeSync(held.fd!);
+        continue;
+      }
+      // the line begun before the truncation goes on in the copy
+      held.partial = file.partial;
+      held.skipBefore = new Map(file.skipBefore);
+      file.partial = new PartialLine();
+      file.retired.push(held);
+      return;
+    }
+    const missed = file.seenSize - file.position;
+    if (missed > 0) {
+      this.options.onError?.(
+        new RotationGapError(
+          `truncated (copytruncate) before it was read to its end: at least ${missed} bytes from byte ` +
+            `${file.position} were not read (no plain copy of it beside it)`,
+        ),
+        file.path,
+      );
+    }
+  }
+
+  /** Every inode held: followed files and the rotated ones still being read. */
+  private knownInodes(): Set<string> {
+    const known = new Set<string>();
+    for (const followed of this.files.values()) {
+      if (followed.fd !== undefined) known.add(`${followed.dev}:${followed.ino}`);
+      for (const old of followed.retired) known.add(`${old.dev}:${old.ino}`);
+    }
+    return known;
+  }
+
+  /** Opens a rotated file to be read for `file`'s log (its lines keep the log's name), from `position`. */
+  private openRotated(file: TailedFile, rotated: RotatedFile, position: number): TailedFile | undefined {
+    let fd: number | undefined;
+    try {
+      fd = openSync(rotated.path, "r");
+      const stat = fstatSync(fd);
+      if (stat.ino !== rotated.ino || stat.dev !== rotated.dev) throw new Error("rotated again meanwhile");
+      return {
+        ...file,
+        fd,
+        dev: stat.dev,
+        ino: stat.ino,
+        position,
+        partial: new PartialLine(),
+        skipBefore: new Map(),
+        head: Buffer.alloc(0),
+        seenSize: stat.size,
+        retired: [],
+      };
+    } catch (error) {
+      if (fd !== undefined) closeSync(fd);
+      this.options.onError?.(
+        new RotationGapError(
+          `rotated again before it was read, and ${rotated.path} cannot be read: ${(error as Error).message}`,
+        ),
+        file.path,
+      );
+      return undefined;
     }
   }
 
@@ -448,5 +617,16 @@ export class FileTailer implements LogSource {
       if (skip !== undefined && offset < skip) continue;
       subscription.handler({ text, source: file.path, eventId });
     }
+  }
+}
+
+/** Bytes of an open file past the position read (all of it when truncated below the position); 0 when not open. */
+function unreadBytes(file: TailedFile): number {
+  if (file.fd === undefined) return 0;
+  try {
+    const size = fstatSync(file.fd).size;
+    return size < file.position ? size : size - file.position;
+  } catch {
+    return 0;
   }
 }

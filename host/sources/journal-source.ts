@@ -47,6 +47,10 @@ export class JournalSource implements LogSource {
   private restartTimer: NodeJS.Timeout | undefined;
   private lines: Interface | undefined;
   private sinceReady = 0;
+  /** When reading started (epoch seconds): entries older than that are the findtime-back backlog of the start. */
+  private startedAt = 0;
+  /** journalctl's output is paused until the handler can take more. */
+  private waiting = false;
 
   constructor(
     private readonly options: JournalSourceOptions,
@@ -58,6 +62,7 @@ export class JournalSource implements LogSource {
   /** Starts journalctl. */
   async start(): Promise<void> {
     this.running = true;
+    this.startedAt = Date.now() / 1000;
     this.launch(this.options.since);
   }
 
@@ -72,6 +77,16 @@ export class JournalSource implements LogSource {
       child.kill("SIGTERM");
       await exited;
     }
+  }
+
+  /**
+   * How far behind the journal is read, in seconds, while journalctl's output waits for the handler (0 otherwise):
+   * `now` minus the time of the last entry handed over, or minus the start for entries older than it (reading
+   * findtime back at start is not falling behind). What waits in the pipe cannot be counted; its age can.
+   */
+  secondsBehind(now: number): number {
+    if (!this.waiting) return 0;
+    return Math.max(0, now - Math.max(this.lastTime ?? this.startedAt, this.startedAt));
   }
 
   private launch(since: number | undefined): void {
@@ -119,7 +134,11 @@ export class JournalSource implements LogSource {
       this.sinceReady = 0;
       const lines = this.lines;
       lines?.pause();
-      void this.options.whenReady().then(() => lines?.resume());
+      this.waiting = true;
+      void this.options.whenReady().then(() => {
+        this.waiting = false;
+        lines?.resume();
+      });
     }
   }
 }

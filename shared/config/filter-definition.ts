@@ -4,6 +4,7 @@ import { ConfigError, type ConfigLocation } from "../errors.js";
 import { layerFiles, loadConfig, loadConfigFiles } from "./config-loader.js";
 import type { ConfigValue } from "./config-value.js";
 import { resolveDefinitionOptions } from "./definition-options.js";
+import { checkFilterModes } from "./filter-modes.js";
 import type { LayeredConfig } from "./layered-config.js";
 import { type OptionSpec, parseOptionSpec } from "./option-spec.js";
 
@@ -67,6 +68,13 @@ export interface FilterLoadOptions {
   readonly backend?: string;
   /** Where the reference was written (a jail's `filter =` line), for errors about the reference itself. */
   readonly where?: ConfigLocation;
+  /**
+   * Refuse a mode-like option whose value the filter does not offer (`exim[mode=foo]`, see filter-modes.ts). fail2ban
+   * resolves such a filter and fails later, or never, on the reference left in its regex; a resolution compared with
+   * fail2ban's turns this off.
+   * @default true
+   */
+  readonly checkModes?: boolean;
 }
 
 /**
@@ -116,6 +124,16 @@ export function loadFilterDefinition(
   }
   const allOptions = Object.fromEntries(withDefinitionOptions(config, callerArgs, overrides) ?? resolved);
   for (const [key, value] of resolved) allOptions[key] = value;
+  if (options.checkModes !== false) {
+    checkFilterModes(
+      config,
+      name,
+      new Map(Object.entries({ ...allOptions, ...callerArgs })),
+      ["failregex", "ignoreregex", "prefregex", "datepattern", "maxlines"].map((option) => resolved.get(option) ?? ""),
+      args,
+      options.where ?? {},
+    );
+  }
 
   const single = (option: string): string | undefined => resolved.get(option);
   const hostposition = overrides["hostposition"] ?? readHostPosition(config, callerArgs, overrides);

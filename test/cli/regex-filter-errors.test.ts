@@ -69,6 +69,42 @@ describe("cloudjail regex and a filter it cannot run", () => {
   });
 });
 
+describe("cloudjail regex and a mode the filter does not offer", () => {
+  // before: "No failure-id group in '<_ex_mode_foo>'" (exim) or no error at all (sshd ran without its mode's lines)
+  it.each([
+    ["exim[mode=foo]", "filter 'exim' has no mode 'foo' (it offers mode = normal, aggressive, more)"],
+    [
+      "sshd[mode=agressive]",
+      "filter 'sshd' has no mode 'agressive' (it offers mode = normal, ddos, extra, aggressive)",
+    ],
+    ["sshd[publickey=no]", "filter 'sshd' has no publickey 'no' (it offers publickey = invalid, nofail, any, ignore)"],
+    ["guacamole[logging=tomcat]", "filter 'guacamole' has no logging 'tomcat' (it offers logging = catalina, webapp)"],
+  ])("%s: names the option, the value and the values offered; status 1", (filter, message) => {
+    const run = runCli(["regex", log, filter]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(`cloudjail: ${message}\n`);
+    expect(run.stdout).toBe("");
+  });
+
+  it("a mode set in the filter's own .local is located at its line", () => {
+    const tree = join(dir, "mode-tree");
+    mkdirSync(join(tree, "filter.d"), { recursive: true });
+    writeFileSync(
+      join(tree, "filter.d", "modal.conf"),
+      "[Definition]\nfailregex = ^auth <HOST>\n            <_m_<mode>>\n_m_normal =\n_m_strict = ^deny <HOST>\nmode = normal\n",
+    );
+    writeFileSync(join(tree, "filter.d", "modal.local"), "[Init]\nmode = strickt\n");
+    const run = runCli(["regex", "--config", tree, log, "modal"]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      `cloudjail: ${join(tree, "filter.d", "modal.local")}:2 [Init] mode: filter 'modal' has no mode 'strickt' ` +
+        "(it offers mode = normal, strict)\n",
+    );
+    // the values it offers work
+    expect(runCli(["regex", "--config", tree, log, "modal[mode=strict]"]).status).toBe(0);
+  });
+});
+
 describe("cloudjail regex and a line its filter cannot attribute", () => {
   it.each([
     ["the summary", [] as string[]],

@@ -121,7 +121,16 @@ describe("random filters resolved like fail2ban's FilterReader", () => {
   it.each(cases.map((entry, index) => [index, entry] as const))("filter %i", (_index, entry) => {
     const theirs = reference[_index]!;
     const load = () =>
-      loadFilterDefinition(entry.configDir, { name: "f", options: entry.options }, {}, { backend: entry.backend });
+      loadFilterDefinition(
+        entry.configDir,
+        { name: "f", options: entry.options },
+        {},
+        {
+          backend: entry.backend,
+          // fail2ban resolves a filter whatever its mode's value; ours refuses an unknown mode (filter-modes.ts)
+          checkModes: false,
+        },
+      );
     if (theirs.error !== undefined) {
       expect(load, theirs.error).toThrow();
       return;

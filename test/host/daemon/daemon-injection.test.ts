@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { executeCommand } from "../../../host/control/control-commands.js";
 import { Daemon } from "../../../host/daemon/daemon.js";
 import { readDaemonSettings } from "../../../host/daemon/daemon-settings.js";
 import { memoryLog } from "../support/memory-log.js";
@@ -79,6 +80,11 @@ describe("daemon replay of injected sshd lines", () => {
     });
     await daemon.start();
     await daemon.runOnce();
+    // counted, and shown by status under the Filter lines fail2ban prints (which keep their shape)
+    const laxStatus = await executeCommand(daemon, ["status", "laxapp"]);
+    expect(laxStatus).toContain("|- Filter\n|  |- Currently failed:\t0\n|  |- Total failed:\t0\n");
+    expect(laxStatus).toContain("|  |- Refused (hostposition):\t3\n|  `- File list:");
+    expect(await executeCommand(daemon, ["status", "sshd"])).not.toContain("Refused");
     await daemon.stop();
     const bans = log.lines.filter((line) => / Ban /.test(line)).map((line) => line.split("NOTICE  ")[1]);
     expect(bans).toEqual(["[sshd] Ban 192.0.2.7", "[sshd] Ban 192.0.2.8"]);

@@ -2,9 +2,10 @@
 // does not compile) is reported at ERROR with file, line, jail and reason, shown in `status` as failed, and told to
 // systemd as a degraded daemon, while the good jail next to it runs and bans. A jail whose filter fails on every
 // line at run time is reported the same way.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { executeCommand } from "../../../host/control/control-commands.js";
 import { Daemon } from "../../../host/daemon/daemon.js";
@@ -183,6 +184,68 @@ describe("jails that cannot be built", () => {
       expect(await daemon.bannedIps("sshd")).not.toContain("198.51.100.8");
     } finally {
       await daemon.stop();
+    }
+  });
+});
+
+describe("a jail whose start meets an unexpected database error", () => {
+  it("fails alone: ERROR, failed in status (exit code of status JAIL documented), the other jail bans", async () => {
+    const dir = join(work, "damaged");
+    mkdirSync(dir, { recursive: true });
+    const dbfile = join(dir, "db.sqlite3");
+    const tree = makeConfigDir({
+      "fail2ban.conf": `[Definition]\nloglevel = INFO\nlogtarget = ${daemonLog}\nsocket = ${join(dir, "sock")}\npidfile = ${join(dir, "pid")}\ndbfile = ${dbfile}\n`,
+      "jail.conf": `[DEFAULT]\nfindtime = 10m\nmaxretry = 3\naction = dry-run\nlogpath = ${authLog}\n\n[web]\nenabled = true\nfilter = sshd\n\n[sshd]\nenabled = true\n`,
+    });
+    const settings = readDaemonSettings(tree);
+    const options = { settings, dryRun: true, printDryRun: () => {}, pollIntervalMs: 100 };
+    // a first run creates the database; then one of web's ban records is damaged (a disk fault, a hand edit)
+    const first = new Daemon({ ...options, log: openDaemonLog(settings.logtarget, settings.loglevel) });
+    await first.start();
+    await first.stop();
+    const db = new Database(dbfile);
+    db.prepare(
+      "INSERT INTO jail_entries (jail, fid, ip, version, ban, ban_active, ban_until) VALUES ('web', ?, ?, 1, ?, 1, ?)",
+    ).run("192.0.2.99", "192.0.2.99", '{"time": 1, "until":', Date.now() / 1000 + 3600);
+    db.close();
+
+    const statuses: string[] = [];
+    const daemon = new Daemon({
+      ...options,
+      log: openDaemonLog(settings.logtarget, settings.loglevel),
+      notifyStatus: async (text) => {
+        statuses.push(text);
+        return undefined;
+      },
+    });
+    // before: the whole start threw, and no jail protected
+    await daemon.start();
+    try {
+      expect(daemon.jailNames()).toEqual(["sshd"]);
+      expect(readFileSync(daemonLog, "utf8")).toMatch(
+        new RegExp(
+          `ERROR {3}Jail 'web' not started: could not start: its bans in force cannot be read from the database ${dbfile.replace(/[.]/g, "\\.")}: `,
+        ),
+      );
+      expect(await executeCommand(daemon, ["status"])).toMatch(
+        /\|- Jail list:\tsshd\n`- Failed jails:\tweb \(could not start: /,
+      );
+      expect(statuses[0]).toMatch(/^degraded: 1 jail running; web: could not start: /);
+      // a reload meets the same record: the jail stays failed, said by the reload's answer; the other jail runs on
+      await expect(daemon.reload()).rejects.toThrow(
+        /^jail 'web' not reloaded: could not start: its bans in force cannot be read from the database /,
+      );
+      expect(daemon.jailNames()).toEqual(["sshd"]);
+      expect([...daemon.failedJailReasons().keys()]).toEqual(["web"]);
+      appendFailures(authLog, "198.51.100.9", 3);
+      await waitFor(
+        "the ban of the other jail",
+        async () => (await daemon.bannedIps("sshd")).includes("198.51.100.9"),
+        daemonLog,
+      );
+    } finally {
+      await daemon.stop();
+      rmSync(tree, { recursive: true, force: true });
     }
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleFilterWorker } from "../../../cdk/lambda-bundling.js";
+import { executeCommand } from "../../../host/control/control-commands.js";
 import { Daemon } from "../../../host/daemon/daemon.js";
 import { openDaemonLog } from "../../../host/daemon/daemon-log.js";
 import { readDaemonSettings } from "../../../host/daemon/daemon-settings.js";
@@ -71,6 +72,9 @@ describe("daemon and a line a failregex matches without an address", () => {
         /ERROR {3}\[mail\] failregex #1 matched a line of .*mail\.log but captured no address or failure id: not counted: .* mail: auth failed$/m,
       );
       expect(logged.match(/captured no address/g)).toHaveLength(1);
+      expect(await executeCommand(daemon, ["status", "mail"])).toContain(
+        "|  |- Total failed:\t2\n|  |- Matched without address:\t1\n|  `- File list:",
+      );
     } finally {
       await daemon.stop();
     }

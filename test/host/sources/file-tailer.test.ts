@@ -1,4 +1,5 @@
-import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { appendFileSync, mkdtempSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -292,5 +293,171 @@ describe("FileTailer", () => {
     expect(new Set(got.map((line) => line.eventId)).size).toBe(21_000);
     expect(tailer.stats().get(log)).toMatchObject({ opens: 3, lines: 21_000 });
     expect(passes).toBeGreaterThan(10);
+  });
+});
+
+describe("FileTailer.backlog", () => {
+  it("counts the bytes not read yet, a rotated file still held included, per pattern", async () => {
+    const log = join(dir, "auth.log");
+    const other = join(dir, "other.log");
+    writeFileSync(log, "");
+    writeFileSync(other, "");
+    tailer = new FileTailer({ watch: false, passBudget: 10 });
+    tailer.subscribe(log, () => {});
+    tailer.subscribe(join(dir, "o*.log"), () => {});
+    await tailer.start();
+    expect(tailer.backlog([log])).toEqual([]);
+    appendFileSync(log, "0123456789\n".repeat(3)); // 33 bytes, 10 read a pass
+    appendFileSync(other, "x\n");
+    expect(tailer.backlog([join(dir, "o*.log")])).toEqual([{ path: other, bytes: 2, averageLineBytes: undefined }]);
+    await tailer.poll();
+    expect(tailer.backlog([join(dir, "o*.log")])).toEqual([]);
+    expect(tailer.backlog([log])).toEqual([{ path: log, bytes: 23, averageLineBytes: undefined }]);
+    await tailer.poll();
+    expect(tailer.backlog([log])).toEqual([{ path: log, bytes: 13, averageLineBytes: 20 }]);
+    // rotated before its end was read: the rest of the old file counts, then the new file's bytes
+    renameSync(log, `${log}.1`);
+    writeFileSync(log, "new line\n");
+    expect(tailer.backlog([log])).toEqual([{ path: log, bytes: 13, averageLineBytes: 20 }]);
+    await tailer.poll(); // notices the rotation, opens the new file, reads 10 more bytes of the old one
+    expect(tailer.backlog([log])[0]!.bytes).toBe(3 + 9);
+    for (let i = 0; i < 5; i++) await tailer.poll();
+    expect(tailer.backlog([log, join(dir, "*.log")])).toEqual([]);
+  });
+});
+
+describe("FileTailer and a log rotated more than once between two looks", () => {
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 30));
+  const generation = (name: string, count: number) =>
+    Array.from({ length: count }, (_, i) => `${name} line ${i}`).join("\n") + "\n";
+  const lines = (text: string) => text.trimEnd().split("\n");
+
+  /** Runs the real logrotate with `options` on `log`, forced (a rotation now). */
+  function logrotate(log: string, options: readonly string[]): void {
+    const config = join(dir, "rotate.conf");
+    writeFileSync(config, `${log} {\n  rotate 5\n  create\n${options.map((o) => `  ${o}\n`).join("")}}\n`);
+    const run = spawnSync("logrotate", ["-f", "-s", join(dir, "state"), config], { encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+  }
+
+  async function follow(log: string, errors: string[]): Promise<{ texts: () => string[] }> {
+    const got = collect();
+    tailer = new FileTailer({ watch: false, onError: (error, path) => errors.push(`${path}: ${error.message}`) });
+    tailer.subscribe(log, (line) => got.lines.push(line), { startAt: "beginning" });
+    await tailer.start();
+    await tailer.poll();
+    return got;
+  }
+
+  it("by rename, twice: the generation in between is found beside the log and read in its place", async () => {
+    const log = join(dir, "auth.log");
+    writeFileSync(log, generation("one", 3));
+    const errors: string[] = [];
+    const got = await follow(log, errors);
+    appendFileSync(log, "one late\n");
+    await pause();
+    renameSync(log, `${log}.1`);
+    writeFileSync(log, generation("two", 4));
+    await pause();
+    renameSync(`${log}.1`, `${log}.2`);
+    renameSync(log, `${log}.1`);
+    writeFileSync(log, generation("three", 2));
+    await tailer!.poll();
+    await tailer!.poll();
+    // before: "two" was never read, and nothing said so
+    expect(got.texts()).toEqual([
+      ...lines(generation("one", 3)),
+      "one late",
+      ...lines(generation("two", 4)),
+      ...lines(generation("three", 2)),
+    ]);
+    expect(errors).toEqual([]);
+  });
+
+  it.each([
+    ["compress, delaycompress: the generation in between is plain and read", ["compress", "delaycompress"], true],
+    ["compress: the generation in between is compressed, reported with its size", ["compress"], false],
+    ["no compression: read", [], true],
+  ])("real logrotate twice, %s", async (_name, options, readable) => {
+    const log = join(dir, "secure");
+    writeFileSync(log, generation("one", 3));
+    const errors: string[] = [];
+    const got = await follow(log, errors);
+    appendFileSync(log, "one late\n");
+    await pause();
+    logrotate(log, options);
+    writeFileSync(log, generation("two", 50));
+    await pause();
+    logrotate(log, options);
+    appendFileSync(log, generation("three", 2));
+    await tailer!.poll();
+    await tailer!.poll();
+    const two = readable ? lines(generation("two", 50)) : [];
+    expect(got.texts()).toEqual([...lines(generation("one", 3)), "one late", ...two, ...lines(generation("three", 2))]);
+    if (readable) expect(errors).toEqual([]);
+    else {
+      const size = statSync(`${log}.1.gz`).size;
+      expect(errors).toEqual([
+        `${log}: rotated again before it was read: ${log}.1.gz (${size} bytes compressed, ` +
+          `${Buffer.byteLength(generation("two", 50))} bytes of log) was written after the file being read and ` +
+          "compressed before it could be opened: its lines were not read",
+      ]);
+    }
+    // the next rotation, looked at in time, is a plain one: nothing more reported, nothing read twice
+    await pause();
+    logrotate(log, options);
+    appendFileSync(log, "four\n");
+    await tailer!.poll();
+    await tailer!.poll();
+    expect(got.texts().at(-1)).toBe("four");
+    expect(got.texts().filter((text) => text === "three line 0")).toHaveLength(1);
+    expect(errors).toHaveLength(readable ? 0 : 1);
+  });
+
+  it("copytruncate while behind: the rest is read from the copy, then the file from its start", async () => {
+    const log = join(dir, "app.log");
+    const first = generation("one", 200);
+    writeFileSync(log, first);
+    const errors: string[] = [];
+    const got = collect();
+    tailer = new FileTailer({
+      watch: false,
+      passBudget: 1000,
+      onError: (error, path) => errors.push(`${path}: ${error.message}`),
+    });
+    tailer.subscribe(log, (line) => got.lines.push(line), { startAt: "beginning" });
+    await tailer.start();
+    await tailer.poll();
+    // behind: one pass of 1000 bytes read out of about 2,700
+    expect(got.lines.length).toBeLessThan(100);
+    logrotate(log, ["copytruncate"]);
+    appendFileSync(log, "after truncate\n");
+    for (let i = 0; i < 10; i++) await tailer.poll();
+    expect(got.texts()).toEqual([...lines(first), "after truncate"]);
+    expect(errors).toEqual([]);
+  });
+
+  it("copytruncate while behind, the copy compressed: the bytes not read are reported", async () => {
+    const log = join(dir, "app.log");
+    writeFileSync(log, generation("one", 200));
+    const errors: string[] = [];
+    const got = collect();
+    tailer = new FileTailer({
+      watch: false,
+      passBudget: 1000,
+      onError: (error, path) => errors.push(`${path}: ${error.message}`),
+    });
+    tailer.subscribe(log, (line) => got.lines.push(line), { startAt: "beginning" });
+    await tailer.start();
+    await tailer.poll();
+    const size = statSync(log).size;
+    logrotate(log, ["copytruncate", "compress"]);
+    appendFileSync(log, "after truncate\n");
+    for (let i = 0; i < 10; i++) await tailer.poll();
+    expect(got.texts().at(-1)).toBe("after truncate");
+    expect(errors).toEqual([
+      `${log}: truncated (copytruncate) before it was read to its end: at least ${size - 1000} bytes from byte 1000 ` +
+        "were not read (no plain copy of it beside it)",
+    ]);
   });
 });

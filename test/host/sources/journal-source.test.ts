@@ -147,7 +147,10 @@ setInterval(() => {}, 1000);
     const source = new JournalSource({ journalmatch: "_COMM=sshd", command: script, whenReady: () => ready }, () => {
       delivered++;
     });
+    expect(source.secondsBehind(Date.now() / 1000)).toBe(0);
+    const before = Date.now() / 1000;
     await source.start();
+    const after = Date.now() / 1000;
     try {
       const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
       while (delivered === 0) await settle();
@@ -155,10 +158,17 @@ setInterval(() => {}, 1000);
       // one batch (4,096) and what readline had already split of the chunk it was reading
       expect(delivered).toBeGreaterThanOrEqual(4096);
       expect(delivered).toBeLessThan(8000);
+      // the output waits: how far behind is told in seconds, from the start for entries older than it (these are
+      // from 1970: a findtime-back backlog at start is not falling behind until the start itself is far away)
+      const later = after + 120;
+      expect(source.secondsBehind(later)).toBeGreaterThanOrEqual(later - after);
+      expect(source.secondsBehind(later)).toBeLessThanOrEqual(later - before);
       release();
       const deadline = Date.now() + 5000;
       while (delivered < 20_000 && Date.now() < deadline) await settle();
       expect(delivered).toBe(20_000);
+      // nothing waits any more
+      expect(source.secondsBehind(Date.now() / 1000 + 120)).toBe(0);
     } finally {
       await source.stop();
     }
