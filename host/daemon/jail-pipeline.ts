@@ -115,6 +115,11 @@ export class JailPipeline {
    * line); undefined once a batch is matched again. The daemon reports a jail in this state as failing.
    */
   filterError: string | undefined;
+  /**
+   * Why the jail's filter was isolated from the other jails (lines abandoned again and again, or persistently slow
+   * lines): it runs on the filter pool's quarantine thread, throttled. Shown by `status`.
+   */
+  filterIsolation: string | undefined;
   /** The daemon is shutting down: lines not handled yet are left (see halt). */
   private halted = false;
 
@@ -145,7 +150,9 @@ export class JailPipeline {
     }
     for (const { pattern, position } of config.logpaths) {
       const startAt = context.startAt(position);
-      this.unsubscribe.push(context.tailer.subscribe(pattern, (line) => this.receive(line), { startAt }));
+      // the file waits while this jail is behind: another jail's files are read meanwhile
+      const pending = () => (this.linesBehind() > 0 ? this.queue : undefined);
+      this.unsubscribe.push(context.tailer.subscribe(pattern, (line) => this.receive(line), { startAt, pending }));
       context.info(`[${config.name}] Added logfile: '${pattern}' (${position})`);
     }
     // Start the filter worker now rather than on the first line, which would then wait for it.
@@ -243,7 +250,15 @@ export class JailPipeline {
       const options = { useDns: "no" as const, ...(logTimeZone ? { logTimeZone } : {}) };
       const pool = this.context.filterPool;
       matcher = pool
-        ? guardedMatcher(filterSpec(definition), options, pool)
+        ? guardedMatcher(filterSpec(definition), options, pool, {
+            onIsolated: (reason) => {
+              this.filterIsolation = `filter isolated from the other jails: ${reason}`;
+              this.context.error(
+                `[${this.config.name}] its filter is isolated from the other jails (${reason}); its lines wait ` +
+                  "their turn, none is dropped (the lag is reported while it is behind)",
+              );
+            },
+          })
         : Promise.resolve(inlineMatcher(filterSpec(definition), options));
       // a worker that could not start is tried again with the next lines
       matcher.catch(() => {

@@ -7,7 +7,7 @@ import { parseHostPosition } from "../../shared/filter/host-placement.js";
 import type { FilterSpec, LineContext, LogFilterOptions } from "../../shared/filter/log-filter.js";
 import { SourceFilters } from "../../shared/filter/source-filters.js";
 import type { FilterThreadPool } from "../../shared/filter/watchdog/filter-thread-pool.js";
-import type { GuardedLineResult } from "../../shared/filter/watchdog/guarded-filter.js";
+import type { FilterEvents, GuardedLineResult } from "../../shared/filter/watchdog/guarded-filter.js";
 
 /** Matches lines in order; lines of different `source`s (log files) keep separate multi-line state. */
 export interface LineMatcher {
@@ -47,8 +47,9 @@ export async function guardedMatcher(
   spec: FilterSpec,
   options: LogFilterOptions,
   pool: FilterThreadPool,
+  events: FilterEvents = {},
 ): Promise<LineMatcher> {
-  const guarded = await pool.start(spec, options);
+  const guarded = await pool.start(spec, options, events);
   return {
     match: (lines, contexts, source) => guarded.processBatch(lines, contexts, source),
     close: () => guarded.close(),
