@@ -279,15 +279,24 @@ export class JailPipeline {
       else bySource.set(line.source, [line]);
     }
     for (const [source, lines] of bySource) {
-      // a pass may deliver a hundred thousand lines: matched in slices, so that a stop or a signal is heard between
-      for (let start = 0; start < lines.length && !this.halted; start += matchSlice) {
-        await this.matchAndHandle(source, lines.slice(start, start + matchSlice));
+      // a pass may deliver a hundred thousand lines: matched in slices, so that a stop or a signal is heard between,
+      // and fewer at a time when the filter's lines are slow, so that their failures are counted as they come
+      for (let start = 0; start < lines.length && !this.halted; ) {
+        const size = await this.sliceLines();
+        await this.matchAndHandle(source, lines.slice(start, start + size));
+        start += size;
       }
     }
     if (this.behindReported && this.linesBehind() === 0) {
       this.behindReported = false;
       this.context.notice(`[${this.config.name}] caught up with its logs`);
     }
+  }
+
+  /** Lines matched at once: matchSlice, or fewer for a filter whose lines are slow (see LineMatcher.batchLines). */
+  private async sliceLines(): Promise<number> {
+    const matcher = await this.matcherFor().catch(() => undefined);
+    return Math.max(1, Math.min(matchSlice, matcher?.batchLines?.() ?? matchSlice));
   }
 
   private async matchAndHandle(source: string, group: LogLine[]): Promise<void> {

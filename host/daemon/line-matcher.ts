@@ -12,6 +12,8 @@ import type { FilterEvents, GuardedLineResult } from "../../shared/filter/watchd
 /** Matches lines in order; lines of different `source`s (log files) keep separate multi-line state. */
 export interface LineMatcher {
   match(lines: readonly string[], contexts: readonly LineContext[], source: string): Promise<GuardedLineResult[]>;
+  /** Lines to hand over at once so that results come every few hundred ms (slow lines: few); undefined: any. */
+  batchLines?(): number;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export async function guardedMatcher(
   const guarded = await pool.start(spec, options, events);
   return {
     match: (lines, contexts, source) => guarded.processBatch(lines, contexts, source),
+    batchLines: () => guarded.batchLines(),
     close: () => guarded.close(),
   };
 }

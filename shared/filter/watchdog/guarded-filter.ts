@@ -67,6 +67,8 @@ function readLineAt(path: string, start: number, next: number): string {
 
 /** Thread time a replay into a fresh worker may take, by the filter's measured cost per line (see replayHistory). */
 const REPLAY_BUDGET_MS = 250;
+/** Work in one batch of lines its caller hands over, by the filter's measured cost (see batchLines). */
+const BATCH_MS = 250;
 /** Longest pause of a throttled filter between two turns. */
 const THROTTLE_MAX_MS = 1000;
 
@@ -166,6 +168,17 @@ export class GuardedLogFilter {
   /** The filter's measured cost per line in milliseconds, undefined before its first turn. */
   get msPerLine(): number | undefined {
     return this.cost.msPerLine;
+  }
+
+  /**
+   * Lines worth about BATCH_MS of this filter's work by its measured cost (a first turn's worth before it is known):
+   * a caller handing lines over in batches of this size gets the results of slow lines (failures, bans) as they
+   * come, not after minutes of a backlog.
+   */
+  batchLines(): number {
+    const perLine = this.cost.msPerLine;
+    if (perLine === undefined) return this.cost.nextLines();
+    return perLine <= 0 ? Number.POSITIVE_INFINITY : Math.max(1, Math.floor(BATCH_MS / perLine));
   }
 
   private get lineBudgetMs(): number {
