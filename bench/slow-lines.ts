@@ -81,7 +81,7 @@ async function runOnce(
   writeSync(openSync(sshdLog, "w"), "");
   const configDir = makeConfigDir(
     {
-      "fail2ban.local": `[Definition]\nloglevel = NOTICE\nlogtarget = ${logFile}\nsocket = ${socket}\npidfile = ${join(dir, "cj.pid")}\ndbfile = ${join(dir, "cj.sqlite3")}\n`,
+      "fail2ban.local": `[Definition]\nloglevel = INFO\nlogtarget = ${logFile}\nsocket = ${socket}\npidfile = ${join(dir, "cj.pid")}\ndbfile = ${join(dir, "cj.sqlite3")}\n`,
       "jail.local": [
         "[DEFAULT]\nignoreself = false\nbackend = auto\n",
         `[sshd]\nenabled = true\nbackend = auto\nlogpath = ${sshdLog}\nmaxretry = 3\nfindtime = 10m\nbantime = 1h\n`,

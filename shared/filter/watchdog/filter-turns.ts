@@ -32,12 +32,22 @@ export class TurnSizer {
   }
 }
 
-/** Lines abandoned within STALL_WINDOW_MS from which a filter is isolated. */
-export const ISOLATE_AFTER_STALLS = 3;
+/**
+ * Lines abandoned within STALL_WINDOW_MS from which a filter is isolated. Each one restarts the worker under every
+ * filter of the thread (seconds on a loaded machine): the second is already one too many for them.
+ */
+export const ISOLATE_AFTER_STALLS = 2;
 export const STALL_WINDOW_MS = 10 * 60_000;
-/** Lines over which the average cost is judged, and the average from which a filter is isolated as slow. */
-export const SLOW_WINDOW_LINES = 100;
+/**
+ * The average cost is judged over at least SLOW_WINDOW_LINES lines and SLOW_WINDOW_MS of the worker's time (a cheap
+ * filter preempted on a busy machine takes thousands of lines to fill the time, and its average stays low); from
+ * SLOW_LINE_MS a line the filter is isolated as slow. Lines of 40 ms are judged within about a second.
+ */
+export const SLOW_WINDOW_LINES = 20;
+export const SLOW_WINDOW_MS = 500;
 export const SLOW_LINE_MS = 2;
+/** A filter's first turns, not counted in its average. */
+const WARM_UP_TURNS = 2;
 
 /**
  * Watches one filter for the behaviour that makes it unfair to the others on its thread; `stalled` and `ran` return
@@ -48,6 +58,8 @@ export class FairnessWatch {
   private readonly stalls: number[] = [];
   private windowLines = 0;
   private windowMs = 0;
+  /** Turns not judged yet: a filter's first lines compile its date templates (tens of ms once), not a slow line. */
+  private warmUpTurns = WARM_UP_TURNS;
 
   /** A line was abandoned at `now` (epoch ms). */
   stalled(now: number): string | undefined {
@@ -59,9 +71,13 @@ export class FairnessWatch {
 
   /** A turn ran `lines` lines in `ms` milliseconds. */
   ran(lines: number, ms: number): string | undefined {
+    if (this.warmUpTurns > 0) {
+      this.warmUpTurns--;
+      return undefined;
+    }
     this.windowLines += lines;
     this.windowMs += ms;
-    if (this.windowLines < SLOW_WINDOW_LINES) return undefined;
+    if (this.windowLines < SLOW_WINDOW_LINES || this.windowMs < SLOW_WINDOW_MS) return undefined;
     const average = this.windowMs / this.windowLines;
     const count = this.windowLines;
     this.windowLines = 0;
