@@ -8,6 +8,7 @@ import { benchFlood } from "./flood.js";
 import { benchHost } from "./host.js";
 import { benchRegex } from "./regex-bench.js";
 import { benchReplay } from "./replay-bench.js";
+import { benchSlowLines } from "./slow-lines.js";
 import { benchStoreWrites } from "./store-writes.js";
 
 const workDir = join(process.cwd(), ".bench");
@@ -20,6 +21,7 @@ const allSections: Array<[string, string, () => Promise<BenchRow[]>]> = [
   ["cloud", "cloud mode", () => benchCloud(workDir)],
   ["host", "host mode", () => benchHost(join(workDir, "host"))],
   ["flood", "host mode under flood", () => benchFlood(join(workDir, "flood"))],
+  ["slowlines", "host mode with slow lines", () => benchSlowLines(join(workDir, "slowlines"))],
   ["dependencies", "our pieces next to the libraries", () => benchDependencies(workDir)],
 ];
 // BENCH_ONLY=regex,replay runs some sections (replay reads the log the regex section writes)

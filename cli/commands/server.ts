@@ -161,12 +161,14 @@ export async function run(argv: string[], context: CommandContext): Promise<numb
   if (!plan.once) process.stderr.write(`cloudjail server: ${describeConfigTree(tree)}\n`);
   // Bundled beside cli.js; run from sources (tests) it is absent and filters run in the main thread.
   const workerPath = join(context.distDir, "filter-worker.js");
+  const filterThreads = filterThreadsFromEnv(process.env);
   const daemon = new Daemon({
     settings,
     log,
     dryRun: plan.dryRun,
     once: plan.once,
     ...(existsSync(workerPath) ? { filterWorkerPath: workerPath } : {}),
+    ...(filterThreads !== undefined ? { filterThreads } : {}),
     ...(plan.jails.length > 0 ? { jails: plan.jails } : {}),
     ...(Object.keys(plan.logpaths).length > 0 ? { logpaths: plan.logpaths } : {}),
   });
@@ -248,4 +250,18 @@ async function onceSummary(daemon: Daemon): Promise<string> {
   }
   lines.push(`${total} address${total === 1 ? "" : "es"} banned.`, "");
   return lines.join("\n");
+}
+
+/**
+ * CLOUDJAIL_FILTER_THREADS: the threads the jails' filters share (default: the machine's cores, at most 4); a value
+ * that is not a whole number from 1 to 64 is refused, naming the variable.
+ */
+export function filterThreadsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env.CLOUDJAIL_FILTER_THREADS;
+  if (text === undefined || text === "") return undefined;
+  const threads = Number(text);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new CloudjailError(`CLOUDJAIL_FILTER_THREADS must be a whole number from 1 to 64, not '${text}'`);
+  }
+  return threads;
 }

@@ -126,10 +126,6 @@ export class Daemon {
             ? `${path}: ${error.message}`
             : `Unable to read ${path}: ${error.message}`,
         ),
-      // the next read waits for the lines read so far: a large backlog is never all in memory
-      whenReady: async () => {
-        for (const pipeline of this.pipelines.values()) await pipeline.idle();
-      },
     });
     this.stopped = new Promise((resolve) => {
       this.resolveStopped = resolve;
@@ -496,6 +492,8 @@ export class Daemon {
     if (source !== undefined) problems.push(`no readable log source: ${source}`);
     const filterError = this.pipelines.get(jail)?.filterError;
     if (filterError !== undefined) problems.push(filterError);
+    const isolation = this.pipelines.get(jail)?.filterIsolation;
+    if (isolation !== undefined) problems.push(isolation);
     const lag = this.pipelines.get(jail)?.lagProblem();
     if (lag !== undefined) problems.push(lag);
     return problems;

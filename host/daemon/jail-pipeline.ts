@@ -120,6 +120,11 @@ export class JailPipeline {
    * line); undefined once a batch is matched again. The daemon reports a jail in this state as failing.
    */
   filterError: string | undefined;
+  /**
+   * Why the jail's filter was isolated from the other jails (lines abandoned again and again, or persistently slow
+   * lines): it runs on the filter pool's quarantine thread, throttled. Shown by `status`.
+   */
+  filterIsolation: string | undefined;
   /** The daemon is shutting down: lines not handled yet are left (see halt). */
   private halted = false;
 
@@ -150,7 +155,9 @@ export class JailPipeline {
     }
     for (const { pattern, position } of config.logpaths) {
       const startAt = context.startAt(position);
-      this.unsubscribe.push(context.tailer.subscribe(pattern, (line) => this.receive(line), { startAt }));
+      // the file waits while this jail is behind: another jail's files are read meanwhile
+      const pending = () => (this.linesBehind() > 0 ? this.queue : undefined);
+      this.unsubscribe.push(context.tailer.subscribe(pattern, (line) => this.receive(line), { startAt, pending }));
       context.info(`[${config.name}] Added logfile: '${pattern}' (${position})`);
     }
     // Start the filter worker now rather than on the first line, which would then wait for it.
@@ -261,7 +268,15 @@ export class JailPipeline {
       const options = { useDns: "no" as const, ...(logTimeZone ? { logTimeZone } : {}) };
       const pool = this.context.filterPool;
       matcher = pool
-        ? guardedMatcher(filterSpec(definition), options, pool)
+        ? guardedMatcher(filterSpec(definition), options, pool, {
+            onIsolated: (reason) => {
+              this.filterIsolation = `filter isolated from the other jails: ${reason}`;
+              this.context.error(
+                `[${this.config.name}] its filter is isolated from the other jails (${reason}); its lines wait ` +
+                  "their turn, none is dropped (the lag is reported while it is behind)",
+              );
+            },
+          })
         : Promise.resolve(inlineMatcher(filterSpec(definition), options));
       // a worker that could not start is tried again with the next lines
       matcher.catch(() => {
@@ -282,9 +297,12 @@ export class JailPipeline {
       else bySource.set(line.source, [line]);
     }
     for (const [source, lines] of bySource) {
-      // a pass may deliver a hundred thousand lines: matched in slices, so that a stop or a signal is heard between
-      for (let start = 0; start < lines.length && !this.halted; start += matchSlice) {
-        await this.matchAndHandle(source, lines.slice(start, start + matchSlice));
+      // a pass may deliver a hundred thousand lines: matched in slices, so that a stop or a signal is heard between,
+      // and fewer at a time when the filter's lines are slow, so that their failures are counted as they come
+      for (let start = 0; start < lines.length && !this.halted; ) {
+        const size = await this.sliceLines();
+        await this.matchAndHandle(source, lines.slice(start, start + size));
+        start += size;
       }
     }
     this.reportFileLag();
@@ -308,6 +326,12 @@ export class JailPipeline {
       this.behindReported = false;
       this.context.notice(`[${this.config.name}] caught up with its logs`);
     }
+  }
+
+  /** Lines matched at once: matchSlice, or fewer for a filter whose lines are slow (see LineMatcher.batchLines). */
+  private async sliceLines(): Promise<number> {
+    const matcher = await this.matcherFor().catch(() => undefined);
+    return Math.max(1, Math.min(matchSlice, matcher?.batchLines?.() ?? matchSlice));
   }
 
   private async matchAndHandle(source: string, group: LogLine[]): Promise<void> {

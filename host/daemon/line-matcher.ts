@@ -7,11 +7,13 @@ import { parseHostPosition } from "../../shared/filter/host-placement.js";
 import type { FilterSpec, LineContext, LogFilterOptions } from "../../shared/filter/log-filter.js";
 import { SourceFilters } from "../../shared/filter/source-filters.js";
 import type { FilterThreadPool } from "../../shared/filter/watchdog/filter-thread-pool.js";
-import type { GuardedLineResult } from "../../shared/filter/watchdog/guarded-filter.js";
+import type { FilterEvents, GuardedLineResult } from "../../shared/filter/watchdog/guarded-filter.js";
 
 /** Matches lines in order; lines of different `source`s (log files) keep separate multi-line state. */
 export interface LineMatcher {
   match(lines: readonly string[], contexts: readonly LineContext[], source: string): Promise<GuardedLineResult[]>;
+  /** Lines to hand over at once so that results come every few hundred ms (slow lines: few); undefined: any. */
+  batchLines?(): number;
   close(): Promise<void>;
 }
 
@@ -47,10 +49,12 @@ export async function guardedMatcher(
   spec: FilterSpec,
   options: LogFilterOptions,
   pool: FilterThreadPool,
+  events: FilterEvents = {},
 ): Promise<LineMatcher> {
-  const guarded = await pool.start(spec, options);
+  const guarded = await pool.start(spec, options, events);
   return {
     match: (lines, contexts, source) => guarded.processBatch(lines, contexts, source),
+    batchLines: () => guarded.batchLines(),
     close: () => guarded.close(),
   };
 }

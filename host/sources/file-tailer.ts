@@ -18,6 +18,13 @@ export type StartAt = "end" | "beginning" | { readonly since: number; readonly l
 export interface SubscribeOptions {
   /** For files present at start; default `end`. Files that appear later are always read from their beginning. */
   readonly startAt?: StartAt;
+  /**
+   * While the subscriber is still handling lines delivered earlier: a promise resolving when it is done; undefined
+   * when it takes more. A file with a busy subscriber is not read until every one of them is done, so that one jail's
+   * backlog (a flood, slow lines) is read as fast as that jail handles it, while the other jails' files are read at
+   * once.
+   */
+  readonly pending?: () => Promise<void> | undefined;
 }
 
 /** Tuning of the tailer; the defaults suit a daemon. */
@@ -57,6 +64,7 @@ interface Subscription {
   readonly pattern: string;
   readonly handler: LineHandler;
   readonly startAt: StartAt;
+  readonly pending: (() => Promise<void> | undefined) | undefined;
 }
 
 interface TailedFile {
@@ -80,6 +88,8 @@ interface TailedFile {
    * read to their end before the current file is read at all, then closed.
    */
   retired: TailedFile[];
+  /** A subscriber is busy with earlier lines: the file is read again once they are handled (see busy). */
+  waiting: boolean;
 }
 
 /** How many leading bytes identify a file's content (fail2ban hashes the first line for the same purpose). */
@@ -176,6 +186,7 @@ export class FileTailer implements LogSource {
       pattern: isAbsolute(pattern) ? pattern : resolve(pattern),
       handler,
       startAt: options.startAt ?? "end",
+      pending: options.pending,
     };
     this.subscriptions.add(subscription);
     if (this.running) this.attach(subscription, false);
@@ -302,6 +313,7 @@ export class FileTailer implements LogSource {
       head: Buffer.alloc(0),
       seenSize: 0,
       retired: [],
+      waiting: false,
     };
     if (!this.open(file)) return undefined;
     this.files.set(path, file);
@@ -361,12 +373,34 @@ export class FileTailer implements LogSource {
       }
     }
     for (const file of this.files.values()) {
+      if (this.busy(file)) continue;
       try {
         this.follow(file);
       } catch (error) {
         this.options.onError?.(error as Error, file.path);
       }
     }
+  }
+
+  /**
+   * Whether a subscriber of the file is still handling its earlier lines: the file waits (its lines stay in it, read
+   * later), and a pass is scheduled for when they are all done.
+   */
+  private busy(file: TailedFile): boolean {
+    if (file.waiting) return true;
+    const waits: Promise<void>[] = [];
+    for (const subscription of file.subscribers) {
+      const pending = subscription.pending?.();
+      if (pending) waits.push(pending);
+    }
+    if (waits.length === 0) return false;
+    file.waiting = true;
+    const done = () => {
+      file.waiting = false;
+      this.schedule();
+    };
+    Promise.all(waits).then(done, done);
+    return true;
   }
 
   private follow(file: TailedFile): void {

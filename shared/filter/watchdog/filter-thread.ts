@@ -1,8 +1,9 @@
 // The watched worker thread behind guarded filters (see guarded-filter.ts for why there is one). A thread hosts one
 // filter or several: a daemon with many jails runs them on a few threads instead of a thread (and a V8 heap of about
 // 10 MB) per jail. One request runs at a time per thread, since the shared progress counter names the line in
-// progress; when a line runs out of time the worker is replaced, every hosted filter is built again in the fresh one
-// and each replays its recent lines, so no filter on the thread loses its multi-line buffers and sessions.
+// progress, and the filters take turns round robin (see turn); when a line runs out of time the worker is replaced,
+// every hosted filter is built again in the fresh one and each replays the recent lines its state needs (none for a
+// one-line filter without sessions), so no filter on the thread loses its multi-line buffers and sessions.
 import { Worker } from "node:worker_threads";
 import { CloudjailError } from "../../errors.js";
 import type { FilterSpec, LogFilterOptions } from "../log-filter.js";
@@ -79,8 +80,14 @@ export class FilterThread {
   private nextId = 1;
   private nextFilterId = 1;
   private readonly hosted = new Map<number, Hosted>();
-  /** The end of the last exclusive section queued (see exclusive). */
-  private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Tasks waiting for the thread, by owner (a filter, or a one-off owner per `exclusive` call), owners in the order
+   * they are served next: round robin, one task per owner per round (see turn).
+   */
+  private readonly waiting = new Map<unknown, Array<() => Promise<void>>>();
+  private serving = false;
+  /** Tasks run so far (the scheduler's clock, for tests and reports). */
+  turnsServed = 0;
 
   private constructor(guard: GuardOptions) {
     this.guard = { lineBudgetMs: 40, ...guard };
@@ -123,13 +130,50 @@ export class FilterThread {
   }
 
   /**
-   * Runs `task` once every task queued before it has ended: requests, restarts and filter changes never interleave.
-   * Code inside a task uses the thread directly (runOnce, restart), never exclusive again.
+   * Runs `task` alone on the thread: requests, restarts and filter changes never interleave. Code inside a task uses
+   * the thread directly (runOnce, restart), never turn or exclusive again.
    */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.turn(Symbol("exclusive"), task);
+  }
+
+  /**
+   * Runs `task` alone on the thread, in `owner`'s turn. Owners with tasks waiting are served round robin, one task
+   * each per round, in the order they first asked: a filter that queues slice after slice (a jail with a backlog of
+   * slow lines) gets one slice, then every other waiting owner gets its turn before its next one. An owner that
+   * waits for each task before queueing the next is placed behind those already waiting.
+   */
+  turn<T>(owner: unknown, task: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const run = async () => {
+        try {
+          resolve(await task());
+        } catch (error) {
+          reject(error);
+        }
+      };
+      const tasks = this.waiting.get(owner);
+      if (tasks) tasks.push(run);
+      else this.waiting.set(owner, [run]);
+      if (!this.serving) void this.serve();
+    });
+  }
+
+  private async serve(): Promise<void> {
+    this.serving = true;
+    try {
+      for (let next = this.waiting.entries().next(); !next.done; next = this.waiting.entries().next()) {
+        const [owner, tasks] = next.value;
+        const run = tasks.shift()!;
+        // served owners go to the back of the round; one with nothing left leaves it
+        this.waiting.delete(owner);
+        if (tasks.length > 0) this.waiting.set(owner, tasks);
+        this.turnsServed++;
+        await run();
+      }
+    } finally {
+      this.serving = false;
+    }
   }
 
   /**

@@ -80,12 +80,20 @@ export interface BatchRequest {
   readonly contexts: readonly LineContext[];
   /** The log the lines come from: each source keeps its own multi-line buffer and sessions (see source-filters). */
   readonly source?: string;
+  /**
+   * The thread's turn for this filter, in milliseconds of the worker's clock: once it has run that long the worker
+   * answers with the results of the lines finished so far (at least one), and the caller sends the rest in a later
+   * turn, after the other filters of the thread had theirs. Absent: every line.
+   */
+  readonly turnMs?: number;
 }
 
-/** The results of a batch, one per line. */
+/** The results of a batch, one per line finished: all of them, or a prefix when the turn ran out (see turnMs). */
 export interface BatchResponse {
   readonly id: number;
   readonly results: readonly LineResult[];
+  /** Milliseconds the worker spent on the lines answered (its own clock: the filter's cost per line). */
+  readonly elapsedMs: number;
 }
 
 /** The worker started and takes requests. */
