@@ -421,6 +421,7 @@ export class Cloudjail extends Construct {
       functions: { ingest: this.ingestFunction, reconcile: this.reconcileFunction, admin: this.adminFunction },
       alarmTopic: this.topic,
       failedDeliveries: this.failedDeliveries.queue,
+      networkAcls: naclIds.length > 0,
     });
 
     const output = (name: string, value: string, description: string) => {
