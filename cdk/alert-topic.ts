@@ -29,9 +29,10 @@ export function createAlertTopic(scope: Construct, displayName: string): AlertTo
   // In a key policy "*" is this key. Alarm actions call KMS as cloudwatch.amazonaws.com with these two actions
   // (SNS: "compatibility between event sources from AWS services and encrypted topics"). Without conditions any
   // account's alarms could use the key through the service (the confused deputy); CloudWatch sends the alarm's
-  // account and ARN with the request, so only alarms of this account and Region qualify. The alarms' names are made
-  // by CloudFormation, hence `alarm:*`. (The topic's ARN as encryption context would need the topic before the key,
-  // which is encrypted with it: a cycle.)
+  // account and ARN with the request (the SNS developer guide's key policy for AWS service event sources conditions
+  // on aws:SourceArn; re:Post "cloudwatch-receive-sns-for-alarm-trigger" shows the alarm's ARN as aws:SourceArn), so
+  // only alarms of this account and Region qualify. The alarms' names are made by CloudFormation, hence `alarm:*`.
+  // (The topic's ARN as encryption context would need the topic before the key, which is encrypted with it: a cycle.)
   const alarmsOfThisAccount = {
     StringEquals: { "aws:SourceAccount": stack.account },
     ArnLike: { "aws:SourceArn": alarmArnPattern(stack) },
