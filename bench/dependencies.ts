@@ -187,6 +187,8 @@ export async function benchDependencies(workDir: string): Promise<BenchRow[]> {
   return rows;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+// Run on its own only: bundled into .bench/bench.mjs, import.meta.url is the bundle's, which is also argv[1].
+const script = process.argv[1] ?? "";
+if (/dependencies\.[cm]?[jt]s$/.test(script) && import.meta.url === pathToFileURL(script).href) {
   for (const row of await benchDependencies(join(root, ".bench"))) process.stdout.write(`${JSON.stringify(row)}\n`);
 }

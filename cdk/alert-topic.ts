@@ -27,13 +27,23 @@ export function createAlertTopic(scope: Construct, displayName: string): AlertTo
     removalPolicy: RemovalPolicy.DESTROY,
   });
   // In a key policy "*" is this key. Alarm actions call KMS as cloudwatch.amazonaws.com with these two actions
-  // (SNS: "compatibility between event sources from AWS services and encrypted topics").
+  // (SNS: "compatibility between event sources from AWS services and encrypted topics"). Without conditions any
+  // account's alarms could use the key through the service (the confused deputy); CloudWatch sends the alarm's
+  // account and ARN with the request (the SNS developer guide's key policy for AWS service event sources conditions
+  // on aws:SourceArn; re:Post "cloudwatch-receive-sns-for-alarm-trigger" shows the alarm's ARN as aws:SourceArn), so
+  // only alarms of this account and Region qualify. The alarms' names are made by CloudFormation, hence `alarm:*`.
+  // (The topic's ARN as encryption context would need the topic before the key, which is encrypted with it: a cycle.)
+  const alarmsOfThisAccount = {
+    StringEquals: { "aws:SourceAccount": stack.account },
+    ArnLike: { "aws:SourceArn": alarmArnPattern(stack) },
+  };
   key.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: "CloudWatchAlarmsPublishEncrypted",
       principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
       actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
       resources: ["*"],
+      conditions: alarmsOfThisAccount,
     }),
   );
   const topic = new sns.Topic(scope, "Alerts", { displayName, masterKey: key, enforceSSL: true });
@@ -44,8 +54,13 @@ export function createAlertTopic(scope: Construct, displayName: string): AlertTo
       principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
       actions: ["sns:Publish"],
       resources: [topic.topicArn],
-      conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+      conditions: alarmsOfThisAccount,
     }),
   );
   return { key, topic };
+}
+
+/** ARN pattern of every CloudWatch alarm of the stack's account and Region. */
+function alarmArnPattern(stack: Stack): string {
+  return `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`;
 }

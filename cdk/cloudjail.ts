@@ -35,7 +35,13 @@ import {
   INGEST_SETTINGS,
   RECONCILE_SETTINGS,
 } from "./function-settings.js";
-import { FILTER_WORKER_ENTRY, LAMBDA_BANNER, LAMBDA_EXTERNALS, LAMBDA_TARGET } from "./lambda-bundling.js";
+import {
+  FILTER_WORKER_ENTRY,
+  handlerBuildCommand,
+  LAMBDA_BANNER,
+  LAMBDA_EXTERNALS,
+  LAMBDA_TARGET,
+} from "./lambda-bundling.js";
 import { CloudjailMonitoring } from "./monitoring.js";
 import { cloudjailProjectRoot } from "./project-root.js";
 
@@ -291,6 +297,8 @@ export class Cloudjail extends Construct {
             beforeBundling: () => [],
             beforeInstall: () => [],
             afterBundling: (_input: string, output: string) => [
+              // the handler again, split (see handlerBuildCommand): its index.mjs replaces the one-file build
+              handlerBuildCommand(esbuild, join(root, "lambdas", entry), output),
               `cp "${deploymentFile}" "${output}/deployment.json"`,
               ...(withFilterWorker
                 ? [
@@ -413,6 +421,7 @@ export class Cloudjail extends Construct {
       functions: { ingest: this.ingestFunction, reconcile: this.reconcileFunction, admin: this.adminFunction },
       alarmTopic: this.topic,
       failedDeliveries: this.failedDeliveries.queue,
+      networkAcls: naclIds.length > 0,
     });
 
     const output = (name: string, value: string, description: string) => {

@@ -24,6 +24,8 @@ export interface CloudjailMonitoringProps {
   readonly alarmTopic: sns.ITopic;
   /** The ingest function's on-failure destination: any record in it is a delivery not yet run. */
   readonly failedDeliveries?: sqs.IQueue;
+  /** Whether bans go to network ACLs (the reconcile run then reports foreign rules in its range). @default false */
+  readonly networkAcls?: boolean;
 }
 
 /** The cloudjail dashboard and its alarms. */
@@ -77,6 +79,9 @@ export class CloudjailMonitoring extends Construct {
             left: [
               enforcementFailures.with({ label: "failed target updates" }),
               overflow.with({ label: "bans not fitting a target" }),
+              ...(props.networkAcls
+                ? [metric("ForeignNaclRules", {}, "Maximum", "rules not ours in the ACL range")]
+                : []),
             ],
             width: 8,
           }),
@@ -85,11 +90,18 @@ export class CloudjailMonitoring extends Construct {
     });
 
     const action = new cloudwatchActions.SnsAction(props.alarmTopic);
-    const alarm = (id: string, description: string, m: cloudwatch.IMetric, evaluationPeriods: number) => {
+    const alarm = (
+      id: string,
+      description: string,
+      m: cloudwatch.IMetric,
+      evaluationPeriods: number,
+      datapointsToAlarm = evaluationPeriods,
+    ) => {
       const created = new cloudwatch.Alarm(this, id, {
         metric: m,
         threshold: 1,
         evaluationPeriods,
+        datapointsToAlarm,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
@@ -121,6 +133,28 @@ export class CloudjailMonitoring extends Construct {
       overflow,
       1,
     );
+    // Malformed deliveries and events, lines the filter's hostposition refused (a user name written to pass for the
+    // address), lines matched without an address, lines abandoned by the ReDoS guard: each is a line that protection
+    // did not count, so any is worth a look. Attackers can cause the last three at will: one breaching period of
+    // three keeps the alarm on until 15 quiet minutes, so a trickle makes one notification, not one per 5 minutes.
+    alarm(
+      "MalformedEvents",
+      "Log events were not counted (malformed, refused by the filter's hostposition, matched without an address, or past the filter's time budget): read the ingest function's ERROR log lines",
+      malformed.with({ period: Duration.minutes(5) }),
+      3,
+      1,
+    );
+    if (props.networkAcls) {
+      // The reconcile run counts, every minute, the rules in cloudjail's range that it did not create: each takes a
+      // number and a place in the rules quota, so fewer bans fit. A lasting condition: one notification when it
+      // starts, OK again once the rules are moved out of the range.
+      alarm(
+        "ForeignNaclRules",
+        "A network ACL holds rules cloudjail did not create inside its rule range (networkAclRuleRange): they are never changed, but take room from the bans; move them out of the range",
+        metric("ForeignNaclRules", {}, "Maximum").with({ period: Duration.minutes(5) }),
+        1,
+      );
+    }
     if (props.failedDeliveries) {
       alarm(
         "FailedDeliveries",

@@ -4,6 +4,7 @@ import { type BackfillReport, backfill, parseBackfillRequest } from "../cloud/in
 import { type IngestDependencies, ingestDelivery } from "../cloud/ingest/ingest-delivery.js";
 import { guardedLineMatcher } from "../cloud/ingest/log-filter-matcher.js";
 import type { InvocationContext } from "../cloud/runtime/lambda-log.js";
+import { ONE_SDK_ATTEMPT } from "../cloud/targets/retry.js";
 import { createContainerRuntime } from "./container-runtime.js";
 
 // filter-worker.mjs is bundled beside this handler by the CDK construct.
@@ -42,7 +43,7 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
     const { CloudWatchLogsClient } = await import("@aws-sdk/client-cloudwatch-logs");
     const { cloudWatchHistory } = await import("../cloud/logs/cloudwatch-history.js");
     const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? "";
-    return await backfill(request, deps, cloudWatchHistory(new CloudWatchLogsClient({}), functionName));
+    return await backfill(request, deps, cloudWatchHistory(new CloudWatchLogsClient(ONE_SDK_ATTEMPT), functionName));
   } finally {
     metrics.flush();
   }

@@ -4,6 +4,7 @@
 import { existsSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { ONE_SDK_ATTEMPT } from "../../cloud/targets/retry.js";
 import { globMatches } from "../../host/sources/glob.js";
 import { loadFilterDefinition } from "../../shared/config/filter-definition.js";
 import { ConfigError } from "../../shared/errors.js";
@@ -154,7 +155,9 @@ export interface ReplayDependencies {
 
 const defaultDependencies = (region: string | undefined): ReplayDependencies => {
   let client: CloudWatchLogsClient | undefined;
-  return { logsClient: () => (client ??= new CloudWatchLogsClient(region ? { region } : {})) };
+  return {
+    logsClient: () => (client ??= new CloudWatchLogsClient({ ...ONE_SDK_ATTEMPT, ...(region ? { region } : {}) })),
+  };
 };
 
 /** Runs `cloudjail replay`; returns the exit code. */

@@ -23,6 +23,21 @@ function eventFailure(failure: Failure, eventTime: number): EventFailure | undef
   };
 }
 
+interface MutableOutput {
+  failures: EventFailure[];
+  stalled: boolean;
+  unidentified: number;
+  ambiguousHost: boolean;
+}
+
+/** The output of an event in which no line matched (shared, never changed). */
+const NOTHING: MatchOutput = Object.freeze({
+  failures: Object.freeze([]) as readonly EventFailure[],
+  stalled: false,
+  unidentified: 0,
+  ambiguousHost: false,
+});
+
 /** Splits events into lines (a CloudWatch event may hold several) and maps the line results back to the events. */
 async function matchLines(
   events: readonly MatchInput[],
@@ -32,7 +47,9 @@ async function matchLines(
   const nows: number[] = [];
   const owner: number[] = [];
   events.forEach((event, index) => {
-    for (const line of event.message.split(/\r?\n/)) {
+    // most events are one line: split only those that hold a line break
+    const parts = event.message.includes("\n") ? event.message.split(/\r?\n/) : [event.message];
+    for (const line of parts) {
       if (line === "") continue;
       lines.push(line);
       // The event time stands for "now": year inference and dateless lines use it, as they would on the host.
@@ -41,14 +58,22 @@ async function matchLines(
     }
   });
   const results = await run(lines, nows);
-  const outputs = events.map(() => ({
-    failures: [] as EventFailure[],
-    stalled: false,
-    unidentified: 0,
-    ambiguousHost: false,
-  }));
+  // Most lines of a delivery match nothing: they share one empty output, and only the others get their own.
+  const outputs: MatchOutput[] = new Array(events.length).fill(NOTHING);
+  const own = (event: number): MutableOutput => {
+    let output = outputs[event] as MutableOutput;
+    if (output === NOTHING) {
+      output = { failures: [], stalled: false, unidentified: 0, ambiguousHost: false };
+      outputs[event] = output;
+    }
+    return output;
+  };
   results.forEach((result, index) => {
-    const output = outputs[owner[index]!]!;
+    if (!isStalled(result)) {
+      const line = result as LineResult;
+      if (!line.unidentified && !line.ambiguousHost && line.failures.length === 0) return;
+    }
+    const output = own(owner[index]!);
     if (isStalled(result)) {
       output.stalled = true;
       return;

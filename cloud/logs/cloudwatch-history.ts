@@ -2,7 +2,7 @@
 // (cloudwatch-log-reader), and when the subscription to this function started through DescribeSubscriptionFilters.
 import { type CloudWatchLogsClient, DescribeSubscriptionFiltersCommand } from "@aws-sdk/client-cloudwatch-logs";
 import type { HistorySource } from "../ingest/backfill.js";
-import { isThrottlingError, withRetry } from "../targets/retry.js";
+import { isTransientAwsError, withRetry } from "../targets/retry.js";
 import { readLogEvents } from "./cloudwatch-log-reader.js";
 
 /** The name in a Lambda function ARN (`arn:aws:lambda:region:account:function:NAME[:qualifier]`), or the text. */
@@ -24,7 +24,7 @@ export function cloudWatchHistory(client: CloudWatchLogsClient, functionName: st
             client.send(
               new DescribeSubscriptionFiltersCommand({ logGroupName: logGroup, ...(nextToken ? { nextToken } : {}) }),
             ),
-          isThrottlingError,
+          isTransientAwsError,
         );
         for (const filter of page.subscriptionFilters ?? []) {
           if (filter.creationTime === undefined || !filter.destinationArn) continue;

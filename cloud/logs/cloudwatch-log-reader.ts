@@ -2,7 +2,7 @@
 // would a jail have banned?) and for backfilling a new jail. FilterLogEvents is throttled per account and Region
 // (a few requests per second): throttled pages are retried with jittered backoff, the caller sees one stream.
 import { type CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
-import { isThrottlingError, type RetryPolicy, withRetry } from "../targets/retry.js";
+import { isTransientAwsError, type RetryPolicy, withRetry } from "../targets/retry.js";
 
 /** A past log event, with the stream it came from. */
 export interface StoredLogEvent {
@@ -51,7 +51,7 @@ export async function* readLogEvents(
             ...(nextToken ? { nextToken } : {}),
           }),
         ),
-      isThrottlingError,
+      isTransientAwsError,
       request.retry,
     );
     for (const event of page.events ?? []) {

@@ -39,7 +39,8 @@ import { METRICS_NAMESPACE, metricDimensions, type RuntimeSettings, SERVICE_NAME
 /** The AWS clients of a runtime (created once per container by the Lambda shells). */
 export interface CloudClients {
   readonly dynamodb: DynamoDBClient;
-  readonly wafv2?: WAFV2Client;
+  /** The client, or a factory called at the first IP set call (keeps the WAF SDK out of the cold start). */
+  readonly wafv2?: WAFV2Client | (() => Promise<WAFV2Client>);
   /** The client, or a factory called at the first network ACL call (keeps the EC2 SDK out of the cold start). */
   readonly ec2?: EC2Client | (() => Promise<EC2Client>);
   /** The client, or a factory called at the first alert. */

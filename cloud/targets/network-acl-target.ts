@@ -24,7 +24,7 @@ import {
   readAcl,
   ruleRangeProblem,
 } from "./network-acl-plan.js";
-import { errorMessage, isThrottlingError, type RetryPolicy, withRetry } from "./retry.js";
+import { errorMessage, isTransientAwsError, type RetryPolicy, withRetry } from "./retry.js";
 
 /** Which ACLs to write and where in them. */
 export interface NetworkAclTargetOptions {
@@ -131,7 +131,8 @@ export class NetworkAclTarget implements BanTarget {
   }
 
   private call<T>(run: () => Promise<T>): Promise<T> {
-    return withRetry(run, isThrottlingError, this.options.retry);
+    // the client makes one attempt (ONE_SDK_ATTEMPT): this is the only level of retries
+    return withRetry(run, isTransientAwsError, this.options.retry);
   }
 
   private async describe(id: string): Promise<AclEntry[]> {

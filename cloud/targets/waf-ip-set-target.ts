@@ -4,7 +4,7 @@
 // keeps whatever another writer put there, and a removal asks the store (after the read) whether the address is
 // still banned. A writer that changes the set after our read makes our write fail with the lock and we plan again;
 // so no write ever drops an address whose ban was recorded before that read.
-import { GetIPSetCommand, UpdateIPSetCommand, type WAFV2Client } from "@aws-sdk/client-wafv2";
+import type { WAFV2Client } from "@aws-sdk/client-wafv2";
 import { canonicalCidr, hostCidr, ipFamily } from "../address.js";
 import {
   type BanLookup,
@@ -22,7 +22,7 @@ import {
   planIpSetRemoval,
   WAF_IP_SET_CAPACITY,
 } from "./ip-set-plan.js";
-import { errorMessage, isThrottlingError, type RetryPolicy, withRetry } from "./retry.js";
+import { errorMessage, isTransientAwsError, type RetryPolicy, withRetry } from "./retry.js";
 
 /** Name and id of an existing IP set (both are needed by every WAF call). */
 export interface WafIpSetRef {
@@ -32,8 +32,11 @@ export interface WafIpSetRef {
 
 /** Where the bans go in WAF. */
 export interface WafIpSetTargetOptions {
-  /** A WAFV2 client in the set's Region (us-east-1 for CLOUDFRONT scope). */
-  readonly client: WAFV2Client;
+  /**
+   * A WAFV2 client in the set's Region (us-east-1 for CLOUDFRONT scope), or how to make it at the first call (so that
+   * a cold start does not load the WAF SDK: most deliveries ban nobody).
+   */
+  readonly client: WAFV2Client | (() => Promise<WAFV2Client>);
   /** REGIONAL (ALB, API Gateway, AppSync, Cognito...) or CLOUDFRONT. */
   readonly scope: "REGIONAL" | "CLOUDFRONT";
   /** The IP set with IPAddressVersion IPV4. */
@@ -53,9 +56,12 @@ const retryableWafErrors = new Set([
   "WAFUnavailableEntityException",
 ]);
 
-/** True for WAF errors worth another GetIPSet + UpdateIPSet round: lock conflicts, write rate, transient faults. */
+/**
+ * True for WAF errors worth another GetIPSet + UpdateIPSet round: lock conflicts, write rate, throttling and transient
+ * faults (the client makes one attempt: see ONE_SDK_ATTEMPT).
+ */
 export function isRetryableWafError(error: unknown): boolean {
-  return isThrottlingError(error) || (error instanceof Error && retryableWafErrors.has(error.name));
+  return isTransientAwsError(error) || (error instanceof Error && retryableWafErrors.has(error.name));
 }
 
 interface SetOutcome {
@@ -66,12 +72,16 @@ interface SetOutcome {
   writes: number;
 }
 
+// The WAF SDK module is loaded at the first IP set call, not when the function starts.
+const wafCommands = () => import("@aws-sdk/client-wafv2");
+
 /** Plans one set's next content from its current addresses (asked again after every lock conflict). */
 type SetPlanner = (current: readonly string[]) => Promise<IpSetPlan>;
 
 /** Bans in a pair of WAFv2 IP sets (IPv4 and IPv6). */
 export class WafIpSetTarget implements BanTarget {
   readonly name: string;
+  private client: Promise<WAFV2Client> | undefined;
   constructor(private readonly options: WafIpSetTargetOptions) {
     this.name = `waf:${options.scope}:${options.ipv4.name}+${options.ipv6.name}`;
   }
@@ -142,19 +152,27 @@ export class WafIpSetTarget implements BanTarget {
     };
   }
 
+  private waf(): Promise<WAFV2Client> {
+    const { client } = this.options;
+    this.client ??= typeof client === "function" ? client() : Promise.resolve(client);
+    return this.client;
+  }
+
   private async syncSet(
     set: WafIpSetRef,
     family: readonly TargetBan[],
     planner: SetPlanner,
     capacity: number,
   ): Promise<SetOutcome> {
-    const { client, scope } = this.options;
+    const { scope } = this.options;
     let writes = 0;
     // What the last successful read showed, so that a failed write still credits bans the set already holds.
     let lastSeen = new Set<string>();
     let lastPlan: IpSetPlan | undefined;
     const warnings: string[] = [];
     try {
+      const { GetIPSetCommand, UpdateIPSetCommand } = await wafCommands();
+      const client = await this.waf();
       await withRetry(
         async () => {
           const got = await client.send(new GetIPSetCommand({ Name: set.name, Id: set.id, Scope: scope }));

@@ -159,7 +159,9 @@ describe("Cloudjail construct", () => {
     template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties("AWS::SNS::Subscription", { Protocol: "email", Endpoint: "ops@example.com" });
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
-    template.resourceCountIs("AWS::CloudWatch::Alarm", 6);
+    // IngestErrors, ReconcileErrors, EnforcementFailures, TargetOverflow, MalformedEvents, ForeignNaclRules (a network
+    // ACL is configured here), FailedDeliveries, LostDeliveries
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 8);
     template.hasResourceProperties("AWS::CloudWatch::Alarm", {
       AlarmActions: [{ Ref: Match.stringLikeRegexp("Alerts") }],
     });

@@ -1,7 +1,8 @@
 // The template as it must be for a real AWS account: alarms that can reach the topic, failed deliveries kept and
 // alarmed, a stack that deploys on a small account, roles holding exactly what the code calls, cdk-nag
 // acknowledgements that excuse one statement each, IP sets that a stack update never empties.
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +29,22 @@ function synth(props: Partial<CloudjailStackProps> = {}, prepare: (app: App) => 
   prepare(app);
   const stack = new CloudjailStack(app, "Test", { deployment, ...props });
   return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** `entry` and the files it imports statically, directly or not (relative paths of an ESM bundle folder). */
+function staticImportClosure(dir: string, entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = readFileSync(join(dir, file), "utf8");
+    // minified esbuild output: `import{a as b}from"./chunks/x.mjs"` or `import"./chunks/x.mjs"`, never `import(`
+    for (const match of code.matchAll(/import(?:\{[^}]*\}from|\*as [\w$]+ from|\s*)"\.\/([^"]+)"/g)) {
+      visit(join(file, "..", match[1]!).replace(/^\.\//, ""));
+    }
+  };
+  visit(entry);
+  return [...seen];
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template is untyped JSON
@@ -209,18 +226,43 @@ describe("alarms that arrive", () => {
     expect(JSON.stringify(template.toJSON())).not.toContain("alias/aws/sns");
   });
 
-  it("lets CloudWatch use the key and publish to the topic (alarms of this account)", () => {
-    template.hasResourceProperties("AWS::KMS::Key", {
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Effect: "Allow",
-            Principal: { Service: "cloudwatch.amazonaws.com" },
-            Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-          }),
-        ]),
+  // CloudWatch acts for alarms of any account: each grant to it names this account and this account's alarms.
+  const alarmsOfThisAccount = {
+    StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
+    ArnLike: {
+      "aws:SourceArn": {
+        "Fn::Join": [
+          "",
+          [
+            "arn:",
+            { Ref: "AWS::Partition" },
+            ":cloudwatch:",
+            { Ref: "AWS::Region" },
+            ":",
+            { Ref: "AWS::AccountId" },
+            ":alarm:*",
+          ],
+        ],
       },
-    });
+    },
+  };
+
+  it("lets CloudWatch use the key and publish to the topic (alarms of this account)", () => {
+    const key = Object.values(template.findResources("AWS::KMS::Key") as Resources)[0]!;
+    const cloudwatchGrants = key.Properties.KeyPolicy.Statement.filter(
+      // biome-ignore lint/suspicious/noExplicitAny: a key policy statement is untyped JSON
+      (statement: any) => statement.Principal?.Service === "cloudwatch.amazonaws.com",
+    );
+    expect(cloudwatchGrants).toEqual([
+      {
+        Sid: "CloudWatchAlarmsPublishEncrypted",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Resource: "*",
+        Condition: alarmsOfThisAccount,
+      },
+    ]);
     template.hasResourceProperties("AWS::SNS::TopicPolicy", {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -229,7 +271,7 @@ describe("alarms that arrive", () => {
             Effect: "Allow",
             Principal: { Service: "cloudwatch.amazonaws.com" },
             Action: "sns:Publish",
-            Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
+            Condition: alarmsOfThisAccount,
           }),
         ]),
       },
@@ -239,8 +281,47 @@ describe("alarms that arrive", () => {
   it("sends every alarm to the topic", () => {
     const topic = logicalId(template, "AWS::SNS::Topic", "Alerts");
     const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm") as Resources);
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(7);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+  });
+
+  it("alarms on any event not counted (malformed, refused, no address) within 5 minutes, held for 15", () => {
+    const topic = logicalId(template, "AWS::SNS::Topic", "Alerts");
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "Cloudjail",
+      MetricName: "MalformedEvents",
+      Dimensions: Match.arrayWith([{ Name: "Stack", Value: "Test" }]),
+      Statistic: "Sum",
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 1,
+      TreatMissingData: "notBreaching",
+      AlarmActions: [{ Ref: topic }],
+    });
+  });
+
+  it("alarms on foreign rules in the network ACL range only when bans go to network ACLs", () => {
+    const foreign = (t: Template) =>
+      Object.values(t.findResources("AWS::CloudWatch::Alarm") as Resources).filter(
+        (alarm) => alarm.Properties.MetricName === "ForeignNaclRules",
+      );
+    expect(foreign(template)).toEqual([]);
+    const withAcl = synth({ networkAclIds: [ACL] }).template;
+    const topic = logicalId(withAcl, "AWS::SNS::Topic", "Alerts");
+    expect(foreign(withAcl)).toHaveLength(1);
+    withAcl.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "Cloudjail",
+      MetricName: "ForeignNaclRules",
+      Statistic: "Maximum",
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      EvaluationPeriods: 1,
+      AlarmDescription: Match.stringLikeRegexp("networkAclRuleRange"),
+      AlarmActions: [{ Ref: topic }],
+    });
   });
 });
 
@@ -380,6 +461,38 @@ describe("functions ship without source maps", () => {
       ).toEqual([]);
       expect(files).toContain("deployment.json");
     }
+    // Code splitting: the ingest handler's index.mjs and what it imports statically hold none of the EC2, WAF, SNS
+    // or CloudWatch Logs clients (loaded at their first call), and the split handler still loads.
+    const ingest = bundles.find((dir) => readdirSync(join(assembly.directory, dir)).includes("filter-worker.mjs"));
+    expect(ingest).toBeDefined();
+    const ingestDir = join(assembly.directory, ingest!);
+    const chunks = readdirSync(join(ingestDir, "chunks"));
+    expect(chunks.length).toBeGreaterThan(1);
+    const loadedAtStart = staticImportClosure(ingestDir, "index.mjs");
+    const startCode = loadedAtStart.map((file) => readFileSync(join(ingestDir, file), "utf8")).join("\n");
+    // the SDK clients' schemas, by a shape name of each (our own code names commands, never these shapes)
+    const shapes = ["DescribeNetworkAclsRequest", "GetIPSetRequest", "PublishInput", "FilterLogEventsRequest"];
+    for (const shape of shapes) expect(startCode.includes(shape), `${shape} loaded at start`).toBe(false);
+    const everything = ["index.mjs", ...chunks.map((chunk) => `chunks/${chunk}`)]
+      .map((file) => readFileSync(join(ingestDir, file), "utf8"))
+      .join("\n");
+    for (const shape of shapes) expect(everything.includes(shape), `${shape} bundled`).toBe(true);
+    expect(startCode.length).toBeLessThan(everything.length / 3);
+    const loaded = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const m = await import("./index.mjs"); process.exit(typeof m.handler === "function" ? 0 : 3);`,
+      ],
+      {
+        cwd: ingestDir,
+        encoding: "utf8",
+        env: { ...process.env, AWS_REGION: "us-east-1", CLOUDJAIL_TABLE: "t", CLOUDJAIL_LABEL: "test" },
+      },
+    );
+    expect(loaded.stderr).toBe("");
+    expect(loaded.status).toBe(0);
     rmSync(outdir, { recursive: true, force: true });
   });
 });
