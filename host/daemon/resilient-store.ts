@@ -6,7 +6,7 @@
 // bans the firewall holds are recorded again (onReplaced).
 import { existsSync, renameSync } from "node:fs";
 import { CloudjailError } from "../../shared/errors.js";
-import { SqliteStore } from "../../shared/store/sqlite-store.js";
+import { type DamagedEntryError, SqliteStore } from "../../shared/store/sqlite-store.js";
 import type { JailEntry, Store, StoreCounters, StoredEntry } from "../../shared/store/store.js";
 
 /** The database stayed locked by another connection for longer than the retries allow. */
@@ -50,6 +50,8 @@ export class ResilientStore implements Store {
   private inner: SqliteStore;
   private readonly attempts: number;
   private readonly firstDelayMs: number;
+  /** Damaged rows already reported (jail and failure id): ban expiry runs every second, the ERROR once per row. */
+  private readonly damagedReported = new Set<string>();
 
   private constructor(
     readonly path: string,
@@ -110,7 +112,22 @@ export class ResilientStore implements Store {
   }
 
   private openInner(): SqliteStore {
-    return new SqliteStore(this.path, { busyTimeoutMs: this.options.busyTimeoutMs ?? 250 });
+    return new SqliteStore(this.path, {
+      busyTimeoutMs: this.options.busyTimeoutMs ?? 250,
+      onDamagedEntry: (error) => this.reportDamaged(error),
+    });
+  }
+
+  /** A damaged ban record is skipped by ban expiry (the other bans still end) and said once, with what to do. */
+  private reportDamaged(error: DamagedEntryError): void {
+    const key = `${error.jail}\u0000${error.fid}`;
+    if (this.damagedReported.has(key)) return;
+    this.damagedReported.add(key);
+    this.options.error(
+      `${error.message}. Ban expiry skips it and goes on with the other bans; ${error.ip} stays banned by jail ` +
+        `${error.jail} until the record is deleted (sqlite3 ${this.path} "DELETE FROM jail_entries WHERE jail = ` +
+        `'${error.jail}' AND fid = '${error.fid}'") and the jail reloaded.`,
+    );
   }
 
   private run<T>(what: string, operation: (store: SqliteStore) => Promise<T>): Promise<T> {

@@ -31,10 +31,14 @@ export class SqliteStore implements Store {
    * `busyTimeoutMs` is how long one statement waits for another connection's lock (SQLite blocks the thread
    * meanwhile; the daemon keeps it short and retries itself, see host/daemon/resilient-store.ts).
    */
+  /** Told of each row `dueBans` skipped because it cannot be read (see {@link DamagedEntryError}). */
+  private readonly onDamagedEntry: ((error: DamagedEntryError) => void) | undefined;
+
   constructor(
     readonly path: string,
-    options: { readonly busyTimeoutMs?: number } = {},
+    options: { readonly busyTimeoutMs?: number; readonly onDamagedEntry?: (error: DamagedEntryError) => void } = {},
   ) {
+    this.onDamagedEntry = options.onDamagedEntry;
     try {
       this.db = new Database(path);
       this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
@@ -103,9 +107,22 @@ export class SqliteStore implements Store {
     return rows.map(fromRow);
   }
 
+  /**
+   * Bans due to end. One damaged row must not stop every other ban from ending: with an `onDamagedEntry` listener a
+   * row that cannot be read is handed to it and skipped (the listener makes it loud); without one it throws.
+   */
   async dueBans(now: number): Promise<StoredEntry[]> {
     this.requests.reads++;
-    return this.statements.due.all(now).map(fromRow);
+    const due: StoredEntry[] = [];
+    for (const row of this.statements.due.all(now)) {
+      try {
+        due.push(fromRow(row));
+      } catch (error) {
+        if (!(error instanceof DamagedEntryError) || !this.onDamagedEntry) throw error;
+        this.onDamagedEntry(error);
+      }
+    }
+    return due;
   }
 
   async purge(now: number): Promise<number> {
@@ -173,13 +190,34 @@ function toParams(entry: JailEntry) {
   };
 }
 
+/** A row whose JSON columns cannot be read (a disk fault, a hand edit): its jail, failure id and address survive. */
+export class DamagedEntryError extends CloudjailError {
+  override name = "DamagedEntryError";
+  constructor(
+    readonly jail: string,
+    readonly fid: string,
+    readonly ip: string,
+    cause: unknown,
+  ) {
+    super(`the record of ${fid} in jail ${jail} cannot be read: ${(cause as Error).message}`, { cause });
+  }
+}
+
 function fromRow(row: Row): StoredEntry {
+  let window: FailureWindow | undefined;
+  let ban: BanState | undefined;
+  try {
+    if (row.counting) window = JSON.parse(row.counting) as FailureWindow;
+    if (row.ban) ban = JSON.parse(row.ban) as BanState;
+  } catch (error) {
+    throw new DamagedEntryError(row.jail, row.fid, row.ip, error);
+  }
   const entry: JailEntry = {
     jail: row.jail,
     fid: row.fid,
     ip: row.ip,
-    ...(row.counting ? { window: JSON.parse(row.counting) as FailureWindow } : {}),
-    ...(row.ban ? { ban: JSON.parse(row.ban) as BanState } : {}),
+    ...(window ? { window } : {}),
+    ...(ban ? { ban } : {}),
     expiresAt: row.expires_at,
   };
   return { entry, version: row.version };

@@ -202,3 +202,39 @@ describe("database faults", () => {
     }
   }, 30_000);
 });
+
+describe("a damaged ban record", () => {
+  it("is skipped by ban expiry with one ERROR naming it and what to do; the other bans still end", async () => {
+    const { dbfile, newDaemon, logText, waitFor } = setUp("damaged-record");
+    // a first run creates the database
+    const first = newDaemon();
+    await first.start();
+    await first.stop();
+    const now = Date.now() / 1000;
+    const db = new Database(dbfile);
+    const insert = db.prepare(
+      "INSERT INTO jail_entries (jail, fid, ip, version, ban, ban_active, ban_until) VALUES ('sshd', ?, ?, 1, ?, 1, ?)",
+    );
+    // both bans are due; the first record's JSON is cut short (a disk fault, a hand edit)
+    insert.run("192.0.2.40", "192.0.2.40", '{"time": 1, "until":', now - 10);
+    const ban = { time: now - 70, banTime: 60, until: now - 10, count: 1, failures: 3, matches: [], active: true };
+    insert.run("192.0.2.41", "192.0.2.41", JSON.stringify(ban), now - 10);
+    db.close();
+
+    const daemon = newDaemon();
+    await daemon.start();
+    try {
+      // before: every expiry run failed on the damaged row, and no ban of any jail ended
+      await waitFor("the other ban's end", () => logText().includes("[sshd] Unban 192.0.2.41"));
+      // expiry runs every second: the later runs skip the row without saying it again
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const errors = logText().match(/ERROR .*the record of 192\.0\.2\.40 in jail sshd cannot be read: .*/g) ?? [];
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain("Ban expiry skips it and goes on with the other bans; 192.0.2.40 stays banned");
+      expect(errors[0]).toContain(`DELETE FROM jail_entries WHERE jail = 'sshd' AND fid = '192.0.2.40'`);
+      expect(logText()).not.toContain("ban expiry failed");
+    } finally {
+      await daemon.stop();
+    }
+  }, 30_000);
+});
