@@ -9,6 +9,7 @@ import { FilterThreadPool } from "../../shared/filter/watchdog/filter-thread-poo
 import { IgnoreList, parseIgnoreIp, resolveIgnoreNames } from "../../shared/jail/ignore-list.js";
 import type { JailPolicy } from "../../shared/jail/jail-policy.js";
 import { type ActiveBan, JailRunner } from "../../shared/jail/jail-runner.js";
+import { banInForce } from "../../shared/store/store.js";
 import { Action } from "../actions/action.js";
 import { type CommandRunner, DryRunCommandRunner, ShellCommandRunner } from "../actions/command-runner.js";
 import { oneLineScript } from "../actions/one-line-script.js";
@@ -24,6 +25,7 @@ import type { NotificationRetry } from "./notification-queue.js";
 import { ResilientStore, type StoreRetry } from "./resilient-store.js";
 import { notifyServiceStatus } from "./service-status.js";
 import { type JournalProbes, logFileAppeared, SOURCE_CHECK_INTERVAL_MS, sourceProblem } from "./source-health.js";
+import { WriteBehindStore } from "./write-behind-store.js";
 
 /** A reload left some jails on their previous configuration (or down); the message gives every reason. */
 export class ReloadError extends CloudjailError {
@@ -77,7 +79,7 @@ export interface DaemonOptions {
 
 /** A running (or stopped) daemon. */
 export class Daemon {
-  private store: ResilientStore | undefined;
+  private store: WriteBehindStore | undefined;
   private runner: JailRunner | undefined;
   private readonly tailer: FileTailer;
   private readonly pipelines = new Map<string, JailPipeline>();
@@ -154,10 +156,14 @@ export class Daemon {
       this.log("ERROR", "cloudjail.jail", `Jail '${jail}' not started: ${reason}`);
     }
     if (settings.dbfile !== ":memory:") mkdirSync(dirname(settings.dbfile), { recursive: true, mode: 0o700 });
-    this.store = await ResilientStore.open(settings.dbfile, {
+    const database = await ResilientStore.open(settings.dbfile, {
       ...this.options.storeRetry,
       error: (message) => this.log("ERROR", "cloudjail.database", message),
       onReplaced: () => this.recordFirewallBans(),
+    });
+    // the daemon is the single writer of its database (instance lock): it reads entries once and writes in batches
+    this.store = new WriteBehindStore(database, {
+      error: (message) => this.log("ERROR", "cloudjail.database", message),
     });
     this.runner = this.makeRunner(build.configs);
     for (const config of build.configs) await this.startJail(config);
@@ -398,6 +404,8 @@ export class Daemon {
    */
   async reload(jail?: string, options: { readonly restart?: boolean } = {}): Promise<void> {
     if (this.stopping) throw new CloudjailError("the server is stopping: nothing reloaded");
+    // a reload reads the database again: rows changed by hand meanwhile are seen
+    this.store?.forget();
     this.log("INFO", "cloudjail.server", `Reload ${jail ?? "all jails"}${options.restart ? " (restart)" : ""}`);
     let build: JailBuild;
     try {
@@ -635,6 +643,11 @@ export class Daemon {
       ...(this.filterPool ? { filterPool: this.filterPool } : {}),
       ...(this.options.journalctl ? { journalctl: this.options.journalctl } : {}),
       ...(this.options.storeHoldMs !== undefined ? { storeHoldMs: this.options.storeHoldMs } : {}),
+      recordDecisions: () => this.store!.flush(),
+      stillBanned: async (jailName, fid) => {
+        const stored = await this.store!.get(jailName, fid);
+        return stored !== undefined && banInForce(stored.entry, this.now());
+      },
       notice: (message) => this.log("NOTICE", "cloudjail.actions", message),
       warning: (message) => this.log("WARNING", "cloudjail.filter", message),
       ...(this.options.once ? { lagWarningLines: Number.POSITIVE_INFINITY } : {}),

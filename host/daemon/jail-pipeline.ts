@@ -38,6 +38,13 @@ export interface PipelineContext {
   readonly journalctl?: string;
   /** How long a failure held on a locked database waits before the next try (default 5 s). */
   readonly storeHoldMs?: number;
+  /**
+   * Writes what the jail logic decided to the database (the daemon's write-behind store keeps it in memory until
+   * then); the bans of a slice of lines are enforced once this resolved. Undefined: every decision is written at once.
+   */
+  readonly recordDecisions?: () => Promise<void>;
+  /** Whether the store holds a ban in force for `fid` in `jail` (a write may have lost to another process). */
+  readonly stillBanned?: (jail: string, fid: string) => Promise<boolean>;
   readonly notice: (message: string) => void;
   /** Told when the jail falls behind its logs (default: error). */
   readonly warning?: (message: string) => void;
@@ -117,6 +124,12 @@ export class JailPipeline {
   filterError: string | undefined;
   /** The daemon is shutting down: lines not handled yet are left (see halt). */
   private halted = false;
+  /** Bans decided in the current slice of lines, enforced once the store has written them. */
+  private readonly decided: BanTicket[] = [];
+  /** The bans of `decided` by address (the same address ban by ban, as the enforcer judges it). */
+  private readonly decidedBans = new Map<string, { readonly time: number; readonly banTime: number }>();
+  /** Failures taken to the store in the current slice (named when their record is held). */
+  private unrecorded = 0;
 
   constructor(
     readonly config: HostJailConfig,
@@ -298,7 +311,7 @@ export class JailPipeline {
     for (const [index, result] of results.entries()) {
       if (this.halted) {
         this.stats.lines -= group.length - index;
-        return;
+        break;
       }
       const line = group[index]!;
       // A backlog of many thousand lines must not keep the control socket and the expiry timer waiting.
@@ -327,6 +340,61 @@ export class JailPipeline {
       }
       await this.handle(line, result.failures);
     }
+    await this.enforceDecided();
+  }
+
+  /**
+   * The slice's decisions are written (one transaction for all of them), then its bans go to the enforcer in one
+   * batch. While the database stays locked by another process the record is held and tried again, reported at
+   * ERROR each time, and the jail reads no further: nothing decided is dropped, nothing enforced unrecorded.
+   */
+  private async enforceDecided(): Promise<void> {
+    const { config, context } = this;
+    const record = context.recordDecisions;
+    if (record) {
+      for (;;) {
+        try {
+          await record();
+          break;
+        } catch (error) {
+          if (!(error instanceof StoreBusyError)) {
+            // kept in memory and written later (the store reports each failed write): protection comes first
+            context.error(
+              `[${config.name}] the decisions of ${this.unrecorded} failures are not in the database yet, the ` +
+                `bans are enforced: ${(error as Error).message}`,
+            );
+            break;
+          }
+          if (this.halted) return;
+          const holdMs = this.context.storeHoldMs ?? 5000;
+          context.error(
+            `[${config.name}] ${error.message}; the record of ${this.unrecorded} failures is held, tried again in ` +
+              `${holdMs / 1000} s`,
+          );
+          for (let waited = 0; waited < holdMs && !this.halted; waited += 100) {
+            await new Promise((resolve) => setTimeout(resolve, Math.min(100, holdMs - waited)));
+          }
+          if (this.halted) return;
+        }
+      }
+    }
+    this.unrecorded = 0;
+    this.decidedBans.clear();
+    const tickets = this.decided.splice(0);
+    if (tickets.length === 0) return;
+    const enforced: BanTicket[] = [];
+    for (const ticket of tickets) {
+      // a write that lost to another process's change was dropped: the database's state is what is enforced
+      if (!context.stillBanned || (await context.stillBanned(config.name, ticket.fid ?? ticket.ip)))
+        enforced.push(ticket);
+      else {
+        context.error(
+          `[${config.name}] the ban of ${ticket.ip} is not enforced: another process changed its entry in the ` +
+            "database meanwhile",
+        );
+      }
+    }
+    if (enforced.length > 0) void this.enforcer.ban(enforced);
   }
 
   /**
@@ -361,7 +429,10 @@ export class JailPipeline {
     const now = this.context.now();
     const at = Math.min(time, now);
     if (at <= now - policy.findTime || policy.ignore.contains(ip)) return false;
-    return this.enforcer.banCovers(ip, at);
+    if (this.enforcer.banCovers(ip, at)) return true;
+    // banned earlier in the same slice of lines, not enforced yet (see enforceDecided)
+    const decided = this.decidedBans.get(ip);
+    return decided !== undefined && (at <= decided.time || decided.banTime < 0 || at < decided.time + decided.banTime);
   }
 
   private async handle(line: LogLine, failures: readonly Failure[]): Promise<void> {
@@ -380,6 +451,7 @@ export class JailPipeline {
           context.info(`[${config.name}] Found ${ip} - ${new Date(time * 1000).toISOString()}`);
           continue;
         }
+        this.unrecorded++;
         const outcome = await this.recordHeld({
           jail: config.name,
           ip,
@@ -399,7 +471,10 @@ export class JailPipeline {
           this.failing.delete(failure.id);
           this.stats.totalBanned++;
           context.notice(`[${config.name}] Ban ${outcome.ban.ip}`);
-          void this.enforcer.ban([{ ...ticketOf(outcome.ban), fields: capturedFields(failure) }]);
+          this.decided.push({ ...ticketOf(outcome.ban), fields: capturedFields(failure) });
+          if (outcome.ban.fid === outcome.ban.ip) {
+            this.decidedBans.set(outcome.ban.ip, { time: outcome.ban.time, banTime: outcome.ban.banTime });
+          }
         }
       }
     } catch (error) {

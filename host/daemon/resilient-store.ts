@@ -6,7 +6,7 @@
 // bans the firewall holds are recorded again (onReplaced).
 import { existsSync, renameSync } from "node:fs";
 import { CloudjailError } from "../../shared/errors.js";
-import { SqliteStore } from "../../shared/store/sqlite-store.js";
+import { type BatchWrite, SqliteStore } from "../../shared/store/sqlite-store.js";
 import type { JailEntry, Store, StoreCounters, StoredEntry } from "../../shared/store/store.js";
 
 /** The database stayed locked by another connection for longer than the retries allow. */
@@ -50,6 +50,8 @@ export class ResilientStore implements Store {
   private inner: SqliteStore;
   private readonly attempts: number;
   private readonly firstDelayMs: number;
+  /** How many times a corrupt database was replaced by a fresh one: versions read before are void. */
+  generation = 0;
 
   private constructor(
     readonly path: string,
@@ -83,6 +85,24 @@ export class ResilientStore implements Store {
 
   put(entry: JailEntry, expectedVersion: number | null): Promise<number | undefined> {
     return this.run("write", (store) => store.put(entry, expectedVersion));
+  }
+
+  /**
+   * Writes `writes` in one transaction (see SqliteStore.writeBatch). When the database is replaced during the call
+   * the rows the versions referred to are gone: the entries are inserted into the fresh one instead.
+   */
+  writeBatch(writes: readonly BatchWrite[]): Promise<boolean[]> {
+    const generation = this.generation;
+    return this.run("write", (store) =>
+      store.writeBatch(
+        this.generation === generation ? writes : writes.map((write) => ({ ...write, expectedVersion: null })),
+      ),
+    );
+  }
+
+  /** Write transactions committed by writeBatch on the current database. */
+  get transactions(): number {
+    return this.inner.transactions;
   }
 
   activeBans(now: number, jail?: string): Promise<StoredEntry[]> {
@@ -140,6 +160,7 @@ export class ResilientStore implements Store {
           await this.inner?.close().catch(() => {});
           this.moveAside(error as Error);
           fresh();
+          this.generation++;
           if (this.options.onReplaced) void this.options.onReplaced().catch(() => {});
           continue;
         }
