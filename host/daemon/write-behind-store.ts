@@ -181,9 +181,10 @@ export class WriteBehindStore implements Store {
     // another call may have read (and changed) it while this one waited
     const raced = this.slots.get(key);
     if (raced) return raced;
+    // room is made before the new entry goes in: the entry returned (about to be changed) is never the one forgotten
+    if (this.slots.size >= this.maxEntries) this.evict();
     const slot: Slot = { stored, dbVersion: stored?.version ?? null };
     this.slots.set(key, slot);
-    if (this.slots.size > this.maxEntries) this.evict();
     return slot;
   }
 
