@@ -428,11 +428,14 @@ export class JailPipeline {
     const { policy } = this.config;
     const now = this.context.now();
     const at = Math.min(time, now);
-    if (at <= now - policy.findTime || policy.ignore.contains(ip)) return false;
-    if (this.enforcer.banCovers(ip, at)) return true;
-    // banned earlier in the same slice of lines, not enforced yet (see enforceDecided)
+    if (at <= now - policy.findTime) return false;
+    // the ban first (a map lookup): a new address, the common case while a flood is counted, costs no address parse
     const decided = this.decidedBans.get(ip);
-    return decided !== undefined && (at <= decided.time || decided.banTime < 0 || at < decided.time + decided.banTime);
+    const banned =
+      this.enforcer.banCovers(ip, at) ||
+      // banned earlier in the same slice of lines, not enforced yet (see enforceDecided)
+      (decided !== undefined && (at <= decided.time || decided.banTime < 0 || at < decided.time + decided.banTime));
+    return banned && !policy.ignore.contains(ip);
   }
 
   private async handle(line: LogLine, failures: readonly Failure[]): Promise<void> {

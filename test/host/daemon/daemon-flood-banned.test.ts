@@ -55,7 +55,7 @@ async function runOnce(ips: readonly string[], later?: number, gap?: number) {
   const log = join(work, "auth.log");
   writeFileSync(log, logText(ips, later, gap));
   const gets = vi.spyOn(SqliteStore.prototype, "get");
-  const recorded = vi.spyOn(JailRunner.prototype, "recordFailures");
+  const recorded = vi.spyOn(JailRunner.prototype, "recordFailure");
   const output = memoryLog();
   const daemon = new Daemon({
     settings: readDaemonSettings(configDir, { dbfile: ":memory:" }),
@@ -76,7 +76,7 @@ async function runOnce(ips: readonly string[], later?: number, gap?: number) {
   const bans = output.lines.filter((line) => / Ban /.test(line)).map((line) => line.slice(line.indexOf("[sshd]")));
   return {
     storeGets: gets.mock.calls.length,
-    storeFailures: recorded.mock.calls.reduce((sum, [failures]) => sum + failures.length, 0),
+    storeFailures: recorded.mock.calls.length,
     totalFailed,
     bans,
     errors: output.lines.filter((l) => / ERROR /.test(l)),
