@@ -14,7 +14,7 @@ import { Action } from "../actions/action.js";
 import { type CommandRunner, DryRunCommandRunner, ShellCommandRunner } from "../actions/command-runner.js";
 import { oneLineScript } from "../actions/one-line-script.js";
 import { FileTailer, LineTooLongError, type StartAt } from "../sources/file-tailer.js";
-import type { DaemonLog } from "./daemon-log.js";
+import { type DaemonLog, LEVELS } from "./daemon-log.js";
 import type { DaemonSettings } from "./daemon-settings.js";
 import { acquireInstanceLock, type InstanceLock } from "./instance-lock.js";
 import { buildJails, type JailBuild } from "./jail-build.js";
@@ -485,6 +485,12 @@ export class Daemon {
     if (filterError !== undefined) problems.push(filterError);
     const lag = this.pipelines.get(jail)?.lagProblem();
     if (lag !== undefined) problems.push(lag);
+    const unwritten = this.store?.failing;
+    if (unwritten !== undefined) {
+      problems.push(
+        `${this.store!.pending} changes to failures and bans not written to the database yet: ${unwritten}`,
+      );
+    }
     return problems;
   }
 
@@ -652,6 +658,7 @@ export class Daemon {
       warning: (message) => this.log("WARNING", "cloudjail.filter", message),
       ...(this.options.once ? { lagWarningLines: Number.POSITIVE_INFINITY } : {}),
       info: (message) => this.log("INFO", "cloudjail.filter", message),
+      infoEnabled: () => LEVELS.indexOf(this.options.log.level) >= LEVELS.indexOf("INFO"),
       debug: (message) => this.log("DEBUG", "cloudjail.filter", message),
       error: (message) => this.log("ERROR", "cloudjail.filter", message),
     });

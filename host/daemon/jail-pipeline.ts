@@ -43,6 +43,8 @@ export interface PipelineContext {
    * then); the bans of a slice of lines are enforced once this resolved. Undefined: every decision is written at once.
    */
   readonly recordDecisions?: () => Promise<void>;
+  /** Whether INFO lines are logged now (default yes): the per-failure `Found` line is not even formatted otherwise. */
+  readonly infoEnabled?: () => boolean;
   /** Whether the store holds a ban in force for `fid` in `jail` (a write may have lost to another process). */
   readonly stillBanned?: (jail: string, fid: string) => Promise<boolean>;
   readonly notice: (message: string) => void;
@@ -438,6 +440,12 @@ export class JailPipeline {
     return banned && !policy.ignore.contains(ip);
   }
 
+  // fail2ban's `Found` line, once per failure: under a flood at NOTICE it costs nothing, not even its date text
+  private found(ip: string, time: number): void {
+    if (this.context.infoEnabled?.() === false) return;
+    this.context.info(`[${this.config.name}] Found ${ip} - ${new Date(time * 1000).toISOString()}`);
+  }
+
   private async handle(line: LogLine, failures: readonly Failure[]): Promise<void> {
     const { config, context } = this;
     try {
@@ -451,7 +459,7 @@ export class JailPipeline {
         // (only when the address is the failure's identity: an F-ID filter keeps its own entries per id)
         if (failure.ip === undefined && this.banCovers(failure.id, time)) {
           this.stats.totalFailed++;
-          context.info(`[${config.name}] Found ${ip} - ${new Date(time * 1000).toISOString()}`);
+          this.found(ip, time);
           continue;
         }
         this.unrecorded++;
@@ -467,7 +475,7 @@ export class JailPipeline {
         // A line read a second time (after a restart) is not news; one older than findtime counts for nothing.
         if (outcome.kind === "duplicate" || outcome.kind === "obsolete") continue;
         this.stats.totalFailed++;
-        context.info(`[${config.name}] Found ${ip} - ${new Date(time * 1000).toISOString()}`);
+        this.found(ip, time);
         if (outcome.kind === "counted") this.failing.set(failure.id, time);
         else if (outcome.kind === "ignored") context.info(`[${config.name}] Ignore ${ip} by ip`);
         else if (outcome.kind === "ban") {

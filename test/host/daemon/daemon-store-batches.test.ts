@@ -4,6 +4,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { Daemon } from "../../../host/daemon/daemon.js";
 import { openDaemonLog } from "../../../host/daemon/daemon-log.js";
@@ -59,6 +60,8 @@ ignoreself = false
       printDryRun: () => {},
       pollIntervalMs: 50,
       once,
+      storeRetry: { busyTimeoutMs: 50, attempts: 3, firstDelayMs: 20 },
+      storeHoldMs: 100,
     });
   };
   const logText = () => readFileSync(daemonLog, "utf8");
@@ -126,6 +129,32 @@ describe("the daemon's database writes", () => {
     }
     expect(await bansInDatabase()).toEqual(["192.0.2.61", "192.0.2.62"]);
     expect(logText()).not.toMatch(/ ERROR /);
+  }, 30_000);
+
+  it("shows in status the changes it cannot write while the database is locked, and writes them after", async () => {
+    const { authLog, dbfile, newDaemon, logText, waitFor, bansInDatabase } = setUp("locked-status");
+    const daemon = newDaemon();
+    await daemon.start();
+    const other = new Database(dbfile);
+    try {
+      other.exec("BEGIN EXCLUSIVE");
+      appendFailures(authLog, "192.0.2.81", 3);
+      await waitFor("the record held", () => logText().includes("the record of 3 failures is held, tried again"));
+      expect(daemon.jailProblems("sshd")).toEqual([
+        expect.stringMatching(
+          /^1 changes to failures and bans not written to the database yet: the database .* stays locked/,
+        ),
+      ]);
+      // decided, not enforced: a ban reaches the firewall only once it is recorded
+      expect(daemon.pipeline("sshd").enforcer.wantedIps()).toEqual([]);
+      other.exec("COMMIT");
+      await waitFor("the ban enforced", () => daemon.pipeline("sshd").enforcer.wantedIps().includes("192.0.2.81"));
+      expect(daemon.jailProblems("sshd")).toEqual([]);
+      expect(await bansInDatabase()).toEqual(["192.0.2.81"]);
+    } finally {
+      other.close();
+      await daemon.stop();
+    }
   }, 30_000);
 
   it("reports an entry another process changed behind the daemon's back, and keeps that process's change", async () => {
