@@ -58,6 +58,8 @@ export class WriteBehindStore implements Store {
   flushes = 0;
   /** Changes dropped because another process had changed the row. */
   conflicts = 0;
+  private retryAt = 0;
+  private retryDelayMs = 0;
   /** Why the last write failed, while changes wait in memory; undefined once a write succeeds. */
   failing: string | undefined;
 
@@ -70,7 +72,17 @@ export class WriteBehindStore implements Store {
     this.maxDirty = options.maxDirty ?? 10_000;
     this.maxEntries = options.maxEntries ?? 100_000;
     this.timer = setInterval(() => {
-      if (this.dirty.size > 0) this.flush().catch(() => {});
+      // after a failed write the timer backs off (up to 5 s): a broken disk is reported, not every 50 ms
+      if (this.dirty.size === 0 || Date.now() < this.retryAt) return;
+      this.flush().then(
+        () => {
+          this.retryDelayMs = 0;
+        },
+        () => {
+          this.retryDelayMs = Math.min(Math.max(100, this.retryDelayMs * 2), 5000);
+          this.retryAt = Date.now() + this.retryDelayMs;
+        },
+      );
     }, options.flushIntervalMs ?? 50);
     this.timer.unref();
   }
