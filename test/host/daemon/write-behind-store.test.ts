@@ -204,3 +204,33 @@ describe("write-behind store", () => {
     }
   });
 });
+
+describe("write-behind store on a full disk", () => {
+  it("keeps and reports its changes while SQLite cannot grow the file, writes them once it can", async () => {
+    // A real SQLITE_FULL: the connection may not grow the database past its current pages.
+    const path = join(work, `full-${++files}.sqlite3`);
+    const sqlite = new SqliteStore(path);
+    const connection = (sqlite as unknown as { db: Database.Database }).db;
+    const errors: string[] = [];
+    const store = new WriteBehindStore(Object.assign(sqlite, { generation: 0 }), {
+      error: (message) => errors.push(message),
+      flushIntervalMs: 60_000,
+    });
+    opened.push(store);
+    const pages = Number(connection.pragma("page_count", { simple: true }));
+    connection.pragma(`max_page_count = ${pages}`);
+    for (let n = 0; n < 500; n++) await store.put(entry(address(n), { time: 100, until: 900 }), null);
+    await expect(store.flush()).rejects.toThrow(/full/);
+    expect(errors).toEqual([
+      expect.stringMatching(/^500 changes to failures and bans are not written to the database yet/),
+    ]);
+    expect(store.failing).toMatch(/full/);
+    expect(store.pending).toBe(500);
+    // the transaction was rolled back whole: nothing half written
+    connection.pragma("max_page_count = 1073741823");
+    expect(await sqlite.activeBans(150)).toEqual([]);
+    await store.flush();
+    expect(store.failing).toBeUndefined();
+    expect((await store.activeBans(150)).length).toBe(500);
+  });
+});
