@@ -130,6 +130,8 @@ export class JailPipeline {
   private readonly decided: BanTicket[] = [];
   /** The bans of `decided` by address (the same address ban by ban, as the enforcer judges it). */
   private readonly decidedBans = new Map<string, { readonly time: number; readonly banTime: number }>();
+  /** The earliest end of the bans in `decided` (epoch seconds; infinite when none or all permanent). */
+  private earliestDecidedEnd = Number.POSITIVE_INFINITY;
   /** Failures taken to the store in the current slice (named when their record is held). */
   private unrecorded = 0;
 
@@ -382,17 +384,19 @@ export class JailPipeline {
     }
     this.unrecorded = 0;
     this.decidedBans.clear();
+    this.earliestDecidedEnd = Number.POSITIVE_INFINITY;
     const tickets = this.decided.splice(0);
     if (tickets.length === 0) return;
     const enforced: BanTicket[] = [];
     for (const ticket of tickets) {
-      // a write that lost to another process's change was dropped: the database's state is what is enforced
+      // the database's state is what is enforced: a write that lost to another process's change was dropped, and an
+      // unban by hand may have come between the decision and now
       if (!context.stillBanned || (await context.stillBanned(config.name, ticket.fid ?? ticket.ip)))
         enforced.push(ticket);
       else {
         context.error(
-          `[${config.name}] the ban of ${ticket.ip} is not enforced: another process changed its entry in the ` +
-            "database meanwhile",
+          `[${config.name}] the ban of ${ticket.ip} is not enforced: its entry in the database no longer holds it ` +
+            "(changed meanwhile by an unban or by another process)",
         );
       }
     }
@@ -452,7 +456,12 @@ export class JailPipeline {
       for (const failure of failures) {
         if (failure.nofail || failure.isHostName) continue;
         const time = failure.time ?? line.time ?? context.now();
-        await context.observeTime?.(time);
+        // In a replay the clock follows the log: a ban decided in this slice that the clock is about to end reaches
+        // the firewall first (written and enforced), as it would have in real time.
+        if (context.observeTime) {
+          if (time >= this.earliestDecidedEnd) await this.enforceDecided();
+          await context.observeTime(time);
+        }
         const ip = failure.ip ?? failure.id;
         // Under a flood most failures come from addresses already banned: they count for nothing, so they are not
         // taken to the store, and a new attacker's failures do not wait behind theirs.
@@ -483,6 +492,9 @@ export class JailPipeline {
           this.stats.totalBanned++;
           context.notice(`[${config.name}] Ban ${outcome.ban.ip}`);
           this.decided.push({ ...ticketOf(outcome.ban), fields: capturedFields(failure) });
+          if (outcome.ban.banTime >= 0) {
+            this.earliestDecidedEnd = Math.min(this.earliestDecidedEnd, outcome.ban.time + outcome.ban.banTime);
+          }
           if (outcome.ban.fid === outcome.ban.ip) {
             this.decidedBans.set(outcome.ban.ip, { time: outcome.ban.time, banTime: outcome.ban.banTime });
           }
