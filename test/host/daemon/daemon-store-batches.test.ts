@@ -157,6 +157,36 @@ describe("the daemon's database writes", () => {
     }
   }, 30_000);
 
+  it("enforces its bans and says so while the disk is full, and writes them once it can", async () => {
+    const { authLog, newDaemon, logText, waitFor, bansInDatabase } = setUp("disk-full");
+    const daemon = newDaemon();
+    await daemon.start();
+    try {
+      // A real SQLITE_FULL: the daemon's own connection may not grow the database file any more.
+      const connection = (daemon as unknown as { store: { inner: { inner: { db: Database.Database } } } }).store.inner
+        .inner.db;
+      connection.pragma(`max_page_count = ${Number(connection.pragma("page_count", { simple: true }))}`);
+      const attackers = Array.from({ length: 200 }, (_, n) => flooder(n));
+      for (let round = 0; round < 3; round++) for (const ip of attackers) appendFailures(authLog, ip, 1);
+      await waitFor("the write failure reported", () =>
+        / ERROR +\[sshd\] the decisions of \d+ failures are not in the database yet, the bans are enforced: database or disk is full/.test(
+          logText(),
+        ),
+      );
+      expect(logText()).toMatch(/ ERROR +\d+ changes to failures and bans are not written to the database yet/);
+      // protection first: the bans reach the firewall; status says what is not written
+      await waitFor("the bans enforced", () => daemon.pipeline("sshd").enforcer.wantedIps().length === 200);
+      expect(daemon.jailProblems("sshd")).toEqual([
+        expect.stringMatching(/changes to failures and bans not written to the database yet: database or disk is full/),
+      ]);
+      connection.pragma("max_page_count = 1073741823");
+      await waitFor("the changes written", () => daemon.jailProblems("sshd").length === 0);
+      expect(await bansInDatabase()).toEqual([...attackers].sort());
+    } finally {
+      await daemon.stop();
+    }
+  }, 60_000);
+
   it("reports an entry another process changed behind the daemon's back, and keeps that process's change", async () => {
     const { authLog, dbfile, newDaemon, logText, waitFor, bansInDatabase } = setUp("other-writer");
     const daemon = newDaemon();
