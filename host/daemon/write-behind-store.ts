@@ -12,7 +12,13 @@
 // A compare-and-set that fails at write time means another process changed the row behind the daemon's back: that is
 // reported at ERROR, the daemon's change is dropped and the entry read again from the database, never overwritten.
 import type { BatchWrite } from "../../shared/store/sqlite-store.js";
-import type { JailEntry, Store, StoreCounters, StoredEntry } from "../../shared/store/store.js";
+import {
+  type JailEntry,
+  RequestCounters,
+  type Store,
+  type StoreCounters,
+  type StoredEntry,
+} from "../../shared/store/store.js";
 
 /** The store under the write-behind layer: a Store that also writes many entries in one transaction. */
 export interface BatchingStore extends Store {
@@ -54,6 +60,8 @@ export class WriteBehindStore implements Store {
   private readonly timer: NodeJS.Timeout;
   private readonly maxDirty: number;
   private readonly maxEntries: number;
+  /** Requests made of this store: reads that went to SQLite, puts accepted (writes) or refused (conflicts). */
+  private readonly requests = new RequestCounters();
   /** Write transactions made (flushes with something to write). */
   flushes = 0;
   /** Changes dropped because another process had changed the row. */
@@ -104,7 +112,11 @@ export class WriteBehindStore implements Store {
   async put(entry: JailEntry, expectedVersion: number | null): Promise<number | undefined> {
     const key = keyOf(entry.jail, entry.fid);
     const slot = await this.slot(entry.jail, entry.fid);
-    if ((slot.stored?.version ?? null) !== expectedVersion) return undefined;
+    if ((slot.stored?.version ?? null) !== expectedVersion) {
+      this.requests.conflicts++;
+      return undefined;
+    }
+    this.requests.writes++;
     const version = (expectedVersion ?? 0) + 1;
     slot.stored = { entry, version };
     this.dirty.add(key);
@@ -159,10 +171,12 @@ export class WriteBehindStore implements Store {
   }
 
   counters(): StoreCounters {
-    return this.inner.counters();
+    const inner = this.inner.counters();
+    return { ...this.requests.snapshot(), reads: inner.reads, purged: inner.purged };
   }
 
   resetCounters(): void {
+    this.requests.reset();
     this.inner.resetCounters();
   }
 
@@ -264,6 +278,7 @@ export class WriteBehindStore implements Store {
         return;
       }
       this.conflicts++;
+      this.requests.conflicts++;
       this.dirty.delete(key);
       this.slots.delete(key);
       this.options.error(
