@@ -9,12 +9,13 @@ import { FilterThreadPool } from "../../shared/filter/watchdog/filter-thread-poo
 import { IgnoreList, parseIgnoreIp, resolveIgnoreNames } from "../../shared/jail/ignore-list.js";
 import type { JailPolicy } from "../../shared/jail/jail-policy.js";
 import { type ActiveBan, JailRunner } from "../../shared/jail/jail-runner.js";
+import { banInForce } from "../../shared/store/store.js";
 import { Action } from "../actions/action.js";
 import { type CommandRunner, DryRunCommandRunner, ShellCommandRunner } from "../actions/command-runner.js";
 import { oneLineScript } from "../actions/one-line-script.js";
 import { CommandError, EXIT_JAIL_FAILED } from "../control/control-protocol.js";
 import { FileTailer, LineTooLongError, RotationGapError, type StartAt } from "../sources/file-tailer.js";
-import type { DaemonLog } from "./daemon-log.js";
+import { type DaemonLog, LEVELS } from "./daemon-log.js";
 import type { DaemonSettings } from "./daemon-settings.js";
 import { acquireInstanceLock, type InstanceLock } from "./instance-lock.js";
 import { buildJails, type JailBuild } from "./jail-build.js";
@@ -25,6 +26,7 @@ import type { NotificationRetry } from "./notification-queue.js";
 import { ResilientStore, type StoreRetry } from "./resilient-store.js";
 import { notifyServiceStatus } from "./service-status.js";
 import { type JournalProbes, logFileAppeared, SOURCE_CHECK_INTERVAL_MS, sourceProblem } from "./source-health.js";
+import { WriteBehindStore } from "./write-behind-store.js";
 
 /** A reload left some jails on their previous configuration (or down); the message gives every reason. */
 export class ReloadError extends CloudjailError {
@@ -80,7 +82,7 @@ export interface DaemonOptions {
 
 /** A running (or stopped) daemon. */
 export class Daemon {
-  private store: ResilientStore | undefined;
+  private store: WriteBehindStore | undefined;
   private runner: JailRunner | undefined;
   private readonly tailer: FileTailer;
   private readonly pipelines = new Map<string, JailPipeline>();
@@ -156,10 +158,14 @@ export class Daemon {
       this.log("ERROR", "cloudjail.jail", `Jail '${jail}' not started: ${reason}`);
     }
     if (settings.dbfile !== ":memory:") mkdirSync(dirname(settings.dbfile), { recursive: true, mode: 0o700 });
-    this.store = await ResilientStore.open(settings.dbfile, {
+    const database = await ResilientStore.open(settings.dbfile, {
       ...this.options.storeRetry,
       error: (message) => this.log("ERROR", "cloudjail.database", message),
       onReplaced: () => this.recordFirewallBans(),
+    });
+    // the daemon is the single writer of its database (instance lock): it reads entries once and writes in batches
+    this.store = new WriteBehindStore(database, {
+      error: (message) => this.log("ERROR", "cloudjail.database", message),
     });
     this.runner = this.makeRunner(build.configs);
     for (const config of build.configs) await this.startJailAlone(config);
@@ -411,6 +417,8 @@ export class Daemon {
    */
   async reload(jail?: string, options: { readonly restart?: boolean } = {}): Promise<void> {
     if (this.stopping) throw new CloudjailError("the server is stopping: nothing reloaded");
+    // a reload reads the database again: rows changed by hand meanwhile are seen
+    this.store?.forget();
     this.log("INFO", "cloudjail.server", `Reload ${jail ?? "all jails"}${options.restart ? " (restart)" : ""}`);
     let build: JailBuild;
     try {
@@ -496,6 +504,12 @@ export class Daemon {
     if (isolation !== undefined) problems.push(isolation);
     const lag = this.pipelines.get(jail)?.lagProblem();
     if (lag !== undefined) problems.push(lag);
+    const unwritten = this.store?.failing;
+    if (unwritten !== undefined) {
+      problems.push(
+        `${this.store!.pending} changes to failures and bans not written to the database yet: ${unwritten}`,
+      );
+    }
     return problems;
   }
 
@@ -688,10 +702,16 @@ export class Daemon {
       ...(this.filterPool ? { filterPool: this.filterPool } : {}),
       ...(this.options.journalctl ? { journalctl: this.options.journalctl } : {}),
       ...(this.options.storeHoldMs !== undefined ? { storeHoldMs: this.options.storeHoldMs } : {}),
+      recordDecisions: () => this.store!.flush(),
+      stillBanned: async (jailName, fid) => {
+        const stored = await this.store!.get(jailName, fid);
+        return stored !== undefined && banInForce(stored.entry, this.now());
+      },
       notice: (message) => this.log("NOTICE", "cloudjail.actions", message),
       warning: (message) => this.log("WARNING", "cloudjail.filter", message),
       ...(this.options.once ? { lagWarningLines: Number.POSITIVE_INFINITY } : {}),
       info: (message) => this.log("INFO", "cloudjail.filter", message),
+      infoEnabled: () => LEVELS.indexOf(this.options.log.level) >= LEVELS.indexOf("INFO"),
       debug: (message) => this.log("DEBUG", "cloudjail.filter", message),
       error: (message) => this.log("ERROR", "cloudjail.filter", message),
     });

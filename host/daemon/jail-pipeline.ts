@@ -39,6 +39,15 @@ export interface PipelineContext {
   readonly journalctl?: string;
   /** How long a failure held on a locked database waits before the next try (default 5 s). */
   readonly storeHoldMs?: number;
+  /**
+   * Writes what the jail logic decided to the database (the daemon's write-behind store keeps it in memory until
+   * then); the bans of a slice of lines are enforced once this resolved. Undefined: every decision is written at once.
+   */
+  readonly recordDecisions?: () => Promise<void>;
+  /** Whether INFO lines are logged now (default yes): the per-failure `Found` line is not even formatted otherwise. */
+  readonly infoEnabled?: () => boolean;
+  /** Whether the store holds a ban in force for `fid` in `jail` (a write may have lost to another process). */
+  readonly stillBanned?: (jail: string, fid: string) => Promise<boolean>;
   readonly notice: (message: string) => void;
   /** Told when the jail falls behind its logs (default: error). */
   readonly warning?: (message: string) => void;
@@ -127,6 +136,14 @@ export class JailPipeline {
   filterIsolation: string | undefined;
   /** The daemon is shutting down: lines not handled yet are left (see halt). */
   private halted = false;
+  /** Bans decided in the current slice of lines, enforced once the store has written them. */
+  private readonly decided: BanTicket[] = [];
+  /** The bans of `decided` by address (the same address ban by ban, as the enforcer judges it). */
+  private readonly decidedBans = new Map<string, { readonly time: number; readonly banTime: number }>();
+  /** The earliest end of the bans in `decided` (epoch seconds; infinite when none or all permanent). */
+  private earliestDecidedEnd = Number.POSITIVE_INFINITY;
+  /** Failures taken to the store in the current slice (named when their record is held). */
+  private unrecorded = 0;
 
   constructor(
     readonly config: HostJailConfig,
@@ -357,7 +374,7 @@ export class JailPipeline {
     for (const [index, result] of results.entries()) {
       if (this.halted) {
         this.stats.lines -= group.length - index;
-        return;
+        break;
       }
       const line = group[index]!;
       // A backlog of many thousand lines must not keep the control socket and the expiry timer waiting.
@@ -388,6 +405,63 @@ export class JailPipeline {
       }
       await this.handle(line, result.failures);
     }
+    await this.enforceDecided();
+  }
+
+  /**
+   * The slice's decisions are written (one transaction for all of them), then its bans go to the enforcer in one
+   * batch. While the database stays locked by another process the record is held and tried again, reported at
+   * ERROR each time, and the jail reads no further: nothing decided is dropped, nothing enforced unrecorded.
+   */
+  private async enforceDecided(): Promise<void> {
+    const { config, context } = this;
+    const record = context.recordDecisions;
+    if (record) {
+      for (;;) {
+        try {
+          await record();
+          break;
+        } catch (error) {
+          if (!(error instanceof StoreBusyError)) {
+            // kept in memory and written later (the store reports each failed write): protection comes first
+            context.error(
+              `[${config.name}] the decisions of ${this.unrecorded} failures are not in the database yet, the ` +
+                `bans are enforced: ${(error as Error).message}`,
+            );
+            break;
+          }
+          if (this.halted) return;
+          const holdMs = this.context.storeHoldMs ?? 5000;
+          context.error(
+            `[${config.name}] ${error.message}; the record of ${this.unrecorded} failures is held, tried again in ` +
+              `${holdMs / 1000} s`,
+          );
+          for (let waited = 0; waited < holdMs && !this.halted; waited += 100) {
+            await new Promise((resolve) => setTimeout(resolve, Math.min(100, holdMs - waited)));
+          }
+          if (this.halted) return;
+        }
+      }
+    }
+    this.unrecorded = 0;
+    this.decidedBans.clear();
+    this.earliestDecidedEnd = Number.POSITIVE_INFINITY;
+    const tickets = this.decided.splice(0);
+    if (tickets.length === 0) return;
+    const enforced: BanTicket[] = [];
+    for (const ticket of tickets) {
+      // the database's state is what is enforced: a write that lost to another process's change was dropped, and an
+      // unban by hand may have come between the decision and now
+      if (!context.stillBanned || (await context.stillBanned(config.name, ticket.fid ?? ticket.ip)))
+        enforced.push(ticket);
+      else {
+        context.error(
+          `[${config.name}] the ban of ${ticket.ip} is not enforced: its entry in the database no longer holds it ` +
+            "(changed meanwhile by an unban or by another process)",
+        );
+      }
+    }
+    if (enforced.length > 0) void this.enforcer.ban(enforced);
   }
 
   /**
@@ -421,8 +495,20 @@ export class JailPipeline {
     const { policy } = this.config;
     const now = this.context.now();
     const at = Math.min(time, now);
-    if (at <= now - policy.findTime || policy.ignore.contains(ip)) return false;
-    return this.enforcer.banCovers(ip, at);
+    if (at <= now - policy.findTime) return false;
+    // the ban first (a map lookup): a new address, the common case while a flood is counted, costs no address parse
+    const decided = this.decidedBans.get(ip);
+    const banned =
+      this.enforcer.banCovers(ip, at) ||
+      // banned earlier in the same slice of lines, not enforced yet (see enforceDecided)
+      (decided !== undefined && (at <= decided.time || decided.banTime < 0 || at < decided.time + decided.banTime));
+    return banned && !policy.ignore.contains(ip);
+  }
+
+  // fail2ban's `Found` line, once per failure: under a flood at NOTICE it costs nothing, not even its date text
+  private found(ip: string, time: number): void {
+    if (this.context.infoEnabled?.() === false) return;
+    this.context.info(`[${this.config.name}] Found ${ip} - ${new Date(time * 1000).toISOString()}`);
   }
 
   private async handle(line: LogLine, failures: readonly Failure[]): Promise<void> {
@@ -431,16 +517,22 @@ export class JailPipeline {
       for (const failure of failures) {
         if (failure.nofail || failure.isHostName) continue;
         const time = failure.time ?? line.time ?? context.now();
-        await context.observeTime?.(time);
+        // In a replay the clock follows the log: a ban decided in this slice that the clock is about to end reaches
+        // the firewall first (written and enforced), as it would have in real time.
+        if (context.observeTime) {
+          if (time >= this.earliestDecidedEnd) await this.enforceDecided();
+          await context.observeTime(time);
+        }
         const ip = failure.ip ?? failure.id;
         // Under a flood most failures come from addresses already banned: they count for nothing, so they are not
         // taken to the store, and a new attacker's failures do not wait behind theirs.
         // (only when the address is the failure's identity: an F-ID filter keeps its own entries per id)
         if (failure.ip === undefined && this.banCovers(failure.id, time)) {
           this.stats.totalFailed++;
-          context.info(`[${config.name}] Found ${ip} - ${new Date(time * 1000).toISOString()}`);
+          this.found(ip, time);
           continue;
         }
+        this.unrecorded++;
         const outcome = await this.recordHeld({
           jail: config.name,
           ip,
@@ -453,14 +545,20 @@ export class JailPipeline {
         // A line read a second time (after a restart) is not news; one older than findtime counts for nothing.
         if (outcome.kind === "duplicate" || outcome.kind === "obsolete") continue;
         this.stats.totalFailed++;
-        context.info(`[${config.name}] Found ${ip} - ${new Date(time * 1000).toISOString()}`);
+        this.found(ip, time);
         if (outcome.kind === "counted") this.failing.set(failure.id, time);
         else if (outcome.kind === "ignored") context.info(`[${config.name}] Ignore ${ip} by ip`);
         else if (outcome.kind === "ban") {
           this.failing.delete(failure.id);
           this.stats.totalBanned++;
           context.notice(`[${config.name}] Ban ${outcome.ban.ip}`);
-          void this.enforcer.ban([{ ...ticketOf(outcome.ban), fields: capturedFields(failure) }]);
+          this.decided.push({ ...ticketOf(outcome.ban), fields: capturedFields(failure) });
+          if (outcome.ban.banTime >= 0) {
+            this.earliestDecidedEnd = Math.min(this.earliestDecidedEnd, outcome.ban.time + outcome.ban.banTime);
+          }
+          if (outcome.ban.fid === outcome.ban.ip) {
+            this.decidedBans.set(outcome.ban.ip, { time: outcome.ban.time, banTime: outcome.ban.banTime });
+          }
         }
       }
     } catch (error) {

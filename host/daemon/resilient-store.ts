@@ -6,7 +6,7 @@
 // bans the firewall holds are recorded again (onReplaced).
 import { existsSync, renameSync } from "node:fs";
 import { CloudjailError } from "../../shared/errors.js";
-import { type DamagedEntryError, SqliteStore } from "../../shared/store/sqlite-store.js";
+import { type BatchWrite, type DamagedEntryError, SqliteStore } from "../../shared/store/sqlite-store.js";
 import type { JailEntry, Store, StoreCounters, StoredEntry } from "../../shared/store/store.js";
 
 /** The database stayed locked by another connection for longer than the retries allow. */
@@ -52,6 +52,8 @@ export class ResilientStore implements Store {
   private readonly firstDelayMs: number;
   /** Damaged rows already reported (jail and failure id): ban expiry runs every second, the ERROR once per row. */
   private readonly damagedReported = new Set<string>();
+  /** How many times a corrupt database was replaced by a fresh one: versions read before are void. */
+  generation = 0;
 
   private constructor(
     readonly path: string,
@@ -85,6 +87,24 @@ export class ResilientStore implements Store {
 
   put(entry: JailEntry, expectedVersion: number | null): Promise<number | undefined> {
     return this.run("write", (store) => store.put(entry, expectedVersion));
+  }
+
+  /**
+   * Writes `writes` in one transaction (see SqliteStore.writeBatch). When the database is replaced during the call
+   * the rows the versions referred to are gone: the entries are inserted into the fresh one instead.
+   */
+  writeBatch(writes: readonly BatchWrite[]): Promise<boolean[]> {
+    const generation = this.generation;
+    return this.run("write", (store) =>
+      store.writeBatch(
+        this.generation === generation ? writes : writes.map((write) => ({ ...write, expectedVersion: null })),
+      ),
+    );
+  }
+
+  /** Write transactions committed by writeBatch on the current database. */
+  get transactions(): number {
+    return this.inner.transactions;
   }
 
   activeBans(now: number, jail?: string): Promise<StoredEntry[]> {
@@ -157,6 +177,7 @@ export class ResilientStore implements Store {
           await this.inner?.close().catch(() => {});
           this.moveAside(error as Error);
           fresh();
+          this.generation++;
           if (this.options.onReplaced) void this.options.onReplaced().catch(() => {});
           continue;
         }

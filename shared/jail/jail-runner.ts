@@ -82,7 +82,12 @@ export class JailRunner {
    * Safe to call concurrently, from many processes, and twice with the same event id.
    */
   async recordFailure(failure: Failure, now: number = failure.time): Promise<FailureOutcome> {
-    const [outcome] = await this.recordFailures([failure], now);
+    // one failure at a time is the daemon's path, once per failure line: no batch grouping to build
+    const policy = this.policy(failure.jail);
+    const normalised = normaliseFailure(failure);
+    const rejected = screenFailure(normalised, policy, now);
+    if (rejected) return rejected;
+    const [outcome] = await this.applyGroup(policy, [normalised], now);
     return outcome!;
   }
 
@@ -110,26 +115,38 @@ export class JailRunner {
     });
     await Promise.all(
       [...groups.values()].map(async ({ policy, items }) => {
-        const first = items[0]!.failure;
-        const batch = items.map((item) => item.failure);
-        const contextOf = (extra: Partial<DecisionContext>) => (failure: NormalisedFailure) => ({
-          ...this.context(now ?? failure.time),
-          ...extra,
-        });
-        const results = await this.compareAndSet(first.jail, first.fid, async (stored) => {
-          const change = applyFailures(stored?.entry, batch, policy, contextOf({}));
-          const bans = change.outcome.some((outcome) => outcome.kind === "ban");
-          if (!bans || !policy.increment.enabled || !policy.increment.overallJails) return change;
-          // Only a ban needs the other jails' history: read it then, not for every failure.
-          const otherJailsBans = await this.otherJailsBans(first.jail, first.fid, now ?? first.time);
-          return applyFailures(stored?.entry, batch, policy, contextOf({ otherJailsBans }));
-        });
+        const results = await this.applyGroup(
+          policy,
+          items.map((item) => item.failure),
+          now,
+        );
         items.forEach((item, position) => {
           outcomes[item.index] = results[position]!;
         });
       }),
     );
     return outcomes;
+  }
+
+  // Failures of one jail and failure id, in order: one compare-and-set for all of them.
+  private applyGroup(
+    policy: JailPolicy,
+    batch: NormalisedFailure[],
+    now: number | undefined,
+  ): Promise<FailureOutcome[]> {
+    const first = batch[0]!;
+    const contextOf = (extra: Partial<DecisionContext>) => (failure: NormalisedFailure) => ({
+      ...this.context(now ?? failure.time),
+      ...extra,
+    });
+    return this.compareAndSet(first.jail, first.fid, async (stored) => {
+      const change = applyFailures(stored?.entry, batch, policy, contextOf({}));
+      const bans = change.outcome.some((outcome) => outcome.kind === "ban");
+      if (!bans || !policy.increment.enabled || !policy.increment.overallJails) return change;
+      // Only a ban needs the other jails' history: read it then, not for every failure.
+      const otherJailsBans = await this.otherJailsBans(first.jail, first.fid, now ?? first.time);
+      return applyFailures(stored?.entry, batch, policy, contextOf({ otherJailsBans }));
+    });
   }
 
   /** Bans `ip` by hand in `jail` at `now`; undefined when it is ignored or already banned there. */
@@ -260,7 +277,8 @@ function normaliseFailure(failure: Failure): NormalisedFailure {
   return {
     jail: failure.jail,
     ip,
-    fid: failure.fid === undefined ? ip : failureId(failure.fid),
+    // the failure id is most often the address itself: normalised once
+    fid: failure.fid === undefined || failure.fid === failure.ip ? ip : failureId(failure.fid),
     time: failure.time,
     ...(failure.eventId === undefined ? {} : { eventId: failure.eventId }),
     ...(failure.line === undefined ? {} : { line: failure.line }),

@@ -73,8 +73,30 @@ export class SqliteStore implements Store {
         "SELECT * FROM jail_entries WHERE ban_active = 1 AND ban_until <= ? ORDER BY ban_until, jail, fid",
       ),
       purge: this.db.prepare("DELETE FROM jail_entries WHERE expires_at IS NOT NULL AND expires_at <= ?"),
+      insertAt: this.db.prepare(
+        `INSERT INTO jail_entries (jail, fid, ip, version, counting, ban, ban_active, ban_until, expires_at)
+         VALUES (@jail, @fid, @ip, @next, @counting, @ban, @ban_active, @ban_until, @expires_at)
+         ON CONFLICT (jail, fid) DO NOTHING`,
+      ),
+      updateTo: this.db.prepare(
+        `UPDATE jail_entries SET ip = @ip, version = @next, counting = @counting, ban = @ban,
+           ban_active = @ban_active, ban_until = @ban_until, expires_at = @expires_at
+         WHERE jail = @jail AND fid = @fid AND version = @version`,
+      ),
     };
+    this.writeAll = this.db.transaction((writes: readonly BatchWrite[]) =>
+      writes.map((write) => {
+        const params = { ...toParams(write.entry), next: write.version };
+        const result =
+          write.expectedVersion === null
+            ? this.statements.insertAt.run(params)
+            : this.statements.updateTo.run({ ...params, version: write.expectedVersion });
+        return result.changes === 1;
+      }),
+    );
   }
+
+  private readonly writeAll: (writes: readonly BatchWrite[]) => boolean[];
 
   async get(jail: string, fid: string): Promise<StoredEntry | undefined> {
     this.requests.reads++;
@@ -100,6 +122,26 @@ export class SqliteStore implements Store {
     this.requests.writes++;
     return expectedVersion === null ? 1 : expectedVersion + 1;
   }
+
+  /**
+   * Writes many entries in ONE transaction (the daemon's write-behind layer, host/daemon/write-behind-store.ts), each
+   * with its own compare-and-set: `version` is stored when the row still holds `expectedVersion` (null: no row yet).
+   * Returns, in order, whether each write was applied; a write whose compare-and-set failed changes nothing and does
+   * not stop the others. An SQLite error (busy, corrupt) rolls the whole transaction back and is thrown.
+   */
+  async writeBatch(writes: readonly BatchWrite[]): Promise<boolean[]> {
+    if (writes.length === 0) return [];
+    const applied = this.writeAll(writes);
+    for (const ok of applied) {
+      if (ok) this.requests.writes++;
+      else this.requests.conflicts++;
+    }
+    this.transactions++;
+    return applied;
+  }
+
+  /** Write transactions committed by `writeBatch` (each `put` is a transaction of its own, counted in writes). */
+  transactions = 0;
 
   async activeBans(now: number, jail?: string): Promise<StoredEntry[]> {
     this.requests.reads++;
@@ -143,6 +185,15 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+/** One compare-and-set of {@link SqliteStore.writeBatch}. */
+export interface BatchWrite {
+  readonly entry: JailEntry;
+  /** The version the row must hold for the write to apply; null: the row must not exist. */
+  readonly expectedVersion: number | null;
+  /** The version the row gets (greater than `expectedVersion`). */
+  readonly version: number;
 }
 
 // `ban_until` holds PERMANENT_UNTIL for permanent bans so that one indexed range covers both kinds.

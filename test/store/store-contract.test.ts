@@ -13,6 +13,7 @@ import {
   type StoreBacking,
   type StoreHarness,
   sqliteHarness,
+  writeBehindHarness,
 } from "./store-harnesses.js";
 
 // Times near the real clock: DynamoDB Local runs TTL deletion like the service, so an item whose `exp` is in the
@@ -27,7 +28,7 @@ function ban(parts: Partial<BanState> = {}): BanState {
   return { time: T0, banTime: 600, until: T0 + 600, count: 1, failures: 5, matches: ["line"], active: true, ...parts };
 }
 
-describe.each([sqliteHarness(), dynamoDbHarness(), memoryHarness()])(
+describe.each([sqliteHarness(), dynamoDbHarness(), memoryHarness(), writeBehindHarness()])(
   "Store contract: $name",
   (harness: StoreHarness) => {
     let backing: StoreBacking;

@@ -7,9 +7,10 @@ import { join } from "node:path";
 import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { dynamoDbTableDefinition, dynamoDbTimeToLive } from "../../cloud/store/dynamodb-table.js";
 import { dynamoDbStore } from "../../cloud/store/sdk-document-table.js";
+import { WriteBehindStore } from "../../host/daemon/write-behind-store.js";
 import { MemoryBacking, MemoryStore } from "../../shared/store/memory-store.js";
 import { SqliteStore } from "../../shared/store/sqlite-store.js";
-import type { Store } from "../../shared/store/store.js";
+import { RequestCounters, type Store } from "../../shared/store/store.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../support/dynamodb-local.js";
 
 /** One empty backing store and the means to open stores on it. */
@@ -53,6 +54,66 @@ export function sqliteHarness(): StoreHarness {
     async stop() {
       if (folder) rmSync(folder, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The host daemon's store: the write-behind layer over a SQLite file. The daemon is the single writer of its
+ * database, so every `open()` of a backing gives the same store (one daemon), whose writers are concurrent within it.
+ */
+export function writeBehindHarness(): StoreHarness {
+  let folder = "";
+  let count = 0;
+  return {
+    name: "write-behind sqlite",
+    async start() {
+      folder = mkdtempSync(join(tmpdir(), "cloudjail-store-wb-"));
+    },
+    async create() {
+      const path = join(folder, `store-${++count}.db`);
+      let store: WriteBehindStore | undefined;
+      return {
+        open() {
+          store ??= new WriteBehindStore(Object.assign(new SqliteStore(path), { generation: 0 }), {
+            error: (message) => {
+              throw new Error(`unexpected store error: ${message}`);
+            },
+          });
+          return writerOf(store);
+        },
+        async cleanup() {
+          await store?.close();
+        },
+      };
+    },
+    async stop() {
+      if (folder) rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One writer of a shared store: every call goes to `store`, the writes and conflicts are counted per writer. */
+function writerOf(store: Store): Store {
+  const counters = new RequestCounters();
+  return {
+    kind: store.kind,
+    get: (jail, fid) => store.get(jail, fid),
+    listByFid: (fid) => store.listByFid(fid),
+    async put(entry, expectedVersion) {
+      const version = await store.put(entry, expectedVersion);
+      if (version === undefined) counters.conflicts++;
+      else counters.writes++;
+      return version;
+    },
+    activeBans: (now, jail) => store.activeBans(now, jail),
+    dueBans: (now) => store.dueBans(now),
+    purge: (now) => store.purge(now),
+    counters: () => ({ ...counters.snapshot(), reads: store.counters().reads, purged: store.counters().purged }),
+    resetCounters: () => {
+      counters.reset();
+      store.resetCounters();
+    },
+    close: async () => {},
   };
 }
 

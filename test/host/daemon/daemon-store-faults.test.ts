@@ -164,7 +164,10 @@ describe("database faults", () => {
         expect(aside).toHaveLength(1);
         appendFailures(authLog, "192.0.2.42", 3);
         await waitFor("the ban after the fault", async () => (await daemon.bannedIps("sshd")).includes("192.0.2.42"));
-        await waitFor("the dry-run ban", () => summarise(printed).includes("ban 192.0.2.42"));
+        // the lines read again (findtime back) ban both addresses of the log, in one batch
+        await waitFor("the dry-run ban", () =>
+          summarise(printed).some((step) => step.startsWith("ban ") && step.split(" ").includes("192.0.2.42")),
+        );
         // the actions started once and were never stopped: the firewall was not torn down
         expect(summarise(printed).filter((step) => step === "started" || step === "stopped")).toEqual(["started"]);
       } finally {
