@@ -1,7 +1,7 @@
 // The daemon writes its database in batches: the failures of a slice of lines cost one SQLite transaction, not one
 // each. Counted with the real SQLite store's calls. A ban decided just before a stop is in the database after it,
 // and another process writing the daemon's rows behind its back is reported, never overwritten silently.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -13,7 +13,7 @@ import { makeJailPolicy } from "../../../shared/jail/jail-policy.js";
 import { JailRunner } from "../../../shared/jail/jail-runner.js";
 import { SqliteStore } from "../../../shared/store/sqlite-store.js";
 import { appendFailures, waitFor as waitForDaemon } from "../support/live-log.js";
-import { makeConfigDir } from "../support/test-config.js";
+import { sshdDaemonTree } from "../support/sshd-daemon-tree.js";
 
 const work = mkdtempSync(join(tmpdir(), "cloudjail-store-batches-"));
 const configDirs: string[] = [];
@@ -25,31 +25,7 @@ afterEach(() => vi.restoreAllMocks());
 
 /** A daemon on its own folder (config, auth.log, database, its log file), dry-run actions. */
 function setUp(name: string, once = false) {
-  const dir = join(work, name);
-  mkdirSync(dir);
-  const authLog = join(dir, "auth.log");
-  const daemonLog = join(dir, "cloudjail.log");
-  const dbfile = join(dir, "cloudjail.sqlite3");
-  writeFileSync(authLog, "");
-  writeFileSync(daemonLog, "");
-  const configDir = makeConfigDir({
-    "fail2ban.conf": `[Definition]
-loglevel = INFO
-logtarget = ${daemonLog}
-socket = ${join(dir, "cloudjail.sock")}
-pidfile = ${join(dir, "cloudjail.pid")}
-dbfile = ${dbfile}
-`,
-    "jail.conf": `[sshd]
-enabled = true
-logpath = ${authLog}
-maxretry = 3
-findtime = 10m
-bantime = 1h
-action = dry-run
-ignoreself = false
-`,
-  });
+  const { authLog, daemonLog, dbfile, configDir } = sshdDaemonTree(work, name, "ignoreself = false\n");
   configDirs.push(configDir);
   const newDaemon = () => {
     const settings = readDaemonSettings(configDir);

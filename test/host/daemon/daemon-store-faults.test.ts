@@ -2,17 +2,7 @@
 // timeout: the failures are held and recorded once the lock goes (every one, once). A corrupt file (not a database at
 // all, or a database whose pages are garbage): moved aside with an ERROR, a fresh database started, the jail's
 // actions never stopped, and banning goes on.
-import {
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -21,7 +11,7 @@ import { Daemon } from "../../../host/daemon/daemon.js";
 import { openDaemonLog } from "../../../host/daemon/daemon-log.js";
 import { readDaemonSettings } from "../../../host/daemon/daemon-settings.js";
 import { appendFailures, waitFor as waitForDaemon } from "../support/live-log.js";
-import { makeConfigDir } from "../support/test-config.js";
+import { sshdDaemonTree } from "../support/sshd-daemon-tree.js";
 
 const work = mkdtempSync(join(tmpdir(), "cloudjail-store-faults-"));
 const configDirs: string[] = [];
@@ -32,30 +22,7 @@ afterAll(() => {
 
 /** A daemon on its own folder (config, auth.log, database), with dry-run actions whose scripts land in `printed`. */
 function setUp(name: string) {
-  const dir = join(work, name);
-  mkdirSync(dir);
-  const authLog = join(dir, "auth.log");
-  const daemonLog = join(dir, "cloudjail.log");
-  const dbfile = join(dir, "cloudjail.sqlite3");
-  writeFileSync(authLog, "");
-  writeFileSync(daemonLog, "");
-  const configDir = makeConfigDir({
-    "fail2ban.conf": `[Definition]
-loglevel = INFO
-logtarget = ${daemonLog}
-socket = ${join(dir, "cloudjail.sock")}
-pidfile = ${join(dir, "cloudjail.pid")}
-dbfile = ${dbfile}
-`,
-    "jail.conf": `[sshd]
-enabled = true
-logpath = ${authLog}
-maxretry = 3
-findtime = 10m
-bantime = 1h
-action = dry-run
-`,
-  });
+  const { dir, authLog, daemonLog, dbfile, configDir } = sshdDaemonTree(work, name);
   configDirs.push(configDir);
   const printed: string[] = [];
   const newDaemon = (storeHoldMs = 100) => {
