@@ -12,7 +12,7 @@ import { buildCli } from "../test/host/support/cli-bundle.js";
 import { canUseNetns, createTestNetwork, type TestNetwork } from "../test/host/support/netns.js";
 import { makeConfigDir } from "../test/host/support/test-config.js";
 import { fail2banPython, fail2banRoot } from "../test/support/reference.js";
-import type { BenchRow } from "./bench-row.js";
+import { type BenchRow, positiveFromEnv } from "./bench-row.js";
 import { fail2banAvailable, fail2banBackend, startFail2ban } from "./host-fail2ban.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,11 +33,7 @@ export interface FloodSizes {
 }
 
 export function floodSizes(env: NodeJS.ProcessEnv = process.env): FloodSizes {
-  const number = (name: string, fallback: number) => {
-    const value = env[name] === undefined ? fallback : Number(env[name]);
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`bench: ${name} must be a positive number`);
-    return value;
-  };
+  const number = (name: string, fallback: number) => positiveFromEnv(env, name, fallback);
   return {
     seconds: number("FLOOD_SECONDS", 10),
     rate: number("FLOOD_RATE", 100_000),

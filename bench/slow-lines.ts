@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { buildCli } from "../test/host/support/cli-bundle.js";
 import { makeConfigDir } from "../test/host/support/test-config.js";
 import { fail2banConfig, requireFail2ban } from "../test/support/reference.js";
-import type { BenchRow } from "./bench-row.js";
+import { type BenchRow, positiveFromEnv } from "./bench-row.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -28,11 +28,7 @@ export interface SlowLinesSizes {
 }
 
 export function slowLinesSizes(env: NodeJS.ProcessEnv = process.env): SlowLinesSizes {
-  const number = (name: string, fallback: number) => {
-    const value = env[name] === undefined ? fallback : Number(env[name]);
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`bench: ${name} must be a positive number`);
-    return value;
-  };
+  const number = (name: string, fallback: number) => positiveFromEnv(env, name, fallback);
   return {
     seconds: number("SLOW_SECONDS", 10),
     rate: number("SLOW_RATE", 1000),
