@@ -508,8 +508,15 @@ export class JailPipeline {
   // fail2ban's `Found` line, once per failure: under a flood at NOTICE it costs nothing, not even its date text
   private found(ip: string, time: number): void {
     if (this.context.infoEnabled?.() === false) return;
-    this.context.info(`[${this.config.name}] Found ${ip} - ${new Date(time * 1000).toISOString()}`);
+    // a flood's lines share their time (log dates have a resolution of a second): one date text for all of them
+    if (time !== this.foundTime) {
+      this.foundText = new Date(time * 1000).toISOString();
+      this.foundTime = time;
+    }
+    this.context.info(`[${this.config.name}] Found ${ip} - ${this.foundText}`);
   }
+  private foundTime = Number.NaN;
+  private foundText = "";
 
   private async handle(line: LogLine, failures: readonly Failure[]): Promise<void> {
     const { config, context } = this;
