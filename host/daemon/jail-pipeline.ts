@@ -359,9 +359,12 @@ export class JailPipeline {
     try {
       const matcher = await this.matcherFor();
       const dateNow = context.dateNow?.() ?? context.now();
+      // Lines without a time of their own share one context: one object, not one per line, and the message to the
+      // filter worker carries it once (structured cloning keeps shared references shared).
+      const undated = { now: dateNow };
       results = await matcher.match(
         group.map((line) => line.text),
-        group.map((line) => ({ now: dateNow, ...(line.time !== undefined ? { time: line.time } : {}) })),
+        group.map((line) => (line.time !== undefined ? { now: dateNow, time: line.time } : undated)),
         source,
       );
     } catch (error) {
