@@ -28,11 +28,17 @@ function pad(value: number, width = 2): string {
 
 /** fail2ban's asctime: local time `YYYY-MM-DD HH:MM:SS,mmm`. */
 export function formatAsctime(date: Date): string {
-  return (
+  // Under a flood many lines are logged in the same millisecond: their time text is made once.
+  const ms = date.getTime();
+  if (ms === asctimeOf.ms) return asctimeOf.text;
+  const text =
     `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())},${pad(date.getMilliseconds(), 3)}`
-  );
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())},${pad(date.getMilliseconds(), 3)}`;
+  asctimeOf.ms = ms;
+  asctimeOf.text = text;
+  return text;
 }
+const asctimeOf = { ms: Number.NaN, text: "" };
 
 /** One line as fail2ban formats it: `%(asctime)s %(name)-24s[%(process)d]: %(levelname)-7s %(message)s`. */
 export function formatLogLine(date: Date, logger: string, level: Level, message: string, pid = process.pid): string {

@@ -359,9 +359,12 @@ export class JailPipeline {
     try {
       const matcher = await this.matcherFor();
       const dateNow = context.dateNow?.() ?? context.now();
+      // Lines without a time of their own share one context: one object, not one per line, and the message to the
+      // filter worker carries it once (structured cloning keeps shared references shared).
+      const undated = { now: dateNow };
       results = await matcher.match(
         group.map((line) => line.text),
-        group.map((line) => ({ now: dateNow, ...(line.time !== undefined ? { time: line.time } : {}) })),
+        group.map((line) => (line.time !== undefined ? { now: dateNow, time: line.time } : undated)),
         source,
       );
     } catch (error) {
@@ -508,8 +511,15 @@ export class JailPipeline {
   // fail2ban's `Found` line, once per failure: under a flood at NOTICE it costs nothing, not even its date text
   private found(ip: string, time: number): void {
     if (this.context.infoEnabled?.() === false) return;
-    this.context.info(`[${this.config.name}] Found ${ip} - ${new Date(time * 1000).toISOString()}`);
+    // a flood's lines share their time (log dates have a resolution of a second): one date text for all of them
+    if (time !== this.foundTime) {
+      this.foundText = new Date(time * 1000).toISOString();
+      this.foundTime = time;
+    }
+    this.context.info(`[${this.config.name}] Found ${ip} - ${this.foundText}`);
   }
+  private foundTime = Number.NaN;
+  private foundText = "";
 
   private async handle(line: LogLine, failures: readonly Failure[]): Promise<void> {
     const { config, context } = this;

@@ -3,7 +3,7 @@
 // and is read to its end, however far behind the reading is, before the new one is read from its start),
 // copy-truncate (reading restarts at 0), and files or globs that appear after start. inotify (fs.watch on the parent
 // directories) wakes it at once; polling is the fallback.
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import { closeSync, type FSWatcher, fstatSync, openSync, readSync, statSync, watch } from "node:fs";
 import { dirname, isAbsolute, resolve, sep } from "node:path";
 import { expandGlob, globMatches, hasGlob } from "./glob.js";
@@ -645,7 +645,7 @@ export class FileTailer implements LogSource {
     const text = bytes.toString("utf8", 0, end);
     file.stats.lines++;
     // The inode and offset place the line; the text hash tells a copy-truncated file's new line at an old offset.
-    const eventId = `${file.ino}:${offset}:${createHash("sha1").update(bytes.subarray(0, end)).digest("base64url").slice(0, 12)}`;
+    const eventId = `${file.ino}:${offset}:${sha1Base64url(bytes.subarray(0, end)).slice(0, 12)}`;
     for (const subscription of file.subscribers) {
       const skip = file.skipBefore.get(subscription);
       if (skip !== undefined && offset < skip) continue;
@@ -653,6 +653,15 @@ export class FileTailer implements LogSource {
     }
   }
 }
+
+/**
+ * SHA-1 of a line, base64url: the same text as before (event ids stored in a window must stay equal across restarts
+ * and upgrades), but Node's one-shot `crypto.hash` (Node 20.12) makes no Hash object per line, about a third cheaper.
+ */
+const sha1Base64url: (data: Buffer) => string =
+  typeof crypto.hash === "function"
+    ? (data) => crypto.hash("sha1", data, "base64url")
+    : (data) => crypto.createHash("sha1").update(data).digest("base64url");
 
 /** Bytes of an open file past the position read (all of it when truncated below the position); 0 when not open. */
 function unreadBytes(file: TailedFile): number {

@@ -93,8 +93,15 @@ export class IgnoreList {
 
   /** True when `ip` (any spelling: IPv6 case, brackets, IPv4-mapped) falls in one of the ignored ranges. */
   contains(ip: string): boolean {
-    const address = parseIp(ip);
-    if (!address) return false;
-    return this.networks.some((network) => networkContains(network, address));
+    // A failure is checked up to three times in a row (before the store, in its screening, and again when it
+    // counts): the last answer is kept, so the address is parsed once. The ranges never change after construction.
+    if (ip === this.lastIp) return this.lastAnswer;
+    const address = this.networks.length === 0 ? undefined : parseIp(ip);
+    const answer = address !== undefined && this.networks.some((network) => networkContains(network, address));
+    this.lastIp = ip;
+    this.lastAnswer = answer;
+    return answer;
   }
+  private lastIp: string | undefined;
+  private lastAnswer = false;
 }

@@ -20,9 +20,17 @@ const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(25[0-5]|2[0-4]\d|1\d\d|
 
 function parseIpv4Value(text: string): bigint | undefined {
   if (!IPV4_RE.test(text)) return undefined;
-  let value = 0n;
-  for (const part of text.split(".")) value = (value << 8n) | BigInt(Number(part));
-  return value;
+  // digits and dots only (checked above): summed as a number, one BigInt made (this runs for every failure)
+  let value = 0;
+  let part = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x2e) {
+      value = value * 256 + part;
+      part = 0;
+    } else part = part * 10 + code - 0x30;
+  }
+  return BigInt(value * 256 + part);
 }
 
 /** Linux interface names (at most 15 bytes) and numeric zone indexes. */
@@ -99,7 +107,8 @@ export function parseIp(input: string): IpAddress | undefined {
   let text = input.trim();
   if (text.startsWith("[") && text.endsWith("]")) text = text.slice(1, -1);
   const v4 = parseIpv4Value(text);
-  if (v4 !== undefined) return { family: 4, text: ipv4Text(v4), value: v4 };
+  // the pattern admits no leading zero: a dotted quad it accepts is already the canonical text
+  if (v4 !== undefined) return { family: 4, text, value: v4 };
   if (!text.includes(":")) return undefined;
   const v6 = parseIpv6Value(text);
   if (v6 === undefined) return undefined;

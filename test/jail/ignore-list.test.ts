@@ -20,6 +20,20 @@ describe("ignoreip", () => {
     }
   });
 
+  it("answers each address by itself when the same ones are asked again in any order", () => {
+    const list = new IgnoreList(spec);
+    const asked = ["203.0.113.9", "203.0.113.9", "203.0.113.8", "203.0.113.8", "203.0.113.9", "::1", "::2", "::1"];
+    expect(asked.map((ip) => list.contains(ip))).toEqual([true, true, false, false, true, true, false, true]);
+    // an empty list ignores nothing, a host name or garbage included
+    const empty = new IgnoreList();
+    expect(["127.0.0.1", "::1", "gw.example.org", "x"].map((ip) => empty.contains(ip))).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+
   it("ignores the addresses the DNS names resolve to, and the host's own with ignoreself", async () => {
     const resolved = await resolveIgnoreNames(spec.names, async (name) =>
       name === "gw.example.org" ? ["198.51.100.20", "2001:db8:9::20"] : [],

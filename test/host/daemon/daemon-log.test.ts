@@ -60,6 +60,29 @@ describe("daemon log", () => {
     );
   });
 
+  it.each([
+    // the same millisecond again (its text is made once), then the next millisecond, second, day and back
+    [
+      [56, 56, 57],
+      ["12:03:04,056", "12:03:04,056", "12:03:04,057"],
+    ],
+    [
+      [999, 1000, 999],
+      ["12:03:04,999", "12:03:05,000", "12:03:04,999"],
+    ],
+    [
+      [0, 86_400_000, 0],
+      ["12:03:04,000", "12:03:04,000", "12:03:04,000"],
+    ],
+  ])("writes each line's own time, lines in the same millisecond included (%j)", (offsets, times) => {
+    const base = new Date(2024, 4, 1, 12, 3, 4, 0).getTime();
+    const lines = offsets.map((ms) => formatLogLine(new Date(base + ms), "cloudjail.filter", "INFO", "x", 1));
+    expect(lines.map((line) => line.slice(11, 23))).toEqual(times);
+    expect(lines.map((line) => line.slice(0, 10))).toEqual(
+      offsets.map((ms) => (ms >= 86_400_000 ? "2024-05-02" : "2024-05-01")),
+    );
+  });
+
   it("reads fail2ban's level names and numbers", () => {
     expect(parseLevel("notice")).toBe("NOTICE");
     expect(parseLevel("WARN")).toBe("WARNING");

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { appendFileSync, mkdtempSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,6 +58,27 @@ describe("FileTailer", () => {
     await tailer.start();
     await tailer.poll();
     expect(got.texts()).toEqual(["one", "two"]);
+  });
+
+  it("gives each line an event id of inode, byte offset and the line's SHA-1, the same from one version to the next", async () => {
+    // Event ids are stored with a failure window: a restart that reads a line again must make the same id for it.
+    const log = join(dir, "ids.log");
+    const lines = ["Failed password for root from 192.0.2.1", "with a carriage return\r", "", "été ünïcode"];
+    writeFileSync(log, `${lines.join("\n")}\n`);
+    const got = collect();
+    tailer = new FileTailer({ watch: false });
+    tailer.subscribe(log, (line) => got.lines.push(line), { startAt: "beginning" });
+    await tailer.start();
+    await tailer.poll();
+    const ino = statSync(log).ino;
+    let offset = 0;
+    const expected = lines.map((line) => {
+      const text = line.replace(/\r$/, "");
+      const id = `${ino}:${offset}:${createHash("sha1").update(text, "utf8").digest("base64url").slice(0, 12)}`;
+      offset += Buffer.byteLength(line) + 1;
+      return id;
+    });
+    expect(got.lines.map((line) => line.eventId)).toEqual(expected);
   });
 
   it("starts findtime back by the dates of the lines", async () => {
