@@ -7,11 +7,6 @@ import type { DateTemplate, TemplateMatch } from "./date-template.js";
 import { type StrptimeContext, strptimeToEpoch } from "./strptime.js";
 import { ZoneClock } from "./zone-clock.js";
 
-/** Minutes remembered before the cache is emptied (a log moves forward: old minutes are not seen again). */
-const MAX_MINUTES = 1024;
-const SEPARATOR = "\u0000";
-const UNSET = "\u0001";
-
 /** The seconds field's value as a number, when it is one or two ASCII digits in 0-59; else -1. */
 function secondsOf(text: string | undefined): number {
   if (text === undefined || text.length === 0 || text.length > 2) return -1;
@@ -40,16 +35,22 @@ const IRREGULAR: Minute = Object.freeze({ start: Number.NaN, clockOffset: Number
 const STEADY_SECONDS = 2 * 86_400;
 
 /**
- * Converts strptime template matches to epoch seconds through the template's own conversion, remembering minutes.
- * One per date detector: entries hold for one conversion context (one "now", one zone), and are forgotten when the
- * context changes; a context's first line converts without filling the cache, so that a caller whose "now" moves on
- * every line pays no more than before. Minutes are worked out on a clock of their own (the detector's clock
- * remembers its last offset, as mktime does, and must see only the conversions the full path would make); a
- * remembered minute leaves the detector's clock as its conversion would have.
+ * Converts strptime template matches to epoch seconds through the template's own conversion, remembering the last
+ * minute seen: a log's lines come in time order, so a line mostly shares its minute with the line before, and
+ * comparing a few short strings with that line's costs less than any lookup. A line of another minute is converted in
+ * full; the minute itself is worked out when a second line of it comes. One per date detector: the minute holds for
+ * one conversion context (one "now", one zone), and is forgotten when the context changes. Minutes are worked out on
+ * a clock of their own (the detector's clock remembers its last offset, as mktime does, and must see only the
+ * conversions the full path would make); a line of a remembered minute leaves the detector's clock as its conversion
+ * would have.
  */
 export class MinuteCache {
-  private readonly minutes = new Map<string, Minute>();
   private context: StrptimeContext | undefined;
+  private template: DateTemplate | undefined;
+  /** The field values of the last line converted in full (the minute's fields: all but the seconds). */
+  private values: ReadonlyArray<string | undefined> = [];
+  /** Its minute, once a second line of it came; undefined before. */
+  private minute: Minute | undefined;
   private probeClock: ZoneClock | undefined;
 
   constructor(private readonly clock: ZoneClock) {}
@@ -58,34 +59,35 @@ export class MinuteCache {
   toTime(template: DateTemplate, line: string, match: TemplateMatch, context: StrptimeContext): number | null {
     const secondsAt = template.secondsIndex;
     if (secondsAt < 0) return template.toTime(line, match, context);
-    if (context !== this.context) {
-      this.context = context;
-      this.minutes.clear();
-      return template.toTime(line, match, context);
-    }
     const values = match.values;
     const seconds = secondsOf(values[secondsAt]);
     if (seconds < 0) return template.toTime(line, match, context);
     const names = template.fieldNames;
-    // the other fields the conversion reads (one-letter names): the minute
-    let key = "";
-    for (let i = 0; i < names.length; i++) {
-      if (i === secondsAt || names[i]!.length !== 1) continue;
-      key += `${values[i] ?? UNSET}${SEPARATOR}`;
+    if (context !== this.context || template !== this.template || !this.sameMinute(names, values, secondsAt)) {
+      this.context = context;
+      this.template = template;
+      this.values = Array.from(values);
+      this.minute = undefined;
+      return template.toTime(line, match, context);
     }
-    let minute = this.minutes.get(key);
-    if (minute === undefined) {
-      minute = this.minute(names, values, secondsAt, context);
-      if (this.minutes.size >= MAX_MINUTES) this.minutes.clear();
-      this.minutes.set(key, minute);
-    }
+    this.minute ??= this.workOut(names, values, secondsAt, context);
+    const minute = this.minute;
     if (minute === IRREGULAR) return template.toTime(line, match, context);
     if (!Number.isNaN(minute.clockOffset)) this.clock.convertedAt(minute.clockOffset);
     return minute.start + seconds;
   }
 
+  /** Whether the fields the conversion reads (one-letter names), the seconds aside, are the last line's. */
+  private sameMinute(names: readonly string[], values: ArrayLike<string | undefined>, secondsAt: number): boolean {
+    const last = this.values;
+    for (let i = 0; i < names.length; i++) {
+      if (i !== secondsAt && names[i]!.length === 1 && values[i] !== last[i]) return false;
+    }
+    return true;
+  }
+
   /** The match's minute: seconds 00 and 59 converted on the probe clock, IRREGULAR unless 59 seconds apart. */
-  private minute(
+  private workOut(
     names: readonly string[],
     values: ArrayLike<string | undefined>,
     secondsAt: number,
