@@ -300,22 +300,6 @@ export class LogFilter {
     let consumed: readonly TupleLine[] = NO_LINES;
     let unidentified: number[] | undefined;
     let ambiguous = false;
-    const result = (prefixMatched: boolean): LineResult =>
-      failures === NO_FAILURES &&
-      ignoredBy === undefined &&
-      consumed === NO_LINES &&
-      !ambiguous &&
-      unidentified === undefined
-        ? this.plainResult(dateTemplate, prefixMatched)
-        : {
-            failures,
-            ignoredBy,
-            dateTemplate,
-            prefixMatched,
-            consumedLines: consumed,
-            ...(unidentified ? { unidentified } : {}),
-            ...(ambiguous ? { ambiguousHost: true as const } : {}),
-          };
     const rawHosts = this.useDns === "raw";
 
     // maxlines = 1, the thin path: no line buffer; `singleText` is what the buffer's text would be (the line, then
@@ -338,14 +322,23 @@ export class LogFilter {
     if (this.ignoreRegexes.length > 0 && this.ignoreRegexes.length < this.failRegexes.length - 2) {
       ignoredBy = this.matchIgnore(text, original ?? NO_LINES);
       // the prefregex did not run: fail2ban(-regex) then counts whatever its last search found
-      if (ignoredBy !== undefined) return result(this.prefRegex ? this.lastPrefixHit : true);
+      if (ignoredBy !== undefined)
+        return this.lineResult(
+          failures,
+          ignoredBy,
+          consumed,
+          unidentified,
+          ambiguous,
+          dateTemplate,
+          this.prefRegex ? this.lastPrefixHit : true,
+        );
     }
 
     let preGroups: Record<string, string | undefined> | undefined;
     if (this.prefRegex) {
       const groups = this.prefRegex.searchGroups(text);
       this.lastPrefixHit = groups !== null;
-      if (!groups) return result(false);
+      if (!groups) return this.lineResult(failures, ignoredBy, consumed, unidentified, ambiguous, dateTemplate, false);
       // the match's groups object is ours: take the content out without `delete` (keeps the object fast)
       preGroups = groups;
       const content = preGroups.content;
@@ -435,7 +428,8 @@ export class LogFilter {
       const mlfid = fail.mlfid as string | undefined;
       if (mlfid !== undefined) {
         fail = this.mergeSession(mlfid, fail, split.matched, now);
-        if (fail.nofail && !this.checkAllRegex) return result(true);
+        if (fail.nofail && !this.checkAllRegex)
+          return this.lineResult(failures, ignoredBy, consumed, unidentified, ambiguous, dateTemplate, true);
       } else if (this.reportMatches) {
         fail.matches = fail.matches ? [...fail.matches, ...split.matched] : [...split.matched];
       }
@@ -465,7 +459,8 @@ export class LogFilter {
       if (host === undefined) {
         // a session line with no address yet: remembered, reported when the address turns up
         fail.mlfpending = 1;
-        if (!this.checkAllRegex && this.ignorePending) return result(true);
+        if (!this.checkAllRegex && this.ignorePending)
+          return this.lineResult(failures, ignoredBy, consumed, unidentified, ambiguous, dateTemplate, true);
         if (failures === NO_FAILURES) failures = [];
         failures.push(this.toFailure(index, undefined, false, undefined, date, fail));
       } else if (raw) {
@@ -486,7 +481,40 @@ export class LogFilter {
       }
       if (!this.checkAllRegex) break;
     }
-    return result(true);
+    return this.lineResult(failures, ignoredBy, consumed, unidentified, ambiguous, dateTemplate, true);
+  }
+
+  /**
+   * A line's result from what findFailures found (a method, not a closure over its variables: a closure would put
+   * them in a context object allocated for every line and reached through it at every use).
+   */
+  private lineResult(
+    failures: Failure[],
+    ignoredBy: number | undefined,
+    consumed: readonly TupleLine[],
+    unidentified: number[] | undefined,
+    ambiguous: boolean,
+    dateTemplate: string | undefined,
+    prefixMatched: boolean,
+  ): LineResult {
+    if (
+      failures === NO_FAILURES &&
+      ignoredBy === undefined &&
+      consumed === NO_LINES &&
+      !ambiguous &&
+      unidentified === undefined
+    ) {
+      return this.plainResult(dateTemplate, prefixMatched);
+    }
+    return {
+      failures,
+      ignoredBy,
+      dateTemplate,
+      prefixMatched,
+      consumedLines: consumed,
+      ...(unidentified ? { unidentified } : {}),
+      ...(ambiguous ? { ambiguousHost: true as const } : {}),
+    };
   }
 
   /**
