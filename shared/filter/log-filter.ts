@@ -35,6 +35,11 @@ export interface LogFilterOptions {
    * --out json`) saves joining them again for every failure.
    */
   readonly reportMatches?: boolean;
+  /**
+   * Filters with maxlines = 1 run without the line buffer (the thin path). Default true; false runs them through the
+   * general path, which gives the same results (the tests compare the two).
+   */
+  readonly thinPath?: boolean;
   /** Time zone of dates without offset: IANA name; default the process's. */
   readonly timeZone?: string;
   /** fail2ban's `logtimezone`. */
@@ -133,6 +138,7 @@ export class LogFilter {
   private readonly checkAllRegex: boolean;
   private readonly ignorePending: boolean;
   private readonly reportMatches: boolean;
+  private readonly thinPath: boolean;
   private readonly hostPosition: HostPosition;
   /** Matches refused because their address could not be placed (see LineResult.ambiguousHost). */
   ambiguousMatches = 0;
@@ -152,6 +158,7 @@ export class LogFilter {
     this.checkAllRegex = options.checkAllRegex ?? false;
     this.ignorePending = options.ignorePending ?? true;
     this.reportMatches = options.reportMatches ?? true;
+    this.thinPath = (options.thinPath ?? true) && this.maxLines <= 1;
     this.hostPosition = spec.hostposition ?? "any";
     const multiline = this.maxLines > 1;
     const useDns = this.useDns;
@@ -293,60 +300,62 @@ export class LogFilter {
     let consumed: readonly TupleLine[] = NO_LINES;
     let unidentified: number[] | undefined;
     let ambiguous = false;
-    const result = (prefixMatched: boolean): LineResult =>
-      failures === NO_FAILURES &&
-      ignoredBy === undefined &&
-      consumed === NO_LINES &&
-      !ambiguous &&
-      unidentified === undefined
-        ? this.plainResult(dateTemplate, prefixMatched)
-        : {
-            failures,
-            ignoredBy,
-            dateTemplate,
-            prefixMatched,
-            consumedLines: consumed,
-            ...(unidentified ? { unidentified } : {}),
-            ...(ambiguous ? { ambiguousHost: true as const } : {}),
-          };
     const rawHosts = this.useDns === "raw";
 
-    let original: TupleLine[];
-    if (this.maxLines > 1) {
+    // maxlines = 1, the thin path: no line buffer; `singleText` is what the buffer's text would be (the line, then
+    // the prefregex's content, then nothing once a failure took the line), and the line's own list is made only when
+    // a failregex matches it
+    const single = this.thinPath;
+    let original: TupleLine[] | undefined;
+    let text: string | undefined;
+    let singleText = "";
+    if (!single) {
       this.lineBuffer.push(tuple);
       if (this.lineBuffer.length > this.maxLines) this.lineBuffer = this.lineBuffer.slice(-this.maxLines);
       original = this.lineBuffer;
+      text = bufferText(original);
     } else {
-      original = this.lineBuffer = [tuple];
+      text = singleText = `${tuple[0]}${tuple[2]}\n`;
     }
-    let text: string | undefined = bufferText(original);
 
     // fail2ban checks ignoreregex first only when there are clearly fewer of them than failregexes
     if (this.ignoreRegexes.length > 0 && this.ignoreRegexes.length < this.failRegexes.length - 2) {
-      ignoredBy = this.matchIgnore(text, original);
+      ignoredBy = this.matchIgnore(text, original ?? NO_LINES);
       // the prefregex did not run: fail2ban(-regex) then counts whatever its last search found
-      if (ignoredBy !== undefined) return result(this.prefRegex ? this.lastPrefixHit : true);
+      if (ignoredBy !== undefined)
+        return this.lineResult(
+          failures,
+          ignoredBy,
+          consumed,
+          unidentified,
+          ambiguous,
+          dateTemplate,
+          this.prefRegex ? this.lastPrefixHit : true,
+        );
     }
 
     let preGroups: Record<string, string | undefined> | undefined;
     if (this.prefRegex) {
       const groups = this.prefRegex.searchGroups(text);
       this.lastPrefixHit = groups !== null;
-      if (!groups) return result(false);
+      if (!groups) return this.lineResult(failures, ignoredBy, consumed, unidentified, ambiguous, dateTemplate, false);
       // the match's groups object is ours: take the content out without `delete` (keeps the object fast)
       preGroups = groups;
       const content = preGroups.content;
       preGroups.content = undefined;
       if (content) {
-        this.lineBuffer = [["", "", content]];
-        text = undefined;
+        if (single) text = singleText = `${content}\n`;
+        else {
+          this.lineBuffer = [["", "", content]];
+          text = undefined;
+        }
       }
     }
 
     let first = -1;
     for (let index = 0; index < this.failRegexes.length; index++) {
       if (text === undefined) {
-        text = bufferText(this.lineBuffer);
+        text = single ? singleText : bufferText(this.lineBuffer);
         first = -1;
       }
       const required = this.failFirstChars[index]!;
@@ -357,17 +366,18 @@ export class LogFilter {
       const regex = this.failRegexes[index]!;
       let groups: Record<string, string | undefined>;
       let split: FilterRegexSplit;
-      if (original.length <= 1) {
+      if (single || original!.length <= 1) {
         // one line: the whole buffer is covered, only the groups are needed
         const found = regex.searchGroups(text);
         if (!found) continue;
         groups = found;
+        original ??= [tuple];
         split = { matched: original, unmatched: [] };
       } else {
         const hit = regex.search(text);
         if (!hit) continue;
         groups = hit.groups;
-        split = regex.split(text, hit, original);
+        split = regex.split(text, hit, original!);
       }
       if (this.hostPosition !== "any" && mayHoldTwoAddresses(text)) {
         // log injection: the address the program wrote, not one the client wrote into its own text
@@ -379,12 +389,12 @@ export class LogFilter {
         }
         if (placement.kind === "placed") {
           groups = placement.hit.groups;
-          if (original.length > 1) split = regex.split(text, placement.hit, original);
+          if (!single && original!.length > 1) split = regex.split(text, placement.hit, original!);
         }
       }
       let fail: FailData = groups;
       if (this.ignoreRegexes.length > 0) {
-        const ignored = this.matchIgnore(text, original, split);
+        const ignored = this.matchIgnore(text, original ?? NO_LINES, split);
         if (ignored !== undefined) {
           ignoredBy ??= ignored;
           text = undefined;
@@ -393,7 +403,8 @@ export class LogFilter {
         }
       }
       if (!this.checkAllRegex || this.maxLines > 1) {
-        this.lineBuffer = split.unmatched;
+        if (single) singleText = "";
+        else this.lineBuffer = split.unmatched;
         text = undefined;
       }
       consumed = split.matched;
@@ -417,8 +428,9 @@ export class LogFilter {
       const mlfid = fail.mlfid as string | undefined;
       if (mlfid !== undefined) {
         fail = this.mergeSession(mlfid, fail, split.matched, now);
-        if (fail.nofail && !this.checkAllRegex) return result(true);
-      } else {
+        if (fail.nofail && !this.checkAllRegex)
+          return this.lineResult(failures, ignoredBy, consumed, unidentified, ambiguous, dateTemplate, true);
+      } else if (this.reportMatches) {
         fail.matches = fail.matches ? [...fail.matches, ...split.matched] : [...split.matched];
       }
 
@@ -447,7 +459,8 @@ export class LogFilter {
       if (host === undefined) {
         // a session line with no address yet: remembered, reported when the address turns up
         fail.mlfpending = 1;
-        if (!this.checkAllRegex && this.ignorePending) return result(true);
+        if (!this.checkAllRegex && this.ignorePending)
+          return this.lineResult(failures, ignoredBy, consumed, unidentified, ambiguous, dateTemplate, true);
         if (failures === NO_FAILURES) failures = [];
         failures.push(this.toFailure(index, undefined, false, undefined, date, fail));
       } else if (raw) {
@@ -468,7 +481,40 @@ export class LogFilter {
       }
       if (!this.checkAllRegex) break;
     }
-    return result(true);
+    return this.lineResult(failures, ignoredBy, consumed, unidentified, ambiguous, dateTemplate, true);
+  }
+
+  /**
+   * A line's result from what findFailures found (a method, not a closure over its variables: a closure would put
+   * them in a context object allocated for every line and reached through it at every use).
+   */
+  private lineResult(
+    failures: Failure[],
+    ignoredBy: number | undefined,
+    consumed: readonly TupleLine[],
+    unidentified: number[] | undefined,
+    ambiguous: boolean,
+    dateTemplate: string | undefined,
+    prefixMatched: boolean,
+  ): LineResult {
+    if (
+      failures === NO_FAILURES &&
+      ignoredBy === undefined &&
+      consumed === NO_LINES &&
+      !ambiguous &&
+      unidentified === undefined
+    ) {
+      return this.plainResult(dateTemplate, prefixMatched);
+    }
+    return {
+      failures,
+      ignoredBy,
+      dateTemplate,
+      prefixMatched,
+      consumedLines: consumed,
+      ...(unidentified ? { unidentified } : {}),
+      ...(ambiguous ? { ambiguousHost: true as const } : {}),
+    };
   }
 
   /**
@@ -585,6 +631,8 @@ export class LogFilter {
       if (fail.mlfgained !== undefined) fail.mlfgained = undefined;
       flags &= ~(GAINED | NOFAIL);
     }
+    // the lines are kept only for failures that report them
+    if (!this.reportMatches) return fail;
     if ((flags & NOFAIL) === 0) {
       const merged = [...(fail["nofail-matches"] ?? []), ...(fail.matches ?? [])];
       if (fail["nofail-matches"] !== undefined) fail["nofail-matches"] = undefined;

@@ -37,6 +37,10 @@ describe("failureJson", () => {
     ["an id and an address", failure({ id: "alice", ip: "2001:db8::1", fields: { fid: "alice", ip6: "2001:db8::1" } })],
     ["no time", failure({ time: undefined })],
     ["a fractional time", failure({ time: 1_700_000_000.25 })],
+    ["a time that is no number", failure({ time: Number.NaN })],
+    ["an infinite time", failure({ time: Number.POSITIVE_INFINITY })],
+    ["a negative zero time", failure({ time: -0 })],
+    ["a huge time", failure({ time: 1e21 })],
     ["session users", failure({ fields: { mlfid: " host sshd[1]: ", users: ["root", 'adm"in'], dns: "x" } })],
     ["quotes, controls and non-ASCII", failure({ id: 'a"b\\c', fields: { user: "\u0000\n\u2028é😀\ud800" } })],
     [

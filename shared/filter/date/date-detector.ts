@@ -2,6 +2,7 @@ import { DatePatternError, DateTimeZoneError } from "./date-errors.js";
 import { TemplateFlags, unboundPattern } from "./date-pattern.js";
 import type { DateTemplate, TemplateMatch } from "./date-template.js";
 import { baseTemplates, builtInTemplate, defaultTemplates } from "./default-templates.js";
+import { MinuteCache } from "./minute-cache.js";
 import type { StrptimeContext } from "./strptime.js";
 import { compiledTemplate } from "./template-cache.js";
 import { patternKey, specForPattern } from "./template-specs.js";
@@ -108,6 +109,7 @@ export class DateDetector {
   /** The conversion context of the last `now` seen: the same for every line of a run with a fixed "now". */
   private strptimeNow = Number.NaN;
   private strptimeContext: StrptimeContext | undefined;
+  private readonly minuteCache: MinuteCache;
   /** The wall clock for templates' lastUsed, read again when `now` changes and every CLOCK_READS lines. */
   private lastNow = Number.NaN;
   private clockNow = Number.NaN;
@@ -126,6 +128,7 @@ export class DateDetector {
     } else {
       this.localClock = new ZoneClock(options.timeZone);
     }
+    this.minuteCache = new MinuteCache(this.localClock);
     const patterns = (options.datepattern ?? "")
       .split(/\n+/)
       .map((line) => line.trim())
@@ -177,7 +180,7 @@ export class DateDetector {
         clock: this.localClock,
       };
     }
-    const time = template.toTime(line, match, this.strptimeContext);
+    const time = this.minuteCache.toTime(template, line, match, this.strptimeContext);
     return { time, start, end, template: template.name };
   }
 

@@ -111,7 +111,15 @@ export class DateTemplate {
     }
     this.weight = options.weight ?? 1;
     this.requires = options.requires;
+    const seconds = this.fieldNames.flatMap((name, i) => (name === "S" ? [i] : []));
+    this.secondsIndex = spec.kind === "strptime" && seconds.length === 1 ? seconds[0]! : -1;
   }
+
+  /**
+   * Index in `fieldNames` of the seconds field (`%S`) of a strptime template that has exactly one, else -1: the
+   * dates whose time can be remembered per minute (see minute-cache).
+   */
+  readonly secondsIndex: number;
 
   /** fail2ban's preference weight: 100 for the line-begin copies of the built-in templates, else 1. */
   readonly weight: number;

@@ -101,6 +101,29 @@ export class ZoneClock {
     return first;
   }
 
+  /**
+   * Whether the offset is the same, and no transition happens, in every hour from `seconds` before `epoch` to
+   * `seconds` after it. With a margin of a day and more, a wall time converted to such an epoch has one reading only,
+   * whatever offset the previous conversion found (see toEpoch).
+   */
+  isSteadyAround(epoch: number, seconds: number): boolean {
+    const offset = this.offsetAt(epoch);
+    const last = Math.floor((epoch + seconds) / HOUR);
+    for (let hour = Math.floor((epoch - seconds) / HOUR); hour <= last; hour++) {
+      // an hour is kept in the cache only when it holds no transition
+      if (this.offsetAt(hour * HOUR) !== offset || this.cache.get(hour) !== offset) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Leaves the clock as a conversion of a time at a steady `offset` (see isSteadyAround) leaves it, for a caller that
+   * remembered that conversion's result instead of asking again.
+   */
+  convertedAt(offset: number): void {
+    this.lastOffset = offset;
+  }
+
   /** The wall-clock time at `epoch`, as seconds since 1970-01-01 00:00 of that wall clock. */
   toWall(epoch: number): number {
     return epoch + this.offsetAt(epoch);

@@ -16,6 +16,7 @@ import { numberGroups } from "./numbered-groups.js";
 import { expandConditionals, UnsupportedConditional } from "./py-conditionals.js";
 import { parsePython } from "./py-parser.js";
 import { PythonRegexError } from "./python-regex-error.js";
+import { requiredLiteral } from "./required-literals.js";
 
 export { PythonRegexError } from "./python-regex-error.js";
 
@@ -79,6 +80,11 @@ export class PyRegex {
   private readonly searcher: RegExp;
   /** Literal text every match starts with at position 0 (the regex is anchored), or "": a cheap rejection. */
   readonly prefix: string;
+  /**
+   * Literal text every match contains (see required-literals), or "": a text without it is not searched. Left empty
+   * when the prefix already holds it.
+   */
+  readonly literal: string;
   private anchored?: RegExp;
   private full?: RegExp;
   /** The source that runs: jsSource with numbered groups (see numbered-groups). */
@@ -104,6 +110,8 @@ export class PyRegex {
     this.numberMap = nameMap.map(([py, aliases]) => [py, aliases.map((alias) => numbered.numbers.get(alias) ?? 0)]);
     this.searcher = new RegExp(this.runSource, `g${jsFlags}`);
     this.prefix = requiredPrefix(jsSource, jsFlags);
+    const literal = requiredLiteral(jsSource, jsFlags);
+    this.literal = this.prefix.includes(literal) ? "" : literal;
     this.copyGroups = groupCopier(this.numberMap);
   }
 
@@ -169,6 +177,7 @@ export class PyRegex {
   search(text: string, pos = 0): PyMatch | null {
     // anchored at the start of the text: no match when the text does not begin with the prefix
     if (pos === 0 && this.prefix !== "" && !text.startsWith(this.prefix)) return null;
+    if (this.literal !== "" && !text.includes(this.literal, pos)) return null;
     this.searcher.lastIndex = pos;
     let m = this.searcher.exec(text);
     // V8 may report a match starting between the two halves of a surrogate pair (an empty lookahead match does);
@@ -186,6 +195,7 @@ export class PyRegex {
    */
   searchGroups(text: string): Record<string, string | undefined> | null {
     if (this.prefix !== "" && !text.startsWith(this.prefix)) return null;
+    if (this.literal !== "" && !text.includes(this.literal)) return null;
     this.searcher.lastIndex = 0;
     let m = this.searcher.exec(text);
     while (m && splitsPair(text, m.index)) {
