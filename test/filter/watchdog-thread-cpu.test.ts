@@ -131,7 +131,8 @@ describe("GuardedLogFilter CPU clock", () => {
       { workerPath: worker.path, lineBudgetMs: 40 },
     );
     try {
-      const stuck = `2024-06-01 10:00:01 gw session ${"a".repeat(40)}!`;
+      // with the literal every match needs, so that the prefilter lets it reach the regex
+      const stuck = `2024-06-01 10:00:01 gw session ${"a".repeat(40)}! rejected from 192.0.2.9`;
       const [result] = await filter.processBatch([stuck], [context]);
       expect(result && isStalled(result)).toBe(true);
       if (result && isStalled(result)) {

@@ -33,7 +33,8 @@ describe("GuardedLogFilter", () => {
   // and V8's linear fallback engine does not apply.
   const evil = "^ \\S+ session (?:\\w+\\s?)+:(?! from ) rejected from <HOST>$";
   const normal = "2024-06-01 10:00:00 gw session abc: rejected from 192.0.2.10";
-  const pathological = `2024-06-01 10:00:01 gw session ${"a".repeat(40)}!`;
+  // it holds the literal every match needs (" rejected from "), so that the prefilter lets it reach the regex
+  const pathological = `2024-06-01 10:00:01 gw session ${"a".repeat(40)}! rejected from 192.0.2.9`;
 
   it("abandons a pathological line within the budget and processes the lines around it", async () => {
     const filter = await GuardedLogFilter.start(
@@ -151,7 +152,8 @@ describe("GuardedLogFilter", () => {
     }
   });
 
-  // a session's failure without an address, reported when the session's line naming it comes
+  // a session's failure without an address, reported when the session's line naming it comes; the crafted lines
+  // below hold " rejected", the literal every match of the third failregex needs, so that they reach the regex
   const sessionSpec = {
     prefregex: "^\\s*<F-MLFID>\\S+ sess\\[\\d+\\]:</F-MLFID> <F-CONTENT>.+</F-CONTENT>$",
     failregex: [
@@ -172,7 +174,7 @@ describe("GuardedLogFilter", () => {
       );
       const second = await filter.processBatch(
         [
-          `2024-06-01 10:00:02 gw sess[9]: session ${"a".repeat(40)}!`,
+          `2024-06-01 10:00:02 gw sess[9]: session ${"a".repeat(40)}! rejected`,
           "2024-06-01 10:00:03 gw sess[7]: closed from 192.0.2.7",
           "2024-06-01 10:00:04 gw sess[5]: closed from 192.0.2.5",
         ],
@@ -192,7 +194,7 @@ describe("GuardedLogFilter", () => {
     // The same session case in a file: its start lies three output chunks (512 lines each) before the stuck line.
     const lines = ["2024-06-01 10:00:00 gw sess[7]: auth failed"];
     for (let i = 0; i < 1600; i++) lines.push(`2024-06-01 10:00:01 gw cron[1]: tick ${i}`);
-    lines.push(`2024-06-01 10:00:02 gw sess[9]: session ${"a".repeat(40)}!`);
+    lines.push(`2024-06-01 10:00:02 gw sess[9]: session ${"a".repeat(40)}! rejected`);
     lines.push("2024-06-01 10:00:03 gw sess[7]: closed from 192.0.2.7");
     const path = join(workDir, "session.log");
     const content = `${lines.join("\n")}\n`;

@@ -279,7 +279,7 @@ describe("ingest pipeline", () => {
       subscriptionFilters: [],
       logEvents: [
         { id: "e1", timestamp: ARRIVAL * 1000, message: "bad login from 192.0.2.1" },
-        { id: "e2", timestamp: ARRIVAL * 1000, message: `x${"a".repeat(64)} from 192.0.2.66` },
+        { id: "e2", timestamp: ARRIVAL * 1000, message: `x${"a".repeat(64)} y from 192.0.2.66` },
         { id: "e3", timestamp: ARRIVAL * 1000, message: "bad login from 192.0.2.1" },
       ],
     });

@@ -54,7 +54,7 @@ describe("daemon and a regex that blows up", () => {
         appLog,
         [
           `${stamp()} gw session abc: rejected from 192.0.2.10`,
-          `${stamp()} gw session ${"a".repeat(80)}!`,
+          `${stamp()} gw session ${"a".repeat(80)}! rejected from 192.0.2.8`,
           `${stamp()} gw session def: rejected from 192.0.2.11`,
           "",
         ].join("\n"),
