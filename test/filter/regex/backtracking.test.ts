@@ -73,7 +73,8 @@ describe("fail2ban filters on hostile lines", () => {
       re.search("warm up");
       for (const unit of units) {
         for (const prefix of prefixes) {
-          const [, ms] = timed(() => re.search(`${prefix}${unit.repeat(2000 / unit.length)} `));
+          // ending with the literal every match needs, so that the prefilter lets the text reach the regex
+          const [, ms] = timed(() => re.search(`${prefix}${unit.repeat(2000 / unit.length)} ${re.compiled.literal}`));
           worst = Math.max(worst, ms);
         }
       }
