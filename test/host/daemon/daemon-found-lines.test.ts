@@ -1,7 +1,7 @@
 // fail2ban's `Found` line gives each failure's own time, whatever the lines before it: lines of the same second share
 // one date text under a flood, and a new second, an earlier one (lines out of order) or a banned address's failure
 // still say their own.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -9,7 +9,7 @@ import { Daemon } from "../../../host/daemon/daemon.js";
 import { openDaemonLog } from "../../../host/daemon/daemon-log.js";
 import { readDaemonSettings } from "../../../host/daemon/daemon-settings.js";
 import { waitFor } from "../support/live-log.js";
-import { makeConfigDir } from "../support/test-config.js";
+import { sshdDaemonTree } from "../support/sshd-daemon-tree.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cloudjail-found-"));
 const configDirs: string[] = [];
@@ -20,27 +20,7 @@ afterAll(() => {
 
 describe("Found lines", () => {
   it("say each failure's own time, in log order, lines of the same second and out of order included", async () => {
-    const authLog = join(dir, "auth.log");
-    const daemonLog = join(dir, "cloudjail.log");
-    writeFileSync(authLog, "");
-    writeFileSync(daemonLog, "");
-    const configDir = makeConfigDir({
-      "fail2ban.conf": `[Definition]
-loglevel = INFO
-logtarget = ${daemonLog}
-socket = ${join(dir, "cloudjail.sock")}
-pidfile = ${join(dir, "cloudjail.pid")}
-dbfile = ${join(dir, "cloudjail.sqlite3")}
-`,
-      "jail.conf": `[sshd]
-enabled = true
-logpath = ${authLog}
-maxretry = 3
-findtime = 10m
-bantime = 1h
-action = dry-run
-`,
-    });
+    const { authLog, daemonLog, configDir } = sshdDaemonTree(dir, "found");
     configDirs.push(configDir);
     const settings = readDaemonSettings(configDir);
     const daemon = new Daemon({
